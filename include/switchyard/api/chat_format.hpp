@@ -1,0 +1,51 @@
+#pragma once
+// OpenAI response formatting, in one place: `chat.completion` bodies and the
+// `chat.completion.chunk` SSE frames. https://platform.openai.com/docs/api-reference/chat/streaming
+#include <ctime>
+#include <string>
+#include <string_view>
+
+#include "switchyard/api/chat_request.hpp"
+#include "switchyard/api/error.hpp"
+
+namespace switchyard::api {
+
+struct usage_counts {
+    long prompt_tokens = 0;
+    long completion_tokens = 0;
+};
+
+/// Token estimate used when the upstream reports none: ceil(code points / 4), the common
+/// rule of thumb for English text with OpenAI tokenizers. Marked in `x-switchyard-usage: estimated`.
+long estimate_tokens(std::string_view text) noexcept;
+/// Estimate for a whole prompt: every message's text plus 4 tokens of framing, plus 3 for the reply.
+long estimate_prompt_tokens(const chat_request& req) noexcept;
+
+/// Appends `text` as a JSON string literal; invalid UTF-8 becomes U+FFFD.
+void append_json_string(std::string& out, std::string_view text);
+
+/// Formats the SSE events of one streamed completion. Every chunk shares id, created and model.
+/// Each returned string is a complete event, ready to write in one go.
+class sse_writer {
+public:
+    sse_writer(std::string id, std::time_t created, std::string model);
+
+    std::string role_event() const;
+    std::string content_event(std::string_view text) const;
+    std::string finish_event(std::string_view finish_reason) const;
+    std::string usage_event(const usage_counts& usage) const;
+    static std::string error_event(const api_error& e);
+
+    static constexpr std::string_view done_event = "data: [DONE]\n\n";
+    /// A comment line with a single newline, sent only between events (see openai-contract.md §1.2).
+    static constexpr std::string_view keepalive_comment = ": keep-alive\n";
+
+private:
+    std::string envelope_; // `data: {"id":…,"object":…,"created":…,"model":…,`
+};
+
+/// The non-streaming `chat.completion` body.
+std::string completion_body(std::string_view id, std::time_t created, std::string_view model, std::string_view content,
+                            std::string_view finish_reason, const usage_counts& usage);
+
+} // namespace switchyard::api

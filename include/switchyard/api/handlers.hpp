@@ -1,0 +1,38 @@
+#pragma once
+// Handlers for the OpenAI routes. Each takes a parsed HTTP request and answers on the stream.
+#include <boost/asio/awaitable.hpp>
+
+#include "switchyard/api/error.hpp"
+#include "switchyard/config/settings.hpp"
+#include "switchyard/http/message.hpp"
+#include "switchyard/providers/registry.hpp"
+
+namespace switchyard::upstream {
+class http_client;
+}
+
+namespace switchyard::api {
+
+namespace net = boost::asio;
+
+/// What a handler may use; the http client belongs to the calling worker thread.
+struct handler_context {
+    const providers::registry& models;
+    const config::stream_settings& stream;
+    upstream::http_client& http;
+};
+
+/// An error as an HTTP response: the envelope, plus retry headers where they apply.
+http::http_response error_response(const api_error& e);
+/// A 200 JSON response.
+http::http_response json_response(std::string body);
+
+/// POST /v1/chat/completions, streaming and not.
+net::awaitable<void> handle_chat_completions(const http::http_request& req, http::response_stream& out, handler_context ctx);
+
+/// GET /v1/models
+http::http_response list_models(const providers::registry& models);
+/// GET /v1/models/{id}
+http::http_response retrieve_model(const providers::registry& models, std::string_view id);
+
+} // namespace switchyard::api

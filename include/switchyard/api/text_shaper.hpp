@@ -1,0 +1,45 @@
+#pragma once
+// Applies the client's `stop` and `max_tokens` to relayed text, delta by delta, because the web
+// upstreams honour neither. Also guarantees no delta ends inside a UTF-8 sequence.
+// One instance per completion; not thread-safe.
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "switchyard/util/utf8.hpp"
+
+namespace switchyard::api {
+
+class text_shaper {
+public:
+    text_shaper(std::vector<std::string> stop, std::optional<long> max_tokens);
+
+    /// Feeds upstream text; returns what may be sent now (possibly empty). Text that could be
+    /// the start of a stop sequence is held back until it is decided.
+    std::string push(std::string_view delta);
+    /// End of the upstream answer: returns the held-back text.
+    std::string flush();
+
+    /// True once a stop sequence or the token limit ended the answer; ignore further input.
+    bool finished() const noexcept { return finish_reason_ != nullptr; }
+    /// "stop" or "length" once finished; "stop" for a natural end.
+    std::string_view finish_reason() const noexcept { return finish_reason_ ? finish_reason_ : "stop"; }
+    /// Everything emitted so far.
+    const std::string& emitted() const noexcept { return emitted_; }
+
+private:
+    std::string release(std::string text);
+    std::size_t held_suffix_length(std::string_view text) const;
+
+    std::vector<std::string> stop_;
+    std::optional<std::size_t> max_code_points_;
+    std::size_t longest_stop_ = 0;
+    std::string held_;
+    std::string emitted_;
+    std::size_t emitted_code_points_ = 0;
+    utf8::carry carry_;
+    const char* finish_reason_ = nullptr;
+};
+
+} // namespace switchyard::api

@@ -1,0 +1,114 @@
+#pragma once
+// Everything the gateway is configured with: command line, environment (.env included) and
+// the JSON config file, resolved once at start-up into plain values.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "switchyard/config/dotenv.hpp"
+
+namespace switchyard::config {
+
+using std::chrono::milliseconds;
+
+struct listen_address {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8088;
+};
+
+struct server_limits {
+    std::size_t max_header_bytes = 16 * 1024;
+    std::size_t max_body_bytes = 32 * 1024 * 1024; // base64 images are large
+    milliseconds header_timeout{30'000};
+    milliseconds idle_timeout{75'000};
+    milliseconds write_timeout{60'000};
+    std::size_t max_connections = 10'000;
+    milliseconds shutdown_grace{10'000};
+};
+
+struct stream_settings {
+    milliseconds commit_hold{3'000};        // how long the 200 head may wait for the first event
+    milliseconds keepalive_interval{15'000}; // `: keep-alive` comment cadence while idle
+};
+
+struct upstream_settings {
+    milliseconds connect_timeout{10'000};
+    milliseconds request_timeout{120'000}; // time to the first byte of the answer
+    milliseconds idle_timeout{60'000};     // longest silence inside a streamed body
+    std::string ca_file;
+    bool tls_verify = true;
+    std::string https_proxy;
+    std::string http_proxy;
+    std::size_t pool_max_idle_per_host = 32;
+};
+
+enum class signature_scheme { v1, v2, v3, none };
+
+struct flowgpt_settings {
+    std::string base_url = "https://prod-backend-k8s.flowgpt.com";
+    std::vector<std::string> tokens; // without the "Bearer " prefix
+    std::string device_id;
+    signature_scheme signature = signature_scheme::v2;
+    std::string upstream_model = "FlowGPT-Ares";
+    std::size_t prefix_lookahead = 150;
+    milliseconds token_cooldown{300'000};
+};
+
+struct model_entry {
+    std::string id;
+    std::string provider;    // "flowgpt"
+    std::string upstream_id; // FlowGPT promptId
+};
+
+struct settings {
+    listen_address listen;
+    unsigned threads = 0; // 0: one per core
+    std::string log_level = "info";
+    std::vector<std::string> api_keys;
+    bool allow_no_auth = false;
+    server_limits limits;
+    stream_settings stream;
+    upstream_settings upstream;
+    flowgpt_settings flowgpt;
+    std::vector<model_entry> models;
+};
+
+struct cli_options {
+    std::optional<std::string> listen;
+    std::string config_file = "config/switchyard.json";
+    bool config_file_given = false;
+    std::string env_file = ".env";
+    bool env_file_given = false;
+    std::optional<unsigned> threads;
+    std::optional<std::string> log_level;
+    bool allow_no_auth = false;
+    bool show_version = false;
+    bool show_help = false;
+};
+
+/// Thrown for a bad flag, a bad file or a bad value; the message is meant for the operator.
+struct config_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+cli_options parse_command_line(int argc, const char* const* argv);
+std::string usage_text();
+
+/// Parses "HOST:PORT" (IPv6 hosts in brackets).
+listen_address parse_listen_address(const std::string& text);
+
+/// Resolves the final settings. Precedence: command line, then environment (the real one wins
+/// over `.env`), then the config file, then built-in defaults.
+settings load_settings(const cli_options& cli, const environment& env);
+
+/// "v1", "v2", "v3" or "none"; throws config_error otherwise.
+signature_scheme parse_signature_scheme(const std::string& name);
+
+/// Splits a comma-separated list, trimming blanks and dropping empty items.
+std::vector<std::string> split_list(const std::string& text);
+
+} // namespace switchyard::config

@@ -1,0 +1,27 @@
+#pragma once
+// Client API keys (API_MASTER_KEY). Read-only after construction; thread-safe.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchyard::http {
+
+class authenticator {
+public:
+    explicit authenticator(std::vector<std::string> keys) : keys_(std::move(keys)) {}
+
+    /// With no keys configured, auth is off.
+    bool enabled() const noexcept { return !keys_.empty(); }
+
+    /// Accepts `Authorization: Bearer <key>` (scheme case-insensitive, blanks trimmed) or
+    /// `x-api-key: <key>`. Every configured key is compared in constant time.
+    bool allows(std::string_view authorization, std::string_view x_api_key) const;
+
+    /// The key in an Authorization header value, or "" when it is not a bearer credential.
+    static std::string_view bearer_key(std::string_view authorization) noexcept;
+
+private:
+    std::vector<std::string> keys_;
+};
+
+} // namespace switchyard::http

@@ -1,0 +1,34 @@
+#pragma once
+// Maps requests to handlers: CORS preflight, health, auth, then the OpenAI routes.
+// Shared by all workers; read-only after construction.
+#include <boost/asio/awaitable.hpp>
+
+#include "switchyard/config/settings.hpp"
+#include "switchyard/http/auth.hpp"
+#include "switchyard/http/message.hpp"
+#include "switchyard/providers/registry.hpp"
+
+namespace switchyard::upstream {
+class http_client;
+}
+
+namespace switchyard::http {
+
+class router {
+public:
+    router(const config::settings& settings, const providers::registry& models);
+
+    /// Answers one request. Throws only when the client is gone.
+    net::awaitable<void> route(const http_request& req, response_stream& out, upstream::http_client& http) const;
+
+private:
+    const config::settings& settings_;
+    const providers::registry& models_;
+    authenticator auth_;
+};
+
+/// The API path with `/v1` and any trailing slash removed ("/v1/models/" → "/models");
+/// bare paths are accepted too, because some clients drop the `/v1`.
+std::string_view api_path(std::string_view path) noexcept;
+
+} // namespace switchyard::http

@@ -1,0 +1,37 @@
+#pragma once
+// Model id → (provider, upstream id). Built once at start-up, read-only afterwards, so it is
+// safe to share between threads.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "switchyard/config/settings.hpp"
+#include "switchyard/providers/provider.hpp"
+
+namespace switchyard::providers {
+
+struct model_binding {
+    model_route route;
+    provider* target = nullptr;
+};
+
+class registry {
+public:
+    void add_provider(std::unique_ptr<provider> p);
+    /// Binds a model id to a provider added before; throws config::config_error otherwise.
+    void add_model(const config::model_entry& entry);
+
+    const model_binding* find(std::string_view model_id) const;
+    const std::vector<model_binding>& models() const noexcept { return ordered_; }
+
+private:
+    std::vector<std::unique_ptr<provider>> providers_;
+    std::vector<model_binding> ordered_;
+    std::map<std::string, std::size_t, std::less<>> index_;
+};
+
+/// The registry for the configured models, with every provider they name.
+std::unique_ptr<registry> build_registry(const config::settings& s);
+
+} // namespace switchyard::providers

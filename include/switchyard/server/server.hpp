@@ -1,0 +1,35 @@
+#pragma once
+// The HTTP/1.1 server: one io_context and thread per worker, each with its own SO_REUSEPORT
+// acceptor, session registry and upstream connection pool, so a connection lives on one thread
+// and nothing on the request path takes a lock. Beast stays inside server.cpp.
+#include <cstdint>
+#include <memory>
+
+#include "switchyard/config/settings.hpp"
+#include "switchyard/http/router.hpp"
+
+namespace switchyard::server {
+
+class server {
+public:
+    server(const config::settings& settings, const http::router& router);
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    /// Binds the listen address on every worker; throws std::runtime_error when it cannot.
+    void start();
+    /// The bound port (useful with port 0).
+    std::uint16_t port() const noexcept;
+    /// Serves until shutdown completes; SIGINT/SIGTERM begin a graceful shutdown.
+    void run();
+    /// Stops accepting, lets in-flight requests finish until the grace deadline, then ends the
+    /// rest (streams get an in-band error and [DONE]). Thread-safe.
+    void begin_shutdown();
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace switchyard::server

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything switchyard needs on Debian 12: build toolchain and libraries (apt),
+# and the pinned openai SDK for the SDK tests (npm, from tests/sdk/package-lock.json).
+#   scripts/install-deps.sh            build + test dependencies
+#   scripts/install-deps.sh --runtime  only what the built binary needs to run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode=${1:-all}
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+export DEBIAN_FRONTEND=noninteractive
+
+runtime_pkgs=(ca-certificates libssl3 libspdlog1.10 libsqlite3-0 curl)
+build_pkgs=(build-essential cmake ninja-build ccache git pkg-config
+  libboost1.81-dev libboost-url1.81-dev nlohmann-json3-dev libssl-dev libspdlog-dev
+  libsqlite3-dev libgtest-dev)
+test_pkgs=(nodejs npm curl python3)
+
+case "$mode" in
+  --runtime) pkgs=("${runtime_pkgs[@]}") ;;
+  --build)   pkgs=("${runtime_pkgs[@]}" "${build_pkgs[@]}") ;;
+  all|--all) pkgs=("${runtime_pkgs[@]}" "${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *) echo "usage: $0 [--runtime|--build|--all]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "$mode" = all ] || [ "$mode" = --all ]; then
+  (cd tests/sdk && npm ci --no-audit --no-fund --loglevel=error)
+fi

@@ -1,0 +1,261 @@
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/system/system_error.hpp>
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+
+#include "switchyard/api/chat_format.hpp"
+#include "switchyard/api/handlers.hpp"
+#include "switchyard/api/text_shaper.hpp"
+#include "switchyard/util/ids.hpp"
+
+namespace switchyard::api {
+namespace {
+
+using namespace boost::asio::experimental::awaitable_operators;
+using boost::system::error_code;
+using clock = std::chrono::steady_clock;
+
+struct provider_done {
+    std::optional<providers::provider_error> error;
+};
+struct tick {};
+using stream_message = std::variant<providers::text_delta, providers::usage_report, provider_done, tick>;
+using message_channel = net::experimental::channel<void(error_code, stream_message)>;
+
+api_error to_api_error(const providers::provider_error& e) { return {e.kind, e.message, std::nullopt, e.retry_after_seconds}; }
+
+const api_error shutting_down{error_kind::server_shutting_down, "The server is shutting down; retry the request.", std::nullopt, std::nullopt};
+
+/// Validation that needs the chosen provider.
+std::optional<api_error> check_against_provider(const chat_request& req, const providers::provider& p) {
+    if (!p.caps().images) {
+        for (const auto& m : req.messages)
+            if (!m.images.empty())
+                return api_error{error_kind::unsupported_value, "The model's provider cannot take images.", m.images.front().param + ".type", std::nullopt};
+    }
+    if (req.conversation_id)
+        return api_error{error_kind::unsupported_value, "Conversations are not available in this build.", "conversation_id", std::nullopt};
+    if (auto err = p.check_ready()) return to_api_error(*err);
+    return std::nullopt;
+}
+
+usage_counts usage_for(const chat_request& req, const std::string& answer, const std::optional<providers::usage_report>& reported) {
+    if (reported) return {reported->prompt_tokens, reported->completion_tokens};
+    return {estimate_prompt_tokens(req), estimate_tokens(answer)};
+}
+
+/// Collects the whole answer for a non-streaming request.
+class collecting_sink final : public providers::event_sink {
+public:
+    explicit collecting_sink(text_shaper& shaper) : shaper_(shaper) {}
+    net::awaitable<bool> emit(providers::provider_event ev) override {
+        if (auto* t = std::get_if<providers::text_delta>(&ev)) shaper_.push(t->text);
+        else usage = std::get<providers::usage_report>(ev);
+        co_return !shaper_.finished();
+    }
+    std::optional<providers::usage_report> usage;
+
+private:
+    text_shaper& shaper_;
+};
+
+/// Forwards provider events into the stream's channel.
+class channel_sink final : public providers::event_sink {
+public:
+    explicit channel_sink(message_channel& ch) : ch_(ch) {}
+    net::awaitable<bool> emit(providers::provider_event ev) override {
+        stream_message msg = std::visit([](auto&& e) -> stream_message { return std::move(e); }, std::move(ev));
+        auto [ec] = co_await ch_.async_send(error_code{}, std::move(msg), net::as_tuple(net::use_awaitable));
+        co_return !ec;
+    }
+
+private:
+    message_channel& ch_;
+};
+
+net::awaitable<void> wait_forever() {
+    net::steady_timer t(co_await net::this_coro::executor, clock::time_point::max());
+    co_await t.async_wait(net::use_awaitable);
+}
+
+/// One streamed completion: the single writer of the response. Provider events and timer
+/// ticks arrive on one channel, so writes never interleave.
+class streamed_completion {
+public:
+    streamed_completion(const chat_request& req, http::response_stream& out, const config::stream_settings& st)
+        : req_(req), out_(out), settings_(st), writer_(ids::completion_id(), std::time(nullptr), req.model),
+          shaper_(req.stop, req.max_tokens) {}
+
+    net::awaitable<void> run(providers::provider& p, const providers::model_route& route, providers::call_context ctx) {
+        message_channel ch(co_await net::this_coro::executor, 16);
+        bool stopped_by_shutdown = false;
+        try {
+            co_await (consume(ch) || produce(p, route, ctx, ch) || ticker(ch));
+        } catch (const std::exception&) {
+            // Cancelled by the shutdown deadline: every branch may have thrown at once
+            // (multiple_exceptions), so the server's state is what tells.
+            if (!out_.draining()) throw;
+            stopped_by_shutdown = true;
+        }
+        if (stopped_by_shutdown) {
+            co_await net::this_coro::reset_cancellation_state();
+            co_await fail(shutting_down);
+        }
+    }
+
+private:
+    net::awaitable<void> produce(providers::provider& p, const providers::model_route& route, providers::call_context ctx,
+                                 message_channel& ch) {
+        channel_sink sink(ch);
+        auto err = co_await p.complete(req_, route, sink, ctx);
+        stream_message done{provider_done{std::move(err)}};
+        co_await ch.async_send(error_code{}, std::move(done), net::use_awaitable);
+        co_await wait_forever(); // consume() decides when the exchange is over
+    }
+
+    net::awaitable<void> ticker(message_channel& ch) {
+        const auto interval = std::min(settings_.commit_hold, settings_.keepalive_interval) / 2;
+        net::steady_timer t(co_await net::this_coro::executor);
+        for (;;) {
+            t.expires_after(std::max(interval, std::chrono::milliseconds(10)));
+            co_await t.async_wait(net::use_awaitable);
+            co_await ch.async_send(error_code{}, tick{}, net::use_awaitable);
+        }
+    }
+
+    net::awaitable<void> commit() {
+        if (committed_) co_return;
+        committed_ = true;
+        http::header_list extra;
+        extra.emplace_back("x-switchyard-usage", "estimated");
+        co_await out_.begin_stream(std::move(extra));
+        const std::string role = writer_.role_event();
+        co_await write(role);
+    }
+
+    net::awaitable<void> write(std::string_view bytes) {
+        co_await out_.write(bytes);
+        last_write_ = clock::now();
+    }
+
+    net::awaitable<void> finish() {
+        co_await commit();
+        const std::string finish_chunk = writer_.finish_event(shaper_.finish_reason());
+        co_await write(finish_chunk);
+        if (req_.include_usage) {
+            const std::string usage_chunk = writer_.usage_event(usage_for(req_, shaper_.emitted(), usage_));
+            co_await write(usage_chunk);
+        }
+        co_await write(sse_writer::done_event);
+        co_await out_.end_stream();
+    }
+
+    net::awaitable<void> fail(const api_error& e) {
+        if (!committed_) {
+            co_await out_.send(error_response(e));
+            co_return;
+        }
+        const std::string error_chunk = sse_writer::error_event(e);
+        co_await write(error_chunk);
+        co_await write(sse_writer::done_event);
+        co_await out_.end_stream();
+    }
+
+    net::awaitable<void> relay(const std::string& text) {
+        if (text.empty()) co_return;
+        co_await commit();
+        const std::string chunk = writer_.content_event(text);
+        co_await write(chunk);
+    }
+
+    net::awaitable<void> consume(message_channel& ch) {
+        const auto started = clock::now();
+        for (;;) {
+            stream_message msg = co_await ch.async_receive(net::use_awaitable);
+            if (auto* t = std::get_if<providers::text_delta>(&msg)) {
+                const std::string text = shaper_.push(t->text);
+                co_await relay(text);
+                if (shaper_.finished()) co_return co_await finish();
+            } else if (auto* u = std::get_if<providers::usage_report>(&msg)) {
+                usage_ = *u;
+            } else if (auto* d = std::get_if<provider_done>(&msg)) {
+                if (d->error) {
+                    const api_error e = to_api_error(*d->error);
+                    co_return co_await fail(e);
+                }
+                const std::string rest = shaper_.flush();
+                co_await relay(rest);
+                co_return co_await finish();
+            } else {
+                const auto now = clock::now();
+                if (!committed_ && now - started >= settings_.commit_hold) co_await commit();
+                else if (committed_ && now - last_write_ >= settings_.keepalive_interval) co_await write(sse_writer::keepalive_comment);
+            }
+        }
+    }
+
+    const chat_request& req_;
+    http::response_stream& out_;
+    const config::stream_settings& settings_;
+    sse_writer writer_;
+    text_shaper shaper_;
+    std::optional<providers::usage_report> usage_;
+    bool committed_ = false;
+    clock::time_point last_write_ = clock::now();
+};
+
+net::awaitable<void> complete_collected(const chat_request& req, const providers::model_binding& m, http::response_stream& out,
+                                        providers::call_context ctx) {
+    text_shaper shaper(req.stop, req.max_tokens);
+    collecting_sink sink(shaper);
+    std::optional<providers::provider_error> err;
+    try {
+        err = co_await m.target->complete(req, m.route, sink, ctx);
+    } catch (const std::exception&) {
+        if (!out.draining()) throw;
+        err = providers::provider_error{shutting_down.kind, shutting_down.message, std::nullopt};
+    }
+    if (err) {
+        co_await net::this_coro::reset_cancellation_state();
+        // Never a truncated answer with finish_reason "stop": a failure is a failure.
+        const api_error e = to_api_error(*err);
+        co_await out.send(error_response(e));
+        co_return;
+    }
+    shaper.flush();
+    auto r = json_response(completion_body(ids::completion_id(), std::time(nullptr), req.model, shaper.emitted(), shaper.finish_reason(),
+                                           usage_for(req, shaper.emitted(), sink.usage)));
+    if (!sink.usage) r.headers.emplace_back("x-switchyard-usage", "estimated");
+    co_await out.send(std::move(r));
+}
+
+} // namespace
+
+net::awaitable<void> handle_chat_completions(const http::http_request& http_req, http::response_stream& out, handler_context ctx) {
+    auto parsed = parse_chat_request(http_req.body);
+    if (auto* err = std::get_if<api_error>(&parsed)) co_return co_await out.send(error_response(*err));
+    const auto& req = std::get<chat_request>(parsed);
+
+    const auto* binding = ctx.models.find(req.model);
+    if (!binding)
+    {
+        const api_error e{error_kind::model_not_found, "The model `" + req.model + "` does not exist or you do not have access to it.",
+                          "model", std::nullopt};
+        co_return co_await out.send(error_response(e));
+    }
+    if (auto err = check_against_provider(req, *binding->target)) co_return co_await out.send(error_response(*err));
+
+    providers::call_context call{ctx.http, http_req.request_id};
+    if (!req.stream) co_return co_await complete_collected(req, *binding, out, call);
+
+    streamed_completion completion(req, out, ctx.stream);
+    co_await completion.run(*binding->target, binding->route, call);
+}
+
+} // namespace switchyard::api

@@ -1,0 +1,72 @@
+#include "switchyard/api/text_shaper.hpp"
+
+#include <algorithm>
+
+namespace switchyard::api {
+
+text_shaper::text_shaper(std::vector<std::string> stop, std::optional<long> max_tokens) : stop_(std::move(stop)) {
+    // Same 4-code-points-per-token rule as the usage estimate, so usage and cut agree.
+    if (max_tokens) max_code_points_ = static_cast<std::size_t>(*max_tokens) * 4;
+    for (const auto& s : stop_) longest_stop_ = std::max(longest_stop_, s.size());
+}
+
+std::size_t text_shaper::held_suffix_length(std::string_view text) const {
+    const std::size_t limit = std::min(text.size(), longest_stop_ == 0 ? 0 : longest_stop_ - 1);
+    for (std::size_t k = limit; k > 0; --k) {
+        const std::string_view tail = text.substr(text.size() - k);
+        for (const auto& s : stop_)
+            if (std::string_view(s).starts_with(tail)) return k;
+    }
+    return 0;
+}
+
+std::string text_shaper::release(std::string text) {
+    if (max_code_points_) {
+        const std::size_t room = *max_code_points_ - emitted_code_points_;
+        if (utf8::count_code_points(text) > room) {
+            text.resize(utf8::offset_of_code_point(text, room));
+            finish_reason_ = "length";
+        }
+    }
+    emitted_code_points_ += utf8::count_code_points(text);
+    emitted_ += text;
+    return text;
+}
+
+std::string text_shaper::push(std::string_view delta) {
+    if (finished()) return {};
+    if (max_code_points_ && emitted_code_points_ >= *max_code_points_ && !delta.empty()) {
+        finish_reason_ = "length"; // more text arrived after the limit was reached
+        return {};
+    }
+    std::string text = held_ + carry_.push(delta);
+    held_.clear();
+    for (const auto& s : stop_) {
+        if (auto pos = text.find(s); pos != std::string::npos) {
+            // Earliest match across all stop sequences wins.
+            std::size_t earliest = pos;
+            for (const auto& other : stop_)
+                if (auto p = text.find(other); p != std::string::npos) earliest = std::min(earliest, p);
+            text.resize(earliest);
+            std::string out = release(std::move(text));
+            if (!finish_reason_) finish_reason_ = "stop";
+            return out;
+        }
+    }
+    std::size_t hold = held_suffix_length(text);
+    // Never hold back part of a character: move the cut to a code point boundary.
+    std::size_t cut = text.size() - hold;
+    cut = utf8::complete_prefix_length(std::string_view(text).substr(0, cut));
+    held_ = text.substr(cut);
+    text.resize(cut);
+    return release(std::move(text));
+}
+
+std::string text_shaper::flush() {
+    if (finished()) return {};
+    std::string text = held_ + carry_.flush();
+    held_.clear();
+    return release(std::move(text));
+}
+
+} // namespace switchyard::api

@@ -1,0 +1,7 @@
+// The one translation unit that compiles Boost.Asio, Asio-SSL, Beast and Boost.URL.
+// Everything else includes their headers with *_SEPARATE_COMPILATION defined, so the
+// heavy template bodies are built here once instead of in every file.
+#include <boost/asio/impl/src.hpp>
+#include <boost/asio/ssl/impl/src.hpp>
+#include <boost/beast/src.hpp>
+#include <boost/url/src.hpp>

@@ -1,0 +1,91 @@
+#include "switchyard/http/router.hpp"
+
+#include <boost/url/decode_view.hpp>
+#include <boost/url/parse.hpp>
+
+#include "switchyard/api/handlers.hpp"
+
+namespace switchyard::http {
+namespace {
+
+using api::api_error;
+using api::error_kind;
+
+http_response preflight(const http_request& req) {
+    http_response r;
+    r.status = 204;
+    r.content_type.clear();
+    std::string_view requested = req.header("access-control-request-headers");
+    // A literal "*" does not cover Authorization, so echo what the browser asked for.
+    r.headers.emplace_back("access-control-allow-headers",
+                           requested.empty() ? "authorization, content-type, x-api-key, x-stainless-arch, x-stainless-lang, "
+                                               "x-stainless-os, x-stainless-package-version, x-stainless-retry-count, "
+                                               "x-stainless-runtime, x-stainless-runtime-version, x-stainless-timeout"
+                                             : std::string(requested));
+    r.headers.emplace_back("access-control-allow-methods", "GET, POST, DELETE, OPTIONS");
+    r.headers.emplace_back("access-control-max-age", "86400");
+    return r;
+}
+
+http_response method_not_allowed(const http_request& req, const char* allow) {
+    auto r = api::error_response({error_kind::method_not_allowed, "Method " + req.method + " is not allowed on " + std::string(req.path()) + ".",
+                                  std::nullopt, std::nullopt});
+    r.headers.emplace_back("allow", allow);
+    return r;
+}
+
+std::string decode_segment(std::string_view s) {
+    auto pct = boost::urls::make_pct_string_view(s);
+    if (!pct) return std::string(s);
+    std::string out;
+    for (char c : *pct) out.push_back(c); // decode_view iterates decoded characters
+    return out;
+}
+
+} // namespace
+
+std::string_view api_path(std::string_view path) noexcept {
+    if (path.starts_with("/v1/") || path == "/v1") path.remove_prefix(3);
+    while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+    return path;
+}
+
+router::router(const config::settings& settings, const providers::registry& models)
+    : settings_(settings), models_(models), auth_(settings.api_keys) {}
+
+net::awaitable<void> router::route(const http_request& req, response_stream& out, upstream::http_client& http) const {
+    if (req.method == "OPTIONS") co_return co_await out.send(preflight(req));
+
+    const std::string_view path = api_path(req.path());
+    if (path == "/healthz" || req.path() == "/healthz") {
+        if (req.method != "GET" && req.method != "HEAD") co_return co_await out.send(method_not_allowed(req, "GET"));
+        auto ok = api::json_response(R"({"status":"ok"})");
+        co_return co_await out.send(std::move(ok));
+    }
+
+    const bool known = path == "/chat/completions" || path == "/models" || path.starts_with("/models/");
+    if (!known) {
+        const api_error e{error_kind::route_not_found, "Invalid URL (" + req.method + " " + std::string(req.path()) + ")", std::nullopt,
+                          std::nullopt};
+        co_return co_await out.send(api::error_response(e));
+    }
+
+    if (!auth_.allows(req.header("authorization"), req.header("x-api-key"))) {
+        const bool missing = req.header("authorization").empty() && req.header("x-api-key").empty();
+        const api_error e{error_kind::invalid_api_key,
+                          missing ? "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'." : "Incorrect API key provided.",
+                          std::nullopt, std::nullopt};
+        co_return co_await out.send(api::error_response(e));
+    }
+
+    if (path == "/chat/completions") {
+        if (req.method != "POST") co_return co_await out.send(method_not_allowed(req, "POST"));
+        co_return co_await api::handle_chat_completions(req, out, {models_, settings_.stream, http});
+    }
+    if (req.method != "GET") co_return co_await out.send(method_not_allowed(req, "GET"));
+    if (path == "/models") co_return co_await out.send(api::list_models(models_));
+    const std::string model_id = decode_segment(path.substr(std::string_view("/models/").size()));
+    co_return co_await out.send(api::retrieve_model(models_, model_id));
+}
+
+} // namespace switchyard::http

@@ -1,0 +1,64 @@
+// switchyard: flags, configuration, logging, then the server. Nothing else lives here.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "switchyard/config/settings.hpp"
+#include "switchyard/http/router.hpp"
+#include "switchyard/providers/registry.hpp"
+#include "switchyard/server/server.hpp"
+
+namespace {
+
+bool is_loopback(const std::string& host) {
+    return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    using namespace switchyard;
+    try {
+        const auto cli = config::parse_command_line(argc, argv);
+        if (cli.show_help) {
+            std::cout << config::usage_text();
+            return 0;
+        }
+        if (cli.show_version) {
+            std::cout << "switchyard " << SWITCHYARD_VERSION << "\n";
+            return 0;
+        }
+        config::env_map dotenv;
+        if (auto loaded = config::load_dotenv_file(cli.env_file)) dotenv = std::move(*loaded);
+        else if (cli.env_file_given) throw config::config_error("cannot read env file " + cli.env_file);
+
+        const auto settings = config::load_settings(cli, config::environment(std::move(dotenv)));
+        spdlog::set_level(spdlog::level::from_str(settings.log_level));
+        spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+        if (settings.api_keys.empty()) {
+            if (!is_loopback(settings.listen.host) && !settings.allow_no_auth)
+                throw config::config_error("refusing to listen on " + settings.listen.host +
+                                           " without API_MASTER_KEY; set it, or pass --allow-no-auth");
+            spdlog::warn("API_MASTER_KEY is not set: client authentication is off");
+        }
+
+        const auto models = providers::build_registry(settings);
+        http::router router(settings, *models);
+        server::server srv(settings, router);
+        srv.start();
+        // One stable line on stdout so scripts and tests can find the bound port.
+        std::printf("switchyard listening on http://%s:%u\n", settings.listen.host.c_str(), static_cast<unsigned>(srv.port()));
+        std::fflush(stdout);
+        srv.run();
+        spdlog::info("stopped");
+        return 0;
+    } catch (const config::config_error& e) {
+        std::cerr << "switchyard: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "switchyard: " << e.what() << "\n";
+        return 1;
+    }
+}

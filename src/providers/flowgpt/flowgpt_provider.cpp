@@ -1,0 +1,243 @@
+#include "switchyard/providers/flowgpt/flowgpt_provider.hpp"
+
+#include <boost/asio/error.hpp>
+#include <boost/system/system_error.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+#include "switchyard/providers/flowgpt/prefix_cleaner.hpp"
+#include "switchyard/providers/flowgpt/signer.hpp"
+#include "switchyard/upstream/http_client.hpp"
+#include "switchyard/upstream/ndjson_reader.hpp"
+#include "switchyard/util/ids.hpp"
+#include "switchyard/util/secrets.hpp"
+
+namespace switchyard::providers::flowgpt {
+namespace {
+
+using nlohmann::json;
+using api::error_kind;
+
+constexpr std::size_t max_error_body = 64 * 1024;
+
+provider_error error(error_kind kind, std::string message, std::optional<long> retry_after = std::nullopt) {
+    return provider_error{kind, std::move(message), retry_after};
+}
+
+std::optional<long> parse_retry_after(std::string_view v) {
+    long seconds = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+    if (ec != std::errc{} || seconds < 0) return std::nullopt;
+    return seconds;
+}
+
+/// What a non-2xx status means. 401/403 (including WAF pages) reject the credential.
+enum class status_verdict { ok, credential_rejected, failed };
+
+status_verdict classify(int status) {
+    if (status >= 200 && status < 300) return status_verdict::ok;
+    if (status == 401 || status == 403) return status_verdict::credential_rejected;
+    return status_verdict::failed;
+}
+
+provider_error status_error(const upstream::response& r, std::string_view step) {
+    const int status = r.status();
+    if (status == 429) return error(error_kind::rate_limit_exceeded, "FlowGPT is rate limiting requests; try again later.", parse_retry_after(r.header("retry-after")));
+    return error(error_kind::upstream_error, "FlowGPT " + std::string(step) + " failed with HTTP " + std::to_string(status) + ".");
+}
+
+upstream::header_list common_headers(const std::string& token, const config::flowgpt_settings& s) {
+    return {
+        {"Authorization", "Bearer " + token},
+        {"Content-Type", "application/json"},
+        {"Accept", "*/*"},
+        {"x-flow-device-id", s.device_id},
+        {"x-flow-language", "en"},
+        {"Origin", "https://flowgpt.com"},
+        {"Referer", "https://flowgpt.com/"},
+    };
+}
+
+std::string base_url(const config::flowgpt_settings& s) {
+    std::string b = s.base_url;
+    while (!b.empty() && b.back() == '/') b.pop_back();
+    return b;
+}
+
+json context_messages(const api::chat_request& req) {
+    json out = json::array();
+    for (const auto& m : req.messages) {
+        // FlowGPT knows system, user and assistant; tool output is context the user supplied.
+        const auto role = m.role == api::message_role::tool ? std::string_view("user") : api::role_name(m.role);
+        out.push_back({{"role", role}, {"content", m.text}});
+    }
+    return out;
+}
+
+/// Maps a transport failure to the client-facing error; cancellation is rethrown.
+provider_error transport_error(const upstream::failure& f) {
+    switch (f.kind) {
+    case upstream::failure_kind::timeout: return error(error_kind::upstream_timeout, "FlowGPT did not answer in time.");
+    case upstream::failure_kind::cancelled: throw boost::system::system_error(boost::asio::error::operation_aborted);
+    default: return error(error_kind::upstream_error, "Could not reach FlowGPT.");
+    }
+}
+
+} // namespace
+
+token_pool::token_pool(std::vector<std::string> tokens, std::chrono::milliseconds cooldown)
+    : tokens_(std::move(tokens)), resting_until_(tokens_.size()), cooldown_(cooldown) {}
+
+std::optional<std::string> token_pool::next(clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    if (tokens_.empty()) return std::nullopt;
+    // Round-robin over rested tokens; when all are resting, the one back soonest is tried
+    // anyway, so a single rejected token does not lock everyone out for the whole cooldown.
+    std::size_t pick = cursor_ % tokens_.size();
+    for (std::size_t i = 0; i < tokens_.size(); ++i) {
+        const std::size_t idx = (cursor_ + i) % tokens_.size();
+        if (resting_until_[idx] <= now) {
+            pick = idx;
+            break;
+        }
+        if (resting_until_[idx] < resting_until_[pick]) pick = idx;
+    }
+    cursor_ = pick + 1;
+    return tokens_[pick];
+}
+
+void token_pool::cool_down(const std::string& token, clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < tokens_.size(); ++i)
+        if (tokens_[i] == token) resting_until_[i] = now + cooldown_;
+}
+
+std::optional<std::string> text_of_line(std::string_view line, bool& malformed) {
+    malformed = false;
+    json obj = json::parse(line, nullptr, false);
+    if (obj.is_discarded() || !obj.is_object()) {
+        malformed = true;
+        return std::nullopt;
+    }
+    auto data = obj.find("data");
+    if (data == obj.end() || !data->is_string()) return std::nullopt;
+    if (auto ev = obj.find("event"); ev != obj.end()) {
+        if (!ev->is_string() || *ev != "text") return std::nullopt;
+    }
+    return data->get<std::string>();
+}
+
+flowgpt_provider::flowgpt_provider(config::flowgpt_settings settings)
+    : settings_(std::move(settings)), tokens_(std::make_unique<token_pool>(settings_.tokens, settings_.token_cooldown)) {}
+
+std::optional<provider_error> flowgpt_provider::check_ready() const {
+    if (tokens_->size() == 0)
+        return error(error_kind::provider_unavailable, "The FlowGPT provider is not configured: set FLOWGPT_BEARER_TOKEN.");
+    return std::nullopt;
+}
+
+net::awaitable<std::optional<provider_error>> flowgpt_provider::complete(const api::chat_request& req, const model_route& route,
+                                                                         event_sink& sink, call_context ctx) {
+    const std::string base = base_url(settings_);
+    std::optional<upstream::response> answer;
+    try {
+        // Each rejected token is rested and the next one tried: nothing has reached the client yet.
+        for (std::size_t attempt = 0; attempt < tokens_->size() && !answer; ++attempt) {
+            auto token = tokens_->next();
+            if (!token) break;
+
+            upstream::request create{"POST", base + "/conversation/create", common_headers(*token, settings_),
+                                     json{{"promptId", route.upstream_id}, {"location", "CHAT_PAGE"}, {"messages", context_messages(req)}}.dump(
+                                         -1, ' ', false, json::error_handler_t::replace)};
+            auto created = co_await ctx.http.send(std::move(create));
+            const std::string created_body = co_await created.read_all(max_error_body);
+            if (auto v = classify(created.status()); v == status_verdict::credential_rejected) {
+                spdlog::warn("[{}] flowgpt token {} rejected by conversation/create (HTTP {}); resting it", ctx.request_id,
+                             secrets::mask(*token), created.status());
+                tokens_->cool_down(*token);
+                continue;
+            } else if (v == status_verdict::failed) {
+                co_return status_error(created, "conversation/create");
+            }
+            const json created_doc = json::parse(created_body, nullptr, false);
+            if (!created_doc.is_object() || !created_doc.contains("id") || !created_doc["id"].is_string())
+                co_return error(error_kind::upstream_error, "FlowGPT returned an unreadable conversation.");
+
+            const std::string timestamp = std::to_string(
+                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+            const std::string nonce = ids::hex(32);
+            auto headers = common_headers(*token, settings_);
+            if (settings_.signature != config::signature_scheme::none) {
+                headers.emplace_back("x-nonce", nonce);
+                headers.emplace_back("x-timestamp", timestamp);
+                headers.emplace_back("x-signature", signature(settings_.signature, timestamp, nonce, settings_.device_id, "Bearer " + *token));
+            }
+            json chat_body = {{"model", settings_.upstream_model},
+                              {"nsfw", false},
+                              {"question", req.last_user_text()},
+                              {"temperature", req.temperature.value_or(0.7)},
+                              {"userId", ""},
+                              {"promptId", route.upstream_id},
+                              {"conversationId", created_doc["id"]},
+                              {"documentIds", json::array()},
+                              {"generateImage", false},
+                              {"generateAudio", false}};
+            upstream::request chat_request{"POST", base + "/v3/chat", std::move(headers),
+                                           chat_body.dump(-1, ' ', false, json::error_handler_t::replace)};
+            auto chat = co_await ctx.http.send(std::move(chat_request));
+            if (auto v = classify(chat.status()); v == status_verdict::credential_rejected) {
+                (void)co_await chat.read_all(max_error_body);
+                spdlog::warn("[{}] flowgpt token {} rejected by v3/chat (HTTP {}); resting it", ctx.request_id, secrets::mask(*token),
+                             chat.status());
+                tokens_->cool_down(*token);
+                continue;
+            } else if (v == status_verdict::failed) {
+                co_return status_error(chat, "chat");
+            }
+            answer.emplace(std::move(chat));
+        }
+        if (!answer)
+            co_return error(error_kind::upstream_auth_failed, "FlowGPT rejected every configured token (FLOWGPT_BEARER_TOKEN).");
+
+        upstream::ndjson_reader reader;
+        prefix_cleaner cleaner(settings_.prefix_lookahead);
+        std::vector<std::string> texts;
+        std::size_t lines = 0, malformed_lines = 0;
+        bool consumer_gone = false;
+        auto collect = [&](std::string_view line) {
+            ++lines;
+            bool malformed = false;
+            if (auto text = text_of_line(line, malformed)) {
+                if (auto out = cleaner.push(*text); !out.empty()) texts.push_back(std::move(out));
+            }
+            malformed_lines += malformed;
+        };
+        auto relay = [&]() -> net::awaitable<void> {
+            for (auto& t : texts) {
+                if (consumer_gone) break;
+                provider_event ev{text_delta{std::move(t)}};
+                if (!co_await sink.emit(std::move(ev))) consumer_gone = true;
+            }
+            texts.clear();
+        };
+        while (auto bytes = co_await answer->read_some()) {
+            if (!reader.feed(*bytes, collect)) co_return error(error_kind::upstream_error, "FlowGPT sent an oversized stream line.");
+            co_await relay();
+            if (consumer_gone) co_return std::nullopt;
+        }
+        reader.finish(collect);
+        if (auto rest = cleaner.flush(); !rest.empty()) texts.push_back(std::move(rest));
+        co_await relay();
+        if (malformed_lines > 0)
+            spdlog::warn("[{}] flowgpt stream had {} malformed line(s) of {}", ctx.request_id, malformed_lines, lines);
+        if (lines > 0 && malformed_lines == lines) co_return error(error_kind::upstream_error, "FlowGPT sent an unreadable answer.");
+        co_return std::nullopt;
+    } catch (const upstream::failure& f) {
+        spdlog::warn("[{}] flowgpt exchange failed: {}", ctx.request_id, f.what());
+        co_return transport_error(f);
+    }
+}
+
+} // namespace switchyard::providers::flowgpt

@@ -1,0 +1,31 @@
+#include "switchyard/providers/registry.hpp"
+
+#include "switchyard/providers/flowgpt/flowgpt_provider.hpp"
+
+namespace switchyard::providers {
+
+void registry::add_provider(std::unique_ptr<provider> p) { providers_.push_back(std::move(p)); }
+
+void registry::add_model(const config::model_entry& entry) {
+    provider* target = nullptr;
+    for (auto& p : providers_)
+        if (p->name() == entry.provider) target = p.get();
+    if (!target) throw config::config_error("model '" + entry.id + "' names unknown provider '" + entry.provider + "'");
+    if (index_.contains(entry.id)) throw config::config_error("model '" + entry.id + "' is configured twice");
+    index_.emplace(entry.id, ordered_.size());
+    ordered_.push_back({{entry.id, entry.upstream_id}, target});
+}
+
+const model_binding* registry::find(std::string_view model_id) const {
+    auto it = index_.find(model_id);
+    return it == index_.end() ? nullptr : &ordered_[it->second];
+}
+
+std::unique_ptr<registry> build_registry(const config::settings& s) {
+    auto r = std::make_unique<registry>();
+    r->add_provider(std::make_unique<flowgpt::flowgpt_provider>(s.flowgpt));
+    for (const auto& m : s.models) r->add_model(m);
+    return r;
+}
+
+} // namespace switchyard::providers

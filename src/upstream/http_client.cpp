@@ -1,0 +1,308 @@
+#include "switchyard/upstream/http_client.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url_view.hpp>
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <map>
+#include <strings.h>
+
+namespace switchyard::upstream {
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+struct target {
+    bool tls = false;
+    std::string host;
+    std::string port;
+    std::string path; // origin-form, with query
+};
+
+target parse_target(const std::string& url) {
+    auto parsed = boost::urls::parse_uri(url);
+    if (!parsed) throw failure(failure_kind::protocol, "invalid upstream URL");
+    const auto& u = *parsed;
+    target t;
+    const auto scheme = u.scheme();
+    if (scheme == "https") t.tls = true;
+    else if (scheme != "http") throw failure(failure_kind::protocol, "unsupported URL scheme");
+    t.host = u.encoded_host();
+    if (t.host.empty()) throw failure(failure_kind::protocol, "URL has no host");
+    t.port = u.has_port() ? std::string(u.port()) : (t.tls ? "443" : "80");
+    t.path = u.encoded_path().empty() ? "/" : std::string(u.encoded_path());
+    if (u.has_query()) t.path += "?" + std::string(u.encoded_query());
+    return t;
+}
+
+failure_kind kind_of(const error_code& ec) {
+    if (ec == beast::error::timeout) return failure_kind::timeout;
+    if (ec == net::error::operation_aborted) return failure_kind::cancelled;
+    return failure_kind::protocol;
+}
+
+[[noreturn]] void fail(const error_code& ec, const char* during) {
+    throw failure(kind_of(ec), std::string(during) + ": " + ec.message());
+}
+
+} // namespace
+
+struct connection {
+    std::string key; // scheme://host:port
+    std::unique_ptr<beast::tcp_stream> plain;
+    std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
+    beast::flat_buffer buffer;
+    std::optional<http::response_parser<http::buffer_body>> parser;
+    bool reused = false;
+    error_code pending_error; // a read failure that followed data already handed on
+
+    beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+};
+
+struct http_client::impl {
+    net::any_io_executor executor;
+    config::upstream_settings settings;
+    ssl::context tls_context{ssl::context::tls_client};
+    tcp::resolver resolver;
+    std::map<std::string, std::vector<std::unique_ptr<connection>>> idle;
+
+    impl(net::any_io_executor ex, config::upstream_settings s) : executor(ex), settings(std::move(s)), resolver(ex) {
+        tls_context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                                ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+        if (settings.tls_verify) {
+            tls_context.set_verify_mode(ssl::verify_peer);
+            if (!settings.ca_file.empty()) tls_context.load_verify_file(settings.ca_file);
+            else tls_context.set_default_verify_paths();
+        } else {
+            tls_context.set_verify_mode(ssl::verify_none);
+        }
+    }
+
+    std::string proxy_for(bool tls) const { return tls ? settings.https_proxy : settings.http_proxy; }
+
+    net::awaitable<std::unique_ptr<connection>> open(const target& t, const std::string& key) {
+        auto conn = std::make_unique<connection>();
+        conn->key = key;
+        conn->plain = std::make_unique<beast::tcp_stream>(executor);
+        auto& stream = *conn->plain;
+
+        std::string connect_host = t.host;
+        std::string connect_port = t.port;
+        const std::string proxy = proxy_for(t.tls);
+        if (!proxy.empty()) {
+            const target p = parse_target(proxy.find("://") == std::string::npos ? "http://" + proxy : proxy);
+            connect_host = p.host;
+            connect_port = p.port;
+        }
+        std::string resolve_host = connect_host;
+        if (resolve_host.size() > 2 && resolve_host.front() == '[') resolve_host = resolve_host.substr(1, resolve_host.size() - 2);
+
+        stream.expires_after(settings.connect_timeout);
+        auto [rec, endpoints] = co_await resolver.async_resolve(resolve_host, connect_port, use_tuple);
+        if (rec) throw failure(failure_kind::connect, "resolve " + connect_host + ": " + rec.message());
+        auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
+        if (cec) throw failure(cec == beast::error::timeout ? failure_kind::timeout : failure_kind::connect,
+                               "connect " + connect_host + ":" + connect_port + ": " + cec.message());
+        stream.socket().set_option(tcp::no_delay(true));
+
+        if (!proxy.empty() && t.tls) co_await tunnel(stream, t);
+
+        if (t.tls) {
+            conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(stream), tls_context);
+            conn->plain.reset();
+            std::string sni = t.host;
+            if (!SSL_set_tlsext_host_name(conn->tls->native_handle(), sni.c_str()))
+                throw failure(failure_kind::tls, "cannot set SNI");
+            if (settings.tls_verify) conn->tls->set_verify_callback(ssl::host_name_verification(t.host));
+            beast::get_lowest_layer(*conn->tls).expires_after(settings.connect_timeout);
+            auto [hec] = co_await conn->tls->async_handshake(ssl::stream_base::client, use_tuple);
+            if (hec) throw failure(hec == beast::error::timeout ? failure_kind::timeout : failure_kind::tls, "TLS handshake: " + hec.message());
+        }
+        co_return conn;
+    }
+
+    net::awaitable<void> tunnel(beast::tcp_stream& stream, const target& t) {
+        http::request<http::empty_body> req{http::verb::connect, t.host + ":" + t.port, 11};
+        req.set(http::field::host, t.host + ":" + t.port);
+        stream.expires_after(settings.connect_timeout);
+        auto [wec, wn] = co_await http::async_write(stream, req, use_tuple);
+        if (wec) fail(wec, "proxy CONNECT");
+        beast::flat_buffer buf;
+        http::response_parser<http::empty_body> parser;
+        parser.skip(true); // a CONNECT reply has no body
+        auto [rec, rn] = co_await http::async_read_header(stream, buf, parser, use_tuple);
+        if (rec) fail(rec, "proxy CONNECT reply");
+        if (parser.get().result_int() / 100 != 2)
+            throw failure(failure_kind::connect, "proxy refused CONNECT with status " + std::to_string(parser.get().result_int()));
+    }
+
+    std::unique_ptr<connection> take_idle(const std::string& key) {
+        auto it = idle.find(key);
+        if (it == idle.end() || it->second.empty()) return nullptr;
+        auto conn = std::move(it->second.back());
+        it->second.pop_back();
+        conn->reused = true;
+        return conn;
+    }
+};
+
+template <class Stream>
+static net::awaitable<error_code> write_and_read_head(Stream& s, connection& c, const http::request<http::string_body>& req,
+                                                      const config::upstream_settings& st) {
+    beast::get_lowest_layer(s).expires_after(st.request_timeout);
+    auto [wec, wn] = co_await http::async_write(s, req, use_tuple);
+    if (wec) co_return wec;
+    auto [rec, rn] = co_await http::async_read_header(s, c.buffer, *c.parser, use_tuple);
+    co_return rec;
+}
+
+template <class Stream>
+static net::awaitable<error_code> read_body_some(Stream& s, connection& c, std::array<char, 16384>& chunk,
+                                                 std::size_t& got, const config::upstream_settings& st) {
+    auto& body = c.parser->get().body();
+    body.data = chunk.data();
+    body.size = chunk.size();
+    beast::get_lowest_layer(s).expires_after(st.idle_timeout);
+    auto [ec, n] = co_await http::async_read(s, c.buffer, *c.parser, use_tuple);
+    got = chunk.size() - body.size;
+    if (ec == http::error::need_buffer) ec = {};
+    co_return ec;
+}
+
+http_client::http_client(net::any_io_executor executor, config::upstream_settings settings)
+    : impl_(std::make_unique<impl>(executor, std::move(settings))) {}
+
+http_client::~http_client() = default;
+
+std::size_t http_client::idle_connections() const noexcept {
+    std::size_t n = 0;
+    for (const auto& [k, v] : impl_->idle) n += v.size();
+    return n;
+}
+
+void http_client::release(std::unique_ptr<connection> conn) {
+    auto& list = impl_->idle[conn->key];
+    if (list.size() >= impl_->settings.pool_max_idle_per_host) return;
+    conn->parser.reset();
+    list.push_back(std::move(conn));
+}
+
+net::awaitable<response> http_client::send(request&& req) {
+    const target t = parse_target(req.url);
+    const std::string key = (t.tls ? "https://" : "http://") + t.host + ":" + t.port;
+    const bool via_http_proxy = !t.tls && !impl_->settings.http_proxy.empty();
+
+    http::request<http::string_body> msg;
+    msg.method_string(req.method);
+    msg.target(via_http_proxy ? req.url : t.path);
+    msg.version(11);
+    msg.set(http::field::host, (t.port == "80" || t.port == "443") ? t.host : t.host + ":" + t.port);
+    for (auto& [name, value] : req.headers) msg.set(name, value);
+    msg.body() = std::move(req.body);
+    msg.prepare_payload();
+
+    // A pooled connection may have been closed by the peer while idle; such a failure before any
+    // response byte is retried once on a fresh connection.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        auto conn = impl_->take_idle(key);
+        if (!conn) conn = co_await impl_->open(t, key);
+        conn->parser.emplace();
+        conn->parser->body_limit(boost::none);
+
+        error_code ec = conn->tls ? co_await write_and_read_head(*conn->tls, *conn, msg, impl_->settings)
+                                  : co_await write_and_read_head(*conn->plain, *conn, msg, impl_->settings);
+        if (ec) {
+            const bool stale = conn->reused && ec != beast::error::timeout && ec != net::error::operation_aborted;
+            if (stale && attempt == 0) continue;
+            fail(ec, "upstream response head");
+        }
+        response r;
+        const auto& head = conn->parser->get();
+        r.status_ = head.result_int();
+        for (const auto& f : head) r.headers_.emplace_back(std::string(f.name_string()), std::string(f.value()));
+        r.conn_ = std::move(conn);
+        r.owner_ = this;
+        co_return r;
+    }
+    throw failure(failure_kind::protocol, "unreachable");
+}
+
+response::response(response&&) noexcept = default;
+response& response::operator=(response&&) noexcept = default;
+response::~response() = default;
+
+std::string_view response::header(std::string_view name) const noexcept {
+    for (const auto& [k, v] : headers_)
+        if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0) return v;
+    return {};
+}
+
+net::awaitable<std::optional<std::string>> response::read_some() {
+    if (!conn_) co_return std::nullopt;
+    auto& c = *conn_;
+    if (c.pending_error) {
+        const error_code ec = c.pending_error;
+        conn_.reset();
+        fail(ec, "upstream body");
+    }
+    if (c.parser->is_done()) {
+        if (c.parser->keep_alive()) owner_->release(std::move(conn_));
+        conn_.reset();
+        co_return std::nullopt;
+    }
+    std::array<char, 16384> chunk;
+    std::size_t got = 0;
+    const auto& st = owner_->impl_->settings;
+    error_code ec = c.tls ? co_await read_body_some(*c.tls, c, chunk, got, st) : co_await read_body_some(*c.plain, c, chunk, got, st);
+    // A close-delimited body ends with EOF (or a TLS truncation after a complete message).
+    if (ec == http::error::end_of_stream || ec == net::ssl::error::stream_truncated) {
+        conn_.reset();
+        if (got == 0) co_return std::nullopt;
+        co_return std::string(chunk.data(), got);
+    }
+    if (ec) {
+        // Bytes that arrived before the failure are still delivered; the failure comes next call.
+        if (got > 0) {
+            c.pending_error = ec;
+            co_return std::string(chunk.data(), got);
+        }
+        conn_.reset();
+        fail(ec, "upstream body");
+    }
+    if (c.parser->is_done() && got == 0) {
+        if (c.parser->keep_alive()) owner_->release(std::move(conn_));
+        conn_.reset();
+        co_return std::nullopt;
+    }
+    co_return std::string(chunk.data(), got);
+}
+
+net::awaitable<std::string> response::read_all(std::size_t limit) {
+    std::string out;
+    while (auto part = co_await read_some()) {
+        out += *part;
+        if (out.size() > limit) {
+            conn_.reset();
+            throw failure(failure_kind::protocol, "upstream body larger than " + std::to_string(limit) + " bytes");
+        }
+    }
+    co_return out;
+}
+
+} // namespace switchyard::upstream

@@ -1,0 +1,147 @@
+// Starts the real binaries on free loopback ports for end-to-end tests. Every process is
+// killed when the test process exits, so nothing outlives a run.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import http from 'node:http';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const repoRoot = resolve(here, '../..');
+const buildDir = process.env.SWITCHYARD_BUILD_DIR || join(repoRoot, 'build');
+export const gatewayBin = process.env.SWITCHYARD_BIN || join(buildDir, 'switchyard');
+export const emulatorBin = process.env.SWITCHYARD_EMULATOR || join(buildDir, 'switchyard-emulator');
+
+export const API_KEY = 'sk-test-0123456789';
+export const FLOWGPT_TOKEN = 'flowgpt-token-abcdef';
+export const DEVICE_ID = 'AbCdEfGhIjKlMnOpQrStU';
+
+const running = new Set();
+process.on('exit', () => { for (const p of running) { try { p.kill('SIGKILL'); } catch {} } });
+
+function waitForLine(proc, pattern, what) {
+  return new Promise((resolveLine, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${out}`)), 10000);
+    const onData = (chunk) => {
+      out += chunk;
+      const m = out.match(pattern);
+      if (m) { clearTimeout(timer); resolveLine(m); }
+    };
+    proc.stdout.on('data', onData);
+    proc.stderr.on('data', (c) => { out += c; });
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${what} exited with ${code}: ${out}`)); });
+  });
+}
+
+function track(proc) {
+  running.add(proc);
+  proc.exited = new Promise((r) => proc.on('exit', (code, signal) => { running.delete(proc); r({ code, signal }); }));
+  proc.logs = '';
+  proc.stderr.on('data', (c) => { proc.logs += c; });
+  proc.stdout.on('data', (c) => { proc.logs += c; });
+  return proc;
+}
+
+export async function startEmulator(args = []) {
+  const proc = track(spawn(emulatorBin, ['--listen', '127.0.0.1:0', '--tokens', FLOWGPT_TOKEN, '--device-id', DEVICE_ID, ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const [, port] = await waitForLine(proc, /emulator listening on http:\/\/127\.0\.0\.1:(\d+)/, 'emulator');
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url, proc,
+    events: async () => (await fetch(`${url}/_emulator/events`)).json(),
+    stop: async () => { proc.kill('SIGTERM'); await proc.exited; },
+  };
+}
+
+export const testConfig = {
+  server: { shutdown_grace_ms: 2000, header_timeout_ms: 5000, idle_timeout_ms: 5000 },
+  stream: { commit_hold_ms: 300, keepalive_interval_ms: 150 },
+  upstream: { connect_timeout_ms: 2000, request_timeout_ms: 5000, idle_timeout_ms: 5000 },
+};
+
+/// Starts the gateway in a scratch directory. `env` adds to a clean environment; `config`
+/// overrides testConfig section by section.
+export async function startGateway({ emulator, env = {}, config = {}, args = [], dotenv, threads = 2 } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
+  const defaults = JSON.parse(readFileSync(join(repoRoot, 'config/switchyard.json'), 'utf8'));
+  const merged = { ...defaults };
+  for (const layer of [testConfig, config]) {
+    for (const [k, v] of Object.entries(layer)) merged[k] = { ...(merged[k] || {}), ...v };
+  }
+  writeFileSync(join(dir, 'switchyard.json'), JSON.stringify(merged));
+  if (dotenv !== undefined) writeFileSync(join(dir, '.env'), dotenv);
+  const fullEnv = {
+    PATH: process.env.PATH,
+    API_MASTER_KEY: API_KEY,
+    FLOWGPT_BEARER_TOKEN: FLOWGPT_TOKEN,
+    FLOWGPT_DEVICE_ID: DEVICE_ID,
+    LOG_LEVEL: 'warn',
+    ...(emulator ? { FLOWGPT_BASE_URL: emulator.url } : {}),
+    ...env,
+  };
+  for (const [k, v] of Object.entries(fullEnv)) if (v === undefined) delete fullEnv[k];
+  const proc = track(spawn(gatewayBin, ['--listen', '127.0.0.1:0', '--threads', String(threads), '--config', join(dir, 'switchyard.json'), ...args],
+    { cwd: dir, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const [, port] = await waitForLine(proc, /switchyard listening on http:\/\/127\.0\.0\.1:(\d+)/, 'gateway');
+  const url = `http://127.0.0.1:${port}`;
+  return { url, port: Number(port), proc, dir, stop: async (signal = 'SIGTERM') => { proc.kill(signal); return proc.exited; } };
+}
+
+/// Runs the gateway binary to completion (for start-up failures).
+export function runGateway(args, env = {}) {
+  return new Promise((r) => {
+    const proc = spawn(gatewayBin, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    proc.stdout.on('data', (c) => { out += c; });
+    proc.stderr.on('data', (c) => { out += c; });
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    proc.on('exit', (code) => { clearTimeout(timer); r({ code, out }); });
+  });
+}
+
+/// A raw HTTP exchange that keeps the exact response bytes.
+export function rawRequest(url, { method = 'POST', path = '/v1/chat/completions', headers = {}, body } = {}) {
+  return new Promise((resolveReq, reject) => {
+    const u = new URL(path, url);
+    const req = http.request(u, { method, headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', ...headers } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolveReq({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.write(typeof body === 'string' ? body : JSON.stringify(body));
+    req.end();
+  });
+}
+
+export function chat(url, body, headers = {}) {
+  return rawRequest(url, { body: { model: 'default', ...body }, headers });
+}
+
+export const user = (content) => [{ role: 'user', content }];
+
+/// Splits an SSE body into events and checks the framing rules of openai-contract.md §1.2.
+export function parseSse(body) {
+  const events = [];
+  const comments = [];
+  for (const block of body.split('\n\n')) {
+    if (block === '') continue;
+    for (const line of block.split('\n')) {
+      if (line === '') continue;
+      if (line.startsWith(': ')) { comments.push(line); continue; }
+      if (!line.startsWith('data: ')) throw new Error(`not a data line: ${JSON.stringify(line)}`);
+      events.push(line.slice(6));
+    }
+  }
+  return { events, comments, json: events.filter((e) => e !== '[DONE]').map((e) => JSON.parse(e)) };
+}
+
+export function contentOf(chunks) {
+  return chunks.map((c) => c.choices?.[0]?.delta?.content ?? '').join('');
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

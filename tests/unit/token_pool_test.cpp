@@ -1,0 +1,33 @@
+#include <gtest/gtest.h>
+
+#include "switchyard/providers/flowgpt/flowgpt_provider.hpp"
+
+using switchyard::providers::flowgpt::token_pool;
+using namespace std::chrono_literals;
+
+TEST(TokenPool, RotatesRoundRobin) {
+    token_pool pool({"a", "b", "c"}, 60s);
+    const auto t0 = token_pool::clock::now();
+    EXPECT_EQ(pool.next(t0), "a");
+    EXPECT_EQ(pool.next(t0), "b");
+    EXPECT_EQ(pool.next(t0), "c");
+    EXPECT_EQ(pool.next(t0), "a");
+}
+
+TEST(TokenPool, RejectedTokenRestsThenReturns) {
+    token_pool pool({"a", "b"}, 60s);
+    const auto t0 = token_pool::clock::now();
+    pool.cool_down("a", t0);
+    EXPECT_EQ(pool.next(t0), "b");
+    EXPECT_EQ(pool.next(t0 + 1s), "b");
+    EXPECT_EQ(pool.next(t0 + 61s), "a");
+}
+
+TEST(TokenPool, WhenAllRestTheSoonestBackIsTried) {
+    token_pool pool({"a", "b"}, 60s);
+    const auto t0 = token_pool::clock::now();
+    pool.cool_down("b", t0);
+    pool.cool_down("a", t0 + 5s);
+    EXPECT_EQ(pool.next(t0 + 10s), "b");
+    EXPECT_FALSE(token_pool({}, 60s).next().has_value());
+}
