@@ -15,7 +15,7 @@ runtime_pkgs=(ca-certificates libssl3 libspdlog1.10 libsqlite3-0 curl)
 build_pkgs=(build-essential cmake ninja-build ccache git pkg-config
   libboost1.81-dev libboost-url1.81-dev nlohmann-json3-dev libssl-dev libspdlog-dev
   libsqlite3-dev libgtest-dev)
-test_pkgs=(nodejs npm curl python3)
+test_pkgs=(nodejs npm curl)
 
 case "$mode" in
   --runtime) pkgs=("${runtime_pkgs[@]}") ;;

@@ -9,7 +9,7 @@ import http from 'node:http';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '../..');
-const buildDir = process.env.SWITCHYARD_BUILD_DIR || join(repoRoot, 'build');
+const buildDir = resolve(repoRoot, process.env.SWITCHYARD_BUILD_DIR || 'build');
 export const gatewayBin = process.env.SWITCHYARD_BIN || join(buildDir, 'switchyard');
 export const emulatorBin = process.env.SWITCHYARD_EMULATOR || join(buildDir, 'switchyard-emulator');
 
@@ -32,6 +32,7 @@ function waitForLine(proc, pattern, what) {
     proc.stdout.on('data', onData);
     proc.stderr.on('data', (c) => { out += c; });
     proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${what} exited with ${code}: ${out}`)); });
+    proc.on('error', (err) => { clearTimeout(timer); reject(new Error(`${what} could not be started: ${err.message}`)); });
   });
 }
 

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds switchyard with warnings as errors and runs the three test tiers:
+#   1. unit tests (GoogleTest, through ctest)
+#   2. end-to-end tests: the real binary against the upstream emulator (node:test)
+#   3. SDK tests: the official openai npm package against the binary
+# Run scripts/install-deps.sh first. SWITCHYARD_BUILD_DIR picks the build folder (default build/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${SWITCHYARD_BUILD_DIR:-build}
+export SWITCHYARD_BUILD_DIR=$(pwd)/$build
+case $build in /*) SWITCHYARD_BUILD_DIR=$build ;; esac
+logs=$(mktemp -d)
+trap 'rm -rf "$logs"' EXIT
+
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSWITCHYARD_WERROR=ON -DSWITCHYARD_TESTS=ON ${SWITCHYARD_CMAKE_ARGS:-} >/dev/null
+cmake --build "$build" -j "${SWITCHYARD_JOBS:-2}"
+
+status=0
+echo "== unit tests"
+(cd "$build" && ctest --output-on-failure -j2) 2>&1 | tee "$logs/unit" || status=1
+echo "== end-to-end tests"
+node --test tests/e2e/gateway.test.mjs 2>&1 | tee "$logs/e2e" || status=1
+echo "== SDK tests (openai $(node -p "require('./tests/sdk/node_modules/openai/package.json').version"))"
+(cd tests/sdk && node --test sdk.test.mjs) 2>&1 | tee "$logs/sdk" || status=1
+
+unit_pass=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2 \1/p' "$logs/unit" | awk '{print $1-$2}')
+unit_fail=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of.*/\1/p' "$logs/unit")
+node_pass=$(cat "$logs/e2e" "$logs/sdk" | sed -n 's/^# pass \([0-9]*\)$/\1/p' | awk '{s+=$1} END {print s+0}')
+node_fail=$(cat "$logs/e2e" "$logs/sdk" | sed -n 's/^# fail \([0-9]*\)$/\1/p' | awk '{s+=$1} END {print s+0}')
+echo "total: $(( ${unit_pass:-0} + ${node_pass:-0} )) passed, $(( ${unit_fail:-1} + ${node_fail:-1} )) failed"
+exit $status

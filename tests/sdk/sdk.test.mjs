@@ -1,0 +1,100 @@
+// The official openai npm SDK, pointed at switchyard with base_url: what our users run.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import OpenAI from 'openai';
+import { API_KEY, startEmulator, startGateway, rawRequest, parseSse } from '../e2e/harness.mjs';
+
+// SWITCHYARD_URL points the tests at an already running gateway (the container smoke test);
+// otherwise they start the binary and the emulator themselves.
+const external = process.env.SWITCHYARD_URL;
+let emulator;
+let gateway;
+let client;
+let baseURL;
+
+before(async () => {
+  if (external) {
+    baseURL = external;
+  } else {
+    emulator = await startEmulator();
+    gateway = await startGateway({ emulator });
+    baseURL = gateway.url;
+  }
+  client = new OpenAI({ apiKey: process.env.SWITCHYARD_API_KEY || API_KEY, baseURL: `${baseURL}/v1`, maxRetries: 0 });
+});
+after(async () => {
+  await gateway?.stop();
+  await emulator?.stop();
+});
+
+test('models.list', async () => {
+  const page = await client.models.list();
+  const ids = page.data.map((m) => m.id);
+  assert.ok(ids.includes('default'));
+  assert.ok(page.data.every((m) => m.object === 'model' && typeof m.owned_by === 'string'));
+});
+
+test('create, non-streaming', async () => {
+  const completion = await client.chat.completions.create({
+    model: 'default', messages: [{ role: 'system', content: 'sdk' }, { role: 'user', content: 'hello from the sdk' }],
+  });
+  assert.match(completion.id, /^chatcmpl-/);
+  assert.equal(completion.object, 'chat.completion');
+  assert.equal(completion.choices[0].finish_reason, 'stop');
+  assert.match(completion.choices[0].message.content, /^echo: hello from the sdk \| context: 2 messages \[system,user\]/);
+  assert.ok(completion.usage.total_tokens > 0);
+  assert.match(completion._request_id, /^req_/);
+});
+
+test('create, streaming, with include_usage', async () => {
+  const stream = await client.chat.completions.create({
+    model: 'default', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'stream via sdk' }],
+  });
+  let text = '';
+  let finish;
+  let usage;
+  let roles = 0;
+  for await (const chunk of stream) {
+    if (chunk.usage) usage = chunk.usage;
+    const choice = chunk.choices[0];
+    if (!choice) continue;
+    if (choice.delta.role) roles++;
+    text += choice.delta.content ?? '';
+    finish = choice.finish_reason ?? finish;
+  }
+  assert.equal(roles, 1);
+  assert.equal(finish, 'stop');
+  assert.match(text, /^echo: stream via sdk \|/);
+  assert.equal(usage.total_tokens, usage.prompt_tokens + usage.completion_tokens);
+});
+
+test('chat.completions.stream().finalChatCompletion()', async () => {
+  const runner = client.chat.completions.stream({ model: 'default', messages: [{ role: 'user', content: 'helper' }] });
+  const final = await runner.finalChatCompletion();
+  assert.equal(final.choices[0].message.role, 'assistant');
+  assert.match(final.choices[0].message.content, /^echo: helper/);
+  assert.equal(final.choices[0].finish_reason, 'stop');
+});
+
+test('error classes', async () => {
+  const wrongKey = new OpenAI({ apiKey: 'sk-wrong', baseURL: `${baseURL}/v1`, maxRetries: 0 });
+  await assert.rejects(wrongKey.models.list(), (e) => e instanceof OpenAI.AuthenticationError && e.code === 'invalid_api_key');
+  await assert.rejects(
+    client.chat.completions.create({ model: 'default', messages: [] }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'messages');
+  await assert.rejects(
+    client.chat.completions.create({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] }),
+    (e) => e instanceof OpenAI.NotFoundError && e.code === 'model_not_found');
+  await assert.rejects(client.models.retrieve('no-such-model'), (e) => e instanceof OpenAI.NotFoundError);
+});
+
+test('raw SSE bytes: data lines only, ending with data: [DONE]', async () => {
+  const r = await rawRequest(baseURL, {
+    headers: { authorization: `Bearer ${process.env.SWITCHYARD_API_KEY || API_KEY}` },
+    body: { model: 'default', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'lint me' }] },
+  });
+  assert.equal(r.status, 200);
+  for (const line of r.body.split('\n')) assert.ok(line === '' || line.startsWith('data: ') || line === ': keep-alive', JSON.stringify(line));
+  assert.ok(r.body.endsWith('data: [DONE]\n\n'));
+  assert.equal(parseSse(r.body).events.at(-1), '[DONE]');
+});
