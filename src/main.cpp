@@ -11,9 +11,7 @@
 
 namespace {
 
-bool is_loopback(const std::string& host) {
-    return host == "localhost" || host == "::1" || host.starts_with("127.");
-}
+bool is_loopback(const std::string& host) { return host == "localhost" || host == "::1" || host.starts_with("127."); }
 
 } // namespace
 
@@ -30,8 +28,10 @@ int main(int argc, char** argv) {
             return 0;
         }
         config::env_map dotenv;
-        if (auto loaded = config::load_dotenv_file(cli.env_file)) dotenv = std::move(*loaded);
-        else if (cli.env_file_given) throw config::config_error("cannot read env file " + cli.env_file);
+        if (auto loaded = config::load_dotenv_file(cli.env_file))
+            dotenv = std::move(*loaded);
+        else if (cli.env_file_given)
+            throw config::config_error("cannot read env file " + cli.env_file);
 
         const auto settings = config::load_settings(cli, config::environment(std::move(dotenv)));
         spdlog::set_level(spdlog::level::from_str(settings.log_level));

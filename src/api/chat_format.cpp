@@ -26,7 +26,8 @@ long estimate_tokens(std::string_view text) noexcept {
 
 long estimate_prompt_tokens(const chat_request& req) noexcept {
     long total = 3;
-    for (const auto& m : req.messages) total += 4 + estimate_tokens(m.text);
+    for (const auto& m : req.messages)
+        total += 4 + estimate_tokens(m.text);
     return total;
 }
 
@@ -45,9 +46,8 @@ sse_writer::sse_writer(std::string id, std::time_t created, std::string model) {
 }
 
 std::string sse_writer::role_event() const {
-    return envelope_ +
-           "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null},"
-           "\"logprobs\":null,\"finish_reason\":null}]}\n\n";
+    return envelope_ + "\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null},"
+                       "\"logprobs\":null,\"finish_reason\":null}]}\n\n";
 }
 
 std::string sse_writer::content_event(std::string_view text) const {

@@ -30,22 +30,26 @@ using message_channel = net::experimental::channel<void(error_code, stream_messa
 
 api_error to_api_error(const providers::provider_error& e) { return {e.kind, e.message, std::nullopt, e.retry_after_seconds}; }
 
-const api_error shutting_down{error_kind::server_shutting_down, "The server is shutting down; retry the request.", std::nullopt, std::nullopt};
+const api_error shutting_down{error_kind::server_shutting_down, "The server is shutting down; retry the request.", std::nullopt,
+                              std::nullopt};
 
 /// Validation that needs the chosen provider.
 std::optional<api_error> check_against_provider(const chat_request& req, const providers::provider& p) {
     if (!p.caps().images) {
         for (const auto& m : req.messages)
             if (!m.images.empty())
-                return api_error{error_kind::unsupported_value, "The model's provider cannot take images.", m.images.front().param + ".type", std::nullopt};
+                return api_error{error_kind::unsupported_value, "The model's provider cannot take images.",
+                                 m.images.front().param + ".type", std::nullopt};
     }
     if (req.conversation_id)
-        return api_error{error_kind::unsupported_value, "Conversations are not available in this build.", "conversation_id", std::nullopt};
+        return api_error{error_kind::unsupported_value, "Conversations are not available in this build.", "conversation_id",
+                         std::nullopt};
     if (auto err = p.check_ready()) return to_api_error(*err);
     return std::nullopt;
 }
 
-usage_counts usage_for(const chat_request& req, const std::string& answer, const std::optional<providers::usage_report>& reported) {
+usage_counts usage_for(const chat_request& req, const std::string& answer,
+                       const std::optional<providers::usage_report>& reported) {
     if (reported) return {reported->prompt_tokens, reported->completion_tokens};
     return {estimate_prompt_tokens(req), estimate_tokens(answer)};
 }
@@ -55,8 +59,10 @@ class collecting_sink final : public providers::event_sink {
 public:
     explicit collecting_sink(text_shaper& shaper) : shaper_(shaper) {}
     net::awaitable<bool> emit(providers::provider_event ev) override {
-        if (auto* t = std::get_if<providers::text_delta>(&ev)) shaper_.push(t->text);
-        else usage = std::get<providers::usage_report>(ev);
+        if (auto* t = std::get_if<providers::text_delta>(&ev))
+            shaper_.push(t->text);
+        else
+            usage = std::get<providers::usage_report>(ev);
         co_return !shaper_.finished();
     }
     std::optional<providers::usage_report> usage;
@@ -194,8 +200,10 @@ private:
                 co_return co_await finish();
             } else {
                 const auto now = clock::now();
-                if (!committed_ && now - started >= settings_.commit_hold) co_await commit();
-                else if (committed_ && now - last_write_ >= settings_.keepalive_interval) co_await write(sse_writer::keepalive_comment);
+                if (!committed_ && now - started >= settings_.commit_hold)
+                    co_await commit();
+                else if (committed_ && now - last_write_ >= settings_.keepalive_interval)
+                    co_await write(sse_writer::keepalive_comment);
             }
         }
     }
@@ -229,24 +237,24 @@ net::awaitable<void> complete_collected(const chat_request& req, const providers
         co_return;
     }
     shaper.flush();
-    auto r = json_response(completion_body(ids::completion_id(), std::time(nullptr), req.model, shaper.emitted(), shaper.finish_reason(),
-                                           usage_for(req, shaper.emitted(), sink.usage)));
+    auto r = json_response(completion_body(ids::completion_id(), std::time(nullptr), req.model, shaper.emitted(),
+                                           shaper.finish_reason(), usage_for(req, shaper.emitted(), sink.usage)));
     if (!sink.usage) r.headers.emplace_back("x-switchyard-usage", "estimated");
     co_await out.send(std::move(r));
 }
 
 } // namespace
 
-net::awaitable<void> handle_chat_completions(const http::http_request& http_req, http::response_stream& out, handler_context ctx) {
+net::awaitable<void> handle_chat_completions(const http::http_request& http_req, http::response_stream& out,
+                                             handler_context ctx) {
     auto parsed = parse_chat_request(http_req.body);
     if (auto* err = std::get_if<api_error>(&parsed)) co_return co_await out.send(error_response(*err));
     const auto& req = std::get<chat_request>(parsed);
 
     const auto* binding = ctx.models.find(req.model);
-    if (!binding)
-    {
-        const api_error e{error_kind::model_not_found, "The model `" + req.model + "` does not exist or you do not have access to it.",
-                          "model", std::nullopt};
+    if (!binding) {
+        const api_error e{error_kind::model_not_found,
+                          "The model `" + req.model + "` does not exist or you do not have access to it.", "model", std::nullopt};
         co_return co_await out.send(error_response(e));
     }
     if (auto err = check_against_provider(req, *binding->target)) co_return co_await out.send(error_response(*err));

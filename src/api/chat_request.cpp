@@ -26,10 +26,12 @@ std::optional<api_error> parse_content(const json& content, chat_message& msg, c
     }
     if (content.is_null()) {
         if (msg.role == message_role::assistant || msg.role == message_role::tool) return std::nullopt;
-        return bad(error_kind::invalid_value, "Invalid value for 'content': expected a string or an array of content parts.", where + ".content");
+        return bad(error_kind::invalid_value, "Invalid value for 'content': expected a string or an array of content parts.",
+                   where + ".content");
     }
     if (!content.is_array())
-        return bad(error_kind::invalid_value, "Invalid value for 'content': expected a string or an array of content parts.", where + ".content");
+        return bad(error_kind::invalid_value, "Invalid value for 'content': expected a string or an array of content parts.",
+                   where + ".content");
 
     bool first_text = true;
     for (std::size_t j = 0; j < content.size(); ++j) {
@@ -41,20 +43,24 @@ std::optional<api_error> parse_content(const json& content, chat_message& msg, c
         if (type == "text" || type == "input_text" || type == "refusal") {
             const char* key = type == "refusal" ? "refusal" : "text";
             if (!part.contains(key) || !part[key].is_string())
-                return bad(error_kind::invalid_value, std::string("Missing string '") + key + "' in content part.", part_path + "." + key);
+                return bad(error_kind::invalid_value, std::string("Missing string '") + key + "' in content part.",
+                           part_path + "." + key);
             if (!first_text) msg.text.push_back('\n');
             msg.text += part[key].get<std::string>();
             first_text = false;
         } else if (type == "image_url") {
             const json* url = nullptr;
             if (auto it = part.find("image_url"); it != part.end()) {
-                if (it->is_string()) url = &*it;
-                else if (it->is_object() && it->contains("url") && (*it)["url"].is_string()) url = &(*it)["url"];
+                if (it->is_string())
+                    url = &*it;
+                else if (it->is_object() && it->contains("url") && (*it)["url"].is_string())
+                    url = &(*it)["url"];
             }
             if (!url) return bad(error_kind::invalid_value, "Missing 'image_url.url' in content part.", part_path + ".image_url");
             msg.images.push_back({url->get<std::string>(), part_path});
         } else if (type == "input_audio" || type == "file") {
-            return bad(error_kind::unsupported_value, "Content parts of type '" + type + "' are not supported by this gateway.", part_path + ".type");
+            return bad(error_kind::unsupported_value, "Content parts of type '" + type + "' are not supported by this gateway.",
+                       part_path + ".type");
         } else {
             return bad(error_kind::invalid_value, "Invalid content part type '" + type + "'.", part_path + ".type");
         }
@@ -69,12 +75,14 @@ std::optional<api_error> parse_messages(const json& arr, std::vector<chat_messag
         const json& m = arr[i];
         if (!m.is_object()) return bad(error_kind::invalid_value, "Each message must be an object.", where);
         auto role_it = m.find("role");
-        if (role_it == m.end()) return bad(error_kind::missing_parameter, "Missing required parameter: '" + where + ".role'.", where + ".role");
+        if (role_it == m.end())
+            return bad(error_kind::missing_parameter, "Missing required parameter: '" + where + ".role'.", where + ".role");
         std::optional<message_role> role;
         if (role_it->is_string()) role = parse_role(role_it->get_ref<const std::string&>());
         if (!role)
             return bad(error_kind::invalid_value,
-                       "Invalid value for '" + where + ".role': supported values are 'system', 'developer', 'user', 'assistant', 'tool' and 'function'.",
+                       "Invalid value for '" + where +
+                           ".role': supported values are 'system', 'developer', 'user', 'assistant', 'tool' and 'function'.",
                        where + ".role");
         chat_message msg;
         msg.role = *role;
@@ -94,11 +102,13 @@ std::optional<api_error> parse_tool_choice(const json& tc) {
         const auto& v = tc.get_ref<const std::string&>();
         if (v == "none" || v == "auto") return std::nullopt;
         if (v == "required")
-            return bad(error_kind::unsupported_value, "tool_choice 'required' is not supported: the upstreams cannot call tools.", "tool_choice");
+            return bad(error_kind::unsupported_value, "tool_choice 'required' is not supported: the upstreams cannot call tools.",
+                       "tool_choice");
         return bad(error_kind::invalid_value, "Invalid value for 'tool_choice'.", "tool_choice");
     }
     if (tc.is_object())
-        return bad(error_kind::unsupported_value, "Forcing a specific tool is not supported: the upstreams cannot call tools.", "tool_choice");
+        return bad(error_kind::unsupported_value, "Forcing a specific tool is not supported: the upstreams cannot call tools.",
+                   "tool_choice");
     return bad(error_kind::invalid_value, "Invalid value for 'tool_choice'.", "tool_choice");
 }
 
@@ -124,21 +134,27 @@ parse_result parse_chat_request(std::string_view body) {
     json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded())
         return api_error{error_kind::invalid_json,
-                         "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload.)",
+                         "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP "
+                         "library correctly. The OpenAI API expects a JSON payload.)",
                          std::nullopt, std::nullopt};
     if (!doc.is_object()) return bad(error_kind::invalid_value, "The request body must be a JSON object.", "body");
 
     chat_request req;
     auto model = doc.find("model");
-    if (model == doc.end() || model->is_null()) return bad(error_kind::missing_parameter, "Missing required parameter: 'model'.", "model");
+    if (model == doc.end() || model->is_null())
+        return bad(error_kind::missing_parameter, "Missing required parameter: 'model'.", "model");
     if (!model->is_string() || model->get_ref<const std::string&>().empty())
         return bad(error_kind::invalid_value, "Invalid value for 'model': expected a non-empty string.", "model");
     req.model = model->get<std::string>();
 
     auto messages = doc.find("messages");
-    if (messages == doc.end() || messages->is_null()) return bad(error_kind::missing_parameter, "Missing required parameter: 'messages'.", "messages");
-    if (!messages->is_array()) return bad(error_kind::invalid_value, "Invalid value for 'messages': expected an array.", "messages");
-    if (messages->empty()) return bad(error_kind::invalid_value, "Invalid 'messages': empty array. Expected an array with minimum length 1.", "messages");
+    if (messages == doc.end() || messages->is_null())
+        return bad(error_kind::missing_parameter, "Missing required parameter: 'messages'.", "messages");
+    if (!messages->is_array())
+        return bad(error_kind::invalid_value, "Invalid value for 'messages': expected an array.", "messages");
+    if (messages->empty())
+        return bad(error_kind::invalid_value, "Invalid 'messages': empty array. Expected an array with minimum length 1.",
+                   "messages");
     if (auto err = parse_messages(*messages, req.messages)) return *err;
 
     if (auto s = doc.find("stream"); s != doc.end() && !s->is_null()) {
@@ -149,18 +165,21 @@ parse_result parse_chat_request(std::string_view body) {
         if (auto iu = so->find("include_usage"); iu != so->end() && iu->is_boolean()) req.include_usage = iu->get<bool>();
     }
     if (auto n = doc.find("n"); n != doc.end() && !n->is_null()) {
-        if (!n->is_number_integer() || n->get<long>() < 1) return bad(error_kind::invalid_value, "Invalid value for 'n': expected an integer >= 1.", "n");
+        if (!n->is_number_integer() || n->get<long>() < 1)
+            return bad(error_kind::invalid_value, "Invalid value for 'n': expected an integer >= 1.", "n");
         if (n->get<long>() > 1) return bad(error_kind::unsupported_value, "Only n=1 is supported by this gateway.", "n");
     }
     if (auto t = doc.find("temperature"); t != doc.end() && !t->is_null()) {
         if (!t->is_number() || t->get<double>() < 0 || t->get<double>() > 2)
-            return bad(error_kind::invalid_value, "Invalid value for 'temperature': expected a number between 0 and 2.", "temperature");
+            return bad(error_kind::invalid_value, "Invalid value for 'temperature': expected a number between 0 and 2.",
+                       "temperature");
         req.temperature = t->get<double>();
     }
     for (const char* key : {"max_tokens", "max_completion_tokens"}) {
         if (auto m = doc.find(key); m != doc.end() && !m->is_null()) {
             if (!m->is_number_integer() || m->get<long>() < 1)
-                return bad(error_kind::invalid_value, std::string("Invalid value for '") + key + "': expected an integer >= 1.", key);
+                return bad(error_kind::invalid_value, std::string("Invalid value for '") + key + "': expected an integer >= 1.",
+                           key);
             req.max_tokens = m->get<long>(); // max_completion_tokens comes second and wins
         }
     }
@@ -169,25 +188,30 @@ parse_result parse_chat_request(std::string_view body) {
             if (!s->get_ref<const std::string&>().empty()) req.stop.push_back(s->get<std::string>());
         } else if (s->is_array() && s->size() <= 4) {
             for (const auto& item : *s) {
-                if (!item.is_string()) return bad(error_kind::invalid_value, "Invalid value for 'stop': expected strings.", "stop");
+                if (!item.is_string())
+                    return bad(error_kind::invalid_value, "Invalid value for 'stop': expected strings.", "stop");
                 if (!item.get_ref<const std::string&>().empty()) req.stop.push_back(item.get<std::string>());
             }
         } else {
-            return bad(error_kind::invalid_value, "Invalid value for 'stop': expected a string or an array of at most 4 strings.", "stop");
+            return bad(error_kind::invalid_value, "Invalid value for 'stop': expected a string or an array of at most 4 strings.",
+                       "stop");
         }
     }
     if (auto tc = doc.find("tool_choice"); tc != doc.end()) {
         if (auto err = parse_tool_choice(*tc)) return *err;
     }
     if (auto fc = doc.find("function_call"); fc != doc.end() && fc->is_object())
-        return bad(error_kind::unsupported_value, "Forcing a specific function is not supported: the upstreams cannot call tools.", "function_call");
+        return bad(error_kind::unsupported_value,
+                   "Forcing a specific function is not supported: the upstreams cannot call tools.", "function_call");
     if (auto mod = doc.find("modalities"); mod != doc.end() && mod->is_array()) {
         for (const auto& m : *mod)
-            if (m == "audio") return bad(error_kind::unsupported_value, "Audio output is not supported by this gateway.", "modalities");
+            if (m == "audio")
+                return bad(error_kind::unsupported_value, "Audio output is not supported by this gateway.", "modalities");
     }
     if (auto ws = doc.find("web_search"); ws != doc.end() && ws->is_boolean()) req.web_search = ws->get<bool>();
     if (auto c = doc.find("conversation_id"); c != doc.end() && !c->is_null()) {
-        if (!c->is_string()) return bad(error_kind::invalid_value, "Invalid value for 'conversation_id': expected a string.", "conversation_id");
+        if (!c->is_string())
+            return bad(error_kind::invalid_value, "Invalid value for 'conversation_id': expected a string.", "conversation_id");
         req.conversation_id = c->get<std::string>();
     }
     return req;

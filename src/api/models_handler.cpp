@@ -32,14 +32,16 @@ http::http_response json_response(std::string body) {
 
 http::http_response list_models(const providers::registry& models) {
     nlohmann::json data = nlohmann::json::array();
-    for (const auto& m : models.models()) data.push_back(model_object(m));
+    for (const auto& m : models.models())
+        data.push_back(model_object(m));
     return json_response(nlohmann::json{{"object", "list"}, {"data", std::move(data)}}.dump());
 }
 
 http::http_response retrieve_model(const providers::registry& models, std::string_view id) {
     if (const auto* m = models.find(id)) return json_response(model_object(*m).dump());
     return error_response({error_kind::model_not_found,
-                           "The model `" + std::string(id) + "` does not exist or you do not have access to it.", "model", std::nullopt});
+                           "The model `" + std::string(id) + "` does not exist or you do not have access to it.", "model",
+                           std::nullopt});
 }
 
 } // namespace switchyard::api

@@ -7,7 +7,8 @@ namespace switchyard::api {
 text_shaper::text_shaper(std::vector<std::string> stop, std::optional<long> max_tokens) : stop_(std::move(stop)) {
     // Same 4-code-points-per-token rule as the usage estimate, so usage and cut agree.
     if (max_tokens) max_code_points_ = static_cast<std::size_t>(*max_tokens) * 4;
-    for (const auto& s : stop_) longest_stop_ = std::max(longest_stop_, s.size());
+    for (const auto& s : stop_)
+        longest_stop_ = std::max(longest_stop_, s.size());
 }
 
 std::size_t text_shaper::held_suffix_length(std::string_view text) const {

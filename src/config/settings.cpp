@@ -37,8 +37,7 @@ milliseconds seconds_value(const std::string& text, const std::string& what) {
     }
 }
 
-template <class T>
-void read(const json& obj, const char* key, T& out) {
+template <class T> void read(const json& obj, const char* key, T& out) {
     if (auto it = obj.find(key); it != obj.end() && !it->is_null()) out = it->get<T>();
 }
 
@@ -79,7 +78,8 @@ void apply_config_file(const json& doc, settings& s) {
             read(j, "upstream_model", s.flowgpt.upstream_model);
             read(j, "prefix_lookahead", s.flowgpt.prefix_lookahead);
             read_ms(j, "token_cooldown_ms", s.flowgpt.token_cooldown);
-            if (auto sig = j.find("signature"); sig != j.end() && sig->is_string()) s.flowgpt.signature = parse_signature_scheme(sig->get<std::string>());
+            if (auto sig = j.find("signature"); sig != j.end() && sig->is_string())
+                s.flowgpt.signature = parse_signature_scheme(sig->get<std::string>());
         }
     }
     if (auto it = doc.find("models"); it != doc.end()) {
@@ -96,7 +96,8 @@ void apply_config_file(const json& doc, settings& s) {
 
 std::string strip_bearer(std::string token) {
     token = trim(std::move(token));
-    if (token.size() > 7 && (token.compare(0, 7, "Bearer ") == 0 || token.compare(0, 7, "bearer ") == 0)) token = trim(token.substr(7));
+    if (token.size() > 7 && (token.compare(0, 7, "Bearer ") == 0 || token.compare(0, 7, "bearer ") == 0))
+        token = trim(token.substr(7));
     return token;
 }
 
@@ -172,19 +173,28 @@ cli_options parse_command_line(int argc, const char* const* argv) {
             if (i + 1 >= argc) throw config_error(arg + " needs a value");
             return argv[++i];
         };
-        if (arg == "--listen") o.listen = next();
-        else if (arg == "--config") { o.config_file = next(); o.config_file_given = true; }
-        else if (arg == "--env-file") { o.env_file = next(); o.env_file_given = true; }
-        else if (arg == "--threads") {
+        if (arg == "--listen")
+            o.listen = next();
+        else if (arg == "--config") {
+            o.config_file = next();
+            o.config_file_given = true;
+        } else if (arg == "--env-file") {
+            o.env_file = next();
+            o.env_file_given = true;
+        } else if (arg == "--threads") {
             const auto n = parse_unsigned(next(), "--threads");
             if (n == 0 || n > 1024) throw config_error("--threads must be between 1 and 1024");
             o.threads = static_cast<unsigned>(n);
-        }
-        else if (arg == "--log-level") o.log_level = next();
-        else if (arg == "--allow-no-auth") o.allow_no_auth = true;
-        else if (arg == "--version") o.show_version = true;
-        else if (arg == "--help" || arg == "-h") o.show_help = true;
-        else throw config_error("unknown option: " + arg);
+        } else if (arg == "--log-level")
+            o.log_level = next();
+        else if (arg == "--allow-no-auth")
+            o.allow_no_auth = true;
+        else if (arg == "--version")
+            o.show_version = true;
+        else if (arg == "--help" || arg == "-h")
+            o.show_help = true;
+        else
+            throw config_error("unknown option: " + arg);
     }
     return o;
 }
@@ -214,7 +224,8 @@ settings load_settings(const cli_options& cli, const environment& env) {
     if (auto v = env.get("LOG_LEVEL"); v && !v->empty()) s.log_level = *v;
     if (auto v = env.get("FLOWGPT_BEARER_TOKEN")) {
         s.flowgpt.tokens.clear();
-        for (auto& t : split_list(*v)) s.flowgpt.tokens.push_back(strip_bearer(t));
+        for (auto& t : split_list(*v))
+            s.flowgpt.tokens.push_back(strip_bearer(t));
     }
     if (auto v = env.get("FLOWGPT_DEVICE_ID")) s.flowgpt.device_id = trim(*v);
     if (auto v = env.get("FLOWGPT_BASE_URL"); v && !v->empty()) s.flowgpt.base_url = trim(*v);

@@ -8,8 +8,10 @@ namespace switchyard::http {
 namespace {
 
 std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
     return s;
 }
 
@@ -30,7 +32,8 @@ bool authenticator::allows(std::string_view authorization, std::string_view x_ap
     if (presented.empty()) presented = trim(x_api_key);
     if (presented.empty()) return false;
     bool match = false;
-    for (const auto& key : keys_) match |= secrets::equal_constant_time(key, presented); // no early exit
+    for (const auto& key : keys_)
+        match |= secrets::equal_constant_time(key, presented); // no early exit
     return match;
 }
 

@@ -28,8 +28,9 @@ http_response preflight(const http_request& req) {
 }
 
 http_response method_not_allowed(const http_request& req, const char* allow) {
-    auto r = api::error_response({error_kind::method_not_allowed, "Method " + req.method + " is not allowed on " + std::string(req.path()) + ".",
-                                  std::nullopt, std::nullopt});
+    auto r = api::error_response({error_kind::method_not_allowed,
+                                  "Method " + req.method + " is not allowed on " + std::string(req.path()) + ".", std::nullopt,
+                                  std::nullopt});
     r.headers.emplace_back("allow", allow);
     return r;
 }
@@ -38,7 +39,8 @@ std::string decode_segment(std::string_view s) {
     auto pct = boost::urls::make_pct_string_view(s);
     if (!pct) return std::string(s);
     std::string out;
-    for (char c : *pct) out.push_back(c); // decode_view iterates decoded characters
+    for (char c : *pct)
+        out.push_back(c); // decode_view iterates decoded characters
     return out;
 }
 
@@ -46,7 +48,8 @@ std::string decode_segment(std::string_view s) {
 
 std::string_view api_path(std::string_view path) noexcept {
     if (path.starts_with("/v1/") || path == "/v1") path.remove_prefix(3);
-    while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+    while (path.size() > 1 && path.back() == '/')
+        path.remove_suffix(1);
     return path;
 }
 
@@ -65,15 +68,16 @@ net::awaitable<void> router::route(const http_request& req, response_stream& out
 
     const bool known = path == "/chat/completions" || path == "/models" || path.starts_with("/models/");
     if (!known) {
-        const api_error e{error_kind::route_not_found, "Invalid URL (" + req.method + " " + std::string(req.path()) + ")", std::nullopt,
-                          std::nullopt};
+        const api_error e{error_kind::route_not_found, "Invalid URL (" + req.method + " " + std::string(req.path()) + ")",
+                          std::nullopt, std::nullopt};
         co_return co_await out.send(api::error_response(e));
     }
 
     if (!auth_.allows(req.header("authorization"), req.header("x-api-key"))) {
         const bool missing = req.header("authorization").empty() && req.header("x-api-key").empty();
         const api_error e{error_kind::invalid_api_key,
-                          missing ? "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'." : "Incorrect API key provided.",
+                          missing ? "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'."
+                                  : "Incorrect API key provided.",
                           std::nullopt, std::nullopt};
         co_return co_await out.send(api::error_response(e));
     }

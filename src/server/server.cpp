@@ -59,7 +59,8 @@ public:
     net::awaitable<void> send(http::http_response r) override {
         bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
         if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
-        for (auto& [k, v] : r.headers) res.set(k, v);
+        for (auto& [k, v] : r.headers)
+            res.set(k, v);
         add_common_headers(res, request_id_);
         res.keep_alive(keep_alive_);
         res.body() = std::move(r.body);
@@ -74,7 +75,8 @@ public:
         res.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
         res.set(bhttp::field::cache_control, "no-cache");
         res.set("x-accel-buffering", "no");
-        for (auto& [k, v] : extra) res.set(k, v);
+        for (auto& [k, v] : extra)
+            res.set(k, v);
         add_common_headers(res, request_id_);
         res.keep_alive(keep_alive_);
         res.chunked(true);
@@ -151,7 +153,8 @@ struct server::impl {
 
     impl(const config::settings& s, const http::router& r) : settings(s), router(r) {
         unsigned n = s.threads ? s.threads : std::max(1u, std::thread::hardware_concurrency());
-        for (unsigned i = 0; i < n; ++i) workers.push_back(std::make_unique<worker>(s.upstream));
+        for (unsigned i = 0; i < n; ++i)
+            workers.push_back(std::make_unique<worker>(s.upstream));
     }
 
     void bind(worker& w, const tcp::endpoint& ep) {
@@ -190,7 +193,8 @@ struct server::impl {
 
     net::awaitable<void> reject_overload(beast::tcp_stream& stream) {
         beast_response out(stream, ids::request_id(), false, settings.limits, draining);
-        const api::api_error e{api::error_kind::server_shutting_down, "Too many open connections; retry shortly.", std::nullopt, std::nullopt};
+        const api::api_error e{api::error_kind::server_shutting_down, "Too many open connections; retry shortly.", std::nullopt,
+                               std::nullopt};
         co_await out.send(api::error_response(e));
     }
 
@@ -219,7 +223,8 @@ struct server::impl {
             auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
             if (hec == bhttp::error::header_limit) {
                 beast_response out(stream, ids::request_id(), false, settings.limits, draining);
-                const api::api_error e{api::error_kind::payload_too_large, "Request headers are too large.", std::nullopt, std::nullopt};
+                const api::api_error e{api::error_kind::payload_too_large, "Request headers are too large.", std::nullopt,
+                                       std::nullopt};
                 co_await out.send(api::error_response(e));
                 break;
             }
@@ -231,7 +236,8 @@ struct server::impl {
             const auto too_large = [&]() -> net::awaitable<void> {
                 beast_response out(stream, request_id, false, settings.limits, draining);
                 const api::api_error e{api::error_kind::payload_too_large,
-                                       "Request body is larger than the limit of " + std::to_string(settings.limits.max_body_bytes) + " bytes.",
+                                       "Request body is larger than the limit of " +
+                                           std::to_string(settings.limits.max_body_bytes) + " bytes.",
                                        std::nullopt, std::nullopt};
                 co_await out.send(api::error_response(e));
             };
@@ -260,7 +266,8 @@ struct server::impl {
             req.headers.reserve(16);
             for (const auto& f : msg) {
                 std::string name(f.name_string());
-                for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                for (auto& c : name)
+                    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
                 req.headers.emplace_back(std::move(name), std::string(f.value()));
             }
             req.body = std::move(msg.body());
@@ -274,8 +281,10 @@ struct server::impl {
                 client_gone = true; // a write failed or the exchange was cancelled
                 spdlog::debug("[{}] exchange ended: {}", request_id, e.what());
             }
-            const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-            spdlog::info("[{}] {} {} {} {}ms{}", request_id, req.method, req.path(), out.status(), ms, client_gone ? " (client gone)" : "");
+            const auto ms =
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+            spdlog::info("[{}] {} {} {} {}ms{}", request_id, req.method, req.path(), out.status(), ms,
+                         client_gone ? " (client gone)" : "");
             if (client_gone || !out.keep_alive()) break;
         }
         error_code ignored;
@@ -293,7 +302,8 @@ struct server::impl {
         w.drain_deadline.async_wait([&w](error_code ec) {
             if (ec) return; // every session finished in time
             spdlog::warn("shutdown grace period over: ending {} open exchange(s)", w.sessions.size());
-            for (auto& s : w.sessions) s.cancel.emit(net::cancellation_type::terminal);
+            for (auto& s : w.sessions)
+                s.cancel.emit(net::cancellation_type::terminal);
         });
     }
 };
@@ -323,7 +333,8 @@ std::uint16_t server::port() const noexcept { return impl_->bound_port; }
 void server::begin_shutdown() {
     if (impl_->draining.exchange(true)) return;
     spdlog::info("shutting down: no new connections; draining for up to {} ms", impl_->settings.limits.shutdown_grace.count());
-    for (auto& w : impl_->workers) net::post(w->ioc, [this, &w = *w] { impl_->shutdown_worker(w); });
+    for (auto& w : impl_->workers)
+        net::post(w->ioc, [this, &w = *w] { impl_->shutdown_worker(w); });
     // The pending signal wait would keep worker 0 running; drop it so run() can return.
     net::post(impl_->workers.front()->ioc, [this] {
         if (impl_->signals) impl_->signals->cancel();
@@ -336,12 +347,15 @@ void server::run() {
     impl_->signals->async_wait([this](error_code ec, int) {
         if (!ec) begin_shutdown();
     });
-    for (auto& w : impl_->workers) co_spawn(w->ioc, impl_->accept_loop(*w), net::detached);
+    for (auto& w : impl_->workers)
+        co_spawn(w->ioc, impl_->accept_loop(*w), net::detached);
 
     std::vector<std::thread> threads;
-    for (std::size_t i = 1; i < impl_->workers.size(); ++i) threads.emplace_back([&w = *impl_->workers[i]] { w.ioc.run(); });
+    for (std::size_t i = 1; i < impl_->workers.size(); ++i)
+        threads.emplace_back([&w = *impl_->workers[i]] { w.ioc.run(); });
     first.ioc.run();
-    for (auto& t : threads) t.join();
+    for (auto& t : threads)
+        t.join();
 }
 
 } // namespace switchyard::server

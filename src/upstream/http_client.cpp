@@ -41,8 +41,10 @@ target parse_target(const std::string& url) {
     const auto& u = *parsed;
     target t;
     const auto scheme = u.scheme();
-    if (scheme == "https") t.tls = true;
-    else if (scheme != "http") throw failure(failure_kind::protocol, "unsupported URL scheme");
+    if (scheme == "https")
+        t.tls = true;
+    else if (scheme != "http")
+        throw failure(failure_kind::protocol, "unsupported URL scheme");
     t.host = u.encoded_host();
     if (t.host.empty()) throw failure(failure_kind::protocol, "URL has no host");
     t.port = u.has_port() ? std::string(u.port()) : (t.tls ? "443" : "80");
@@ -87,8 +89,10 @@ struct http_client::impl {
                                 ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
         if (settings.tls_verify) {
             tls_context.set_verify_mode(ssl::verify_peer);
-            if (!settings.ca_file.empty()) tls_context.load_verify_file(settings.ca_file);
-            else tls_context.set_default_verify_paths();
+            if (!settings.ca_file.empty())
+                tls_context.load_verify_file(settings.ca_file);
+            else
+                tls_context.set_default_verify_paths();
         } else {
             tls_context.set_verify_mode(ssl::verify_none);
         }
@@ -111,14 +115,16 @@ struct http_client::impl {
             connect_port = p.port;
         }
         std::string resolve_host = connect_host;
-        if (resolve_host.size() > 2 && resolve_host.front() == '[') resolve_host = resolve_host.substr(1, resolve_host.size() - 2);
+        if (resolve_host.size() > 2 && resolve_host.front() == '[')
+            resolve_host = resolve_host.substr(1, resolve_host.size() - 2);
 
         stream.expires_after(settings.connect_timeout);
         auto [rec, endpoints] = co_await resolver.async_resolve(resolve_host, connect_port, use_tuple);
         if (rec) throw failure(failure_kind::connect, "resolve " + connect_host + ": " + rec.message());
         auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
-        if (cec) throw failure(cec == beast::error::timeout ? failure_kind::timeout : failure_kind::connect,
-                               "connect " + connect_host + ":" + connect_port + ": " + cec.message());
+        if (cec)
+            throw failure(cec == beast::error::timeout ? failure_kind::timeout : failure_kind::connect,
+                          "connect " + connect_host + ":" + connect_port + ": " + cec.message());
         stream.socket().set_option(tcp::no_delay(true));
 
         if (!proxy.empty() && t.tls) co_await tunnel(stream, t);
@@ -132,7 +138,9 @@ struct http_client::impl {
             if (settings.tls_verify) conn->tls->set_verify_callback(ssl::host_name_verification(t.host));
             beast::get_lowest_layer(*conn->tls).expires_after(settings.connect_timeout);
             auto [hec] = co_await conn->tls->async_handshake(ssl::stream_base::client, use_tuple);
-            if (hec) throw failure(hec == beast::error::timeout ? failure_kind::timeout : failure_kind::tls, "TLS handshake: " + hec.message());
+            if (hec)
+                throw failure(hec == beast::error::timeout ? failure_kind::timeout : failure_kind::tls,
+                              "TLS handshake: " + hec.message());
         }
         co_return conn;
     }
@@ -149,7 +157,8 @@ struct http_client::impl {
         auto [rec, rn] = co_await http::async_read_header(stream, buf, parser, use_tuple);
         if (rec) fail(rec, "proxy CONNECT reply");
         if (parser.get().result_int() / 100 != 2)
-            throw failure(failure_kind::connect, "proxy refused CONNECT with status " + std::to_string(parser.get().result_int()));
+            throw failure(failure_kind::connect,
+                          "proxy refused CONNECT with status " + std::to_string(parser.get().result_int()));
     }
 
     std::unique_ptr<connection> take_idle(const std::string& key) {
@@ -173,8 +182,8 @@ static net::awaitable<error_code> write_and_read_head(Stream& s, connection& c, 
 }
 
 template <class Stream>
-static net::awaitable<error_code> read_body_some(Stream& s, connection& c, std::array<char, 16384>& chunk,
-                                                 std::size_t& got, const config::upstream_settings& st) {
+static net::awaitable<error_code> read_body_some(Stream& s, connection& c, std::array<char, 16384>& chunk, std::size_t& got,
+                                                 const config::upstream_settings& st) {
     auto& body = c.parser->get().body();
     body.data = chunk.data();
     body.size = chunk.size();
@@ -192,7 +201,8 @@ http_client::~http_client() = default;
 
 std::size_t http_client::idle_connections() const noexcept {
     std::size_t n = 0;
-    for (const auto& [k, v] : impl_->idle) n += v.size();
+    for (const auto& [k, v] : impl_->idle)
+        n += v.size();
     return n;
 }
 
@@ -213,7 +223,8 @@ net::awaitable<response> http_client::send(request&& req) {
     msg.target(via_http_proxy ? req.url : t.path);
     msg.version(11);
     msg.set(http::field::host, (t.port == "80" || t.port == "443") ? t.host : t.host + ":" + t.port);
-    for (auto& [name, value] : req.headers) msg.set(name, value);
+    for (auto& [name, value] : req.headers)
+        msg.set(name, value);
     msg.body() = std::move(req.body);
     msg.prepare_payload();
 
@@ -235,7 +246,8 @@ net::awaitable<response> http_client::send(request&& req) {
         response r;
         const auto& head = conn->parser->get();
         r.status_ = head.result_int();
-        for (const auto& f : head) r.headers_.emplace_back(std::string(f.name_string()), std::string(f.value()));
+        for (const auto& f : head)
+            r.headers_.emplace_back(std::string(f.name_string()), std::string(f.value()));
         r.conn_ = std::move(conn);
         r.owner_ = this;
         co_return r;
@@ -269,7 +281,8 @@ net::awaitable<std::optional<std::string>> response::read_some() {
     std::array<char, 16384> chunk;
     std::size_t got = 0;
     const auto& st = owner_->impl_->settings;
-    error_code ec = c.tls ? co_await read_body_some(*c.tls, c, chunk, got, st) : co_await read_body_some(*c.plain, c, chunk, got, st);
+    error_code ec =
+        c.tls ? co_await read_body_some(*c.tls, c, chunk, got, st) : co_await read_body_some(*c.plain, c, chunk, got, st);
     // A close-delimited body ends with EOF (or a TLS truncation after a complete message).
     if (ec == http::error::end_of_stream || ec == net::ssl::error::stream_truncated) {
         conn_.reset();

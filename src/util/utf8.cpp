@@ -29,7 +29,8 @@ std::size_t complete_prefix_length(std::string_view s) noexcept {
 
 std::size_t count_code_points(std::string_view s) noexcept {
     std::size_t count = 0;
-    for (unsigned char c : s) count += !is_continuation(c);
+    for (unsigned char c : s)
+        count += !is_continuation(c);
     return count;
 }
 

@@ -1,5 +1,7 @@
 // End to end: the real switchyard binary in front of the real emulator, over loopback.
 import { test, before, after } from 'node:test';
+import net from 'node:net';
+import http from 'node:http';
 import assert from 'node:assert/strict';
 import {
   API_KEY, startEmulator, startGateway, rawRequest, chat, user, parseSse, contentOf, runGateway,
@@ -383,3 +385,70 @@ test('start-up refuses a public address without keys, and bad flags exit 2', asy
   assert.match(version.out, /^switchyard \d+\.\d+\.\d+/);
   assert.equal((await runGateway(['--threads', 'many'])).code, 2);
 });
+
+test('HTTP_PROXY carries plain-http upstream requests in absolute form', async () => {
+  const proxy = await startEmulator();
+  const gw = await startGateway({ env: { FLOWGPT_BASE_URL: 'http://flowgpt.upstream.test:8081', HTTP_PROXY: proxy.url } });
+  try {
+    const r = await chat(gw.url, { messages: user('through the proxy') });
+    assert.equal(r.status, 200, r.body);
+    const proxied = (await proxy.events()).filter((e) => e.type === 'proxied');
+    assert.deepEqual(proxied.map((e) => e.target),
+      ['http://flowgpt.upstream.test:8081/conversation/create', 'http://flowgpt.upstream.test:8081/v3/chat']);
+    assert.equal(proxied[0].host, 'flowgpt.upstream.test:8081');
+  } finally {
+    await gw.stop();
+    await proxy.stop();
+  }
+});
+
+function openSocket(port) {
+  return new Promise((r, reject) => {
+    const s = net.connect(port, '127.0.0.1', () => r(s));
+    s.on('error', reject);
+  });
+}
+
+test('connection limits: a silent connection is closed after the header timeout; past max_connections a 503', async () => {
+  const gw = await startGateway({ emulator, config: { server: { header_timeout_ms: 300, max_connections: 2 } } });
+  try {
+    const silent = await openSocket(gw.port);
+    const closedAfter = await new Promise((r) => { const t0 = Date.now(); silent.on('close', () => r(Date.now() - t0)); });
+    assert.ok(closedAfter >= 250 && closedAfter < 2000, `closed after ${closedAfter} ms`);
+
+    const held = [await openSocket(gw.port), await openSocket(gw.port)];
+    await new Promise((r) => setTimeout(r, 50));
+    const r = await rawRequest(gw.url, { method: 'GET', path: '/v1/models' });
+    assert.equal(r.status, 503);
+    assert.match(JSON.parse(r.body).error.message, /Too many open connections/);
+    held.forEach((s) => s.destroy());
+    await new Promise((r2) => setTimeout(r2, 100));
+    assert.equal((await rawRequest(gw.url, { method: 'GET', path: '/v1/models' })).status, 200);
+  } finally {
+    await gw.stop();
+  }
+});
+
+test('keep-alive: many requests reuse one client connection', async () => {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const ports = new Set();
+  for (let i = 0; i < 5; i++) {
+    const res = await new Promise((resolveReq, reject) => {
+      const req = (agentRequest(agent, gateway.url, resolveReq));
+      req.on('error', reject);
+      req.end();
+    });
+    ports.add(res.localPort);
+    assert.equal(res.status, 200);
+  }
+  agent.destroy();
+  assert.equal(ports.size, 1);
+});
+
+function agentRequest(agent, url, done) {
+  return http.request(new URL('/v1/models', url), { agent, headers: { authorization: `Bearer ${API_KEY}` } }, (res) => {
+    const localPort = res.socket.localPort;
+    res.resume();
+    res.on('end', () => done({ status: res.statusCode, localPort }));
+  });
+}

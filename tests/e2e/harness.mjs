@@ -63,6 +63,10 @@ export const testConfig = {
   upstream: { connect_timeout_ms: 2000, request_timeout_ms: 5000, idle_timeout_ms: 5000 },
 };
 
+// Sanitizer builds report through these; pass them on so a finding fails the test.
+const sanitizerEnv = Object.fromEntries(['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_OPTIONS']
+  .filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
+
 /// Starts the gateway in a scratch directory. `env` adds to a clean environment; `config`
 /// overrides testConfig section by section.
 export async function startGateway({ emulator, env = {}, config = {}, args = [], dotenv, threads = 2 } = {}) {
@@ -76,6 +80,7 @@ export async function startGateway({ emulator, env = {}, config = {}, args = [],
   if (dotenv !== undefined) writeFileSync(join(dir, '.env'), dotenv);
   const fullEnv = {
     PATH: process.env.PATH,
+    ...sanitizerEnv,
     API_MASTER_KEY: API_KEY,
     FLOWGPT_BEARER_TOKEN: FLOWGPT_TOKEN,
     FLOWGPT_DEVICE_ID: DEVICE_ID,
@@ -94,7 +99,7 @@ export async function startGateway({ emulator, env = {}, config = {}, args = [],
 /// Runs the gateway binary to completion (for start-up failures).
 export function runGateway(args, env = {}) {
   return new Promise((r) => {
-    const proc = spawn(gatewayBin, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(gatewayBin, args, { env: { PATH: process.env.PATH, ...sanitizerEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     proc.stdout.on('data', (c) => { out += c; });
     proc.stderr.on('data', (c) => { out += c; });

@@ -28,9 +28,9 @@ using request = bhttp::request<bhttp::string_body>;
 struct options {
     std::string listen = "127.0.0.1:0";
     config::signature_scheme signature = config::signature_scheme::v2;
-    std::set<std::string> tokens;  // accepted bearer tokens; empty: any
-    std::string device_id;         // expected x-flow-device-id; empty: any
-    std::string scenario;          // applied to every request unless the question names one
+    std::set<std::string> tokens; // accepted bearer tokens; empty: any
+    std::string device_id;        // expected x-flow-device-id; empty: any
+    std::string scenario;         // applied to every request unless the question names one
     std::chrono::milliseconds token_delay{0};
     long max_clock_skew_s = 300;
 };

@@ -53,14 +53,22 @@ net::awaitable<void> serve(tcp::socket socket, emulator_state& state) {
         if (ec) co_return;
         auto req = parser.release();
         const bool keep_alive = req.keep_alive();
-        const std::string target(req.target());
+        std::string target(req.target());
+        if (target.rfind("http://", 0) == 0) {
+            // Absolute-form: the caller treats us as its HTTP proxy. Serve it as the origin would.
+            state.log.add("proxied", nlohmann::json{{"target", target}, {"host", std::string(req[bhttp::field::host])}});
+            const auto slash = target.find('/', 7);
+            target = slash == std::string::npos ? "/" : target.substr(slash);
+            req.target(target);
+        }
         if (target == "/_emulator/events") {
             std::string events = state.log.events.dump();
             co_await send_plain(stream, bhttp::status::ok, "application/json", std::move(events));
         } else if (target == "/_emulator/health") {
             co_await send_plain(stream, bhttp::status::ok, "application/json", R"({"status":"ok"})");
         } else if (!co_await state.flowgpt.handle(req, stream)) {
-            co_await send_plain(stream, bhttp::status::not_found, "application/json", R"({"statusCode":404,"message":"Not Found"})");
+            co_await send_plain(stream, bhttp::status::not_found, "application/json",
+                                R"({"statusCode":404,"message":"Not Found"})");
         }
         if (!keep_alive || !stream.socket().is_open()) co_return;
     }
@@ -86,18 +94,27 @@ int main(int argc, char** argv) {
                 if (i + 1 >= argc) throw std::runtime_error(arg + " needs a value");
                 return argv[++i];
             };
-            if (arg == "--listen") state.opts.listen = value();
-            else if (arg == "--signature") state.opts.signature = config::parse_signature_scheme(value());
-            else if (arg == "--tokens") for (auto& t : config::split_list(value())) state.opts.tokens.insert(t);
-            else if (arg == "--device-id") state.opts.device_id = value();
-            else if (arg == "--scenario") state.opts.scenario = value();
-            else if (arg == "--token-delay-ms") state.opts.token_delay = std::chrono::milliseconds(std::stol(value()));
-            else throw std::runtime_error("unknown option " + arg);
+            if (arg == "--listen")
+                state.opts.listen = value();
+            else if (arg == "--signature")
+                state.opts.signature = config::parse_signature_scheme(value());
+            else if (arg == "--tokens")
+                for (auto& t : config::split_list(value()))
+                    state.opts.tokens.insert(t);
+            else if (arg == "--device-id")
+                state.opts.device_id = value();
+            else if (arg == "--scenario")
+                state.opts.scenario = value();
+            else if (arg == "--token-delay-ms")
+                state.opts.token_delay = std::chrono::milliseconds(std::stol(value()));
+            else
+                throw std::runtime_error("unknown option " + arg);
         }
         const auto where = config::parse_listen_address(state.opts.listen);
         net::io_context ioc(1);
         tcp::acceptor acceptor(ioc, tcp::endpoint(net::ip::make_address(where.host), where.port));
-        std::printf("emulator listening on http://%s:%u\n", where.host.c_str(), static_cast<unsigned>(acceptor.local_endpoint().port()));
+        std::printf("emulator listening on http://%s:%u\n", where.host.c_str(),
+                    static_cast<unsigned>(acceptor.local_endpoint().port()));
         std::fflush(stdout);
         net::signal_set signals(ioc, SIGINT, SIGTERM);
         signals.async_wait([&](auto, int) { ioc.stop(); });

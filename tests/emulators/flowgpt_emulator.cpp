@@ -51,7 +51,8 @@ std::string answer_for(const json& conversation, const std::string& question, do
     }
     char temp[32];
     std::snprintf(temp, sizeof temp, "%.2f", temperature);
-    std::string out = "echo: " + question + " | context: " + std::to_string(conversation["messages"].size()) + " messages [" + roles + "]";
+    std::string out =
+        "echo: " + question + " | context: " + std::to_string(conversation["messages"].size()) + " messages [" + roles + "]";
     if (!system.empty()) out += " | system: " + system;
     out += " | temperature: " + std::string(temp);
     return out;
@@ -70,7 +71,8 @@ std::string scenario_of(const std::string& text, const std::string& fallback) {
 
 void event_log::add(std::string type, json detail) {
     detail["type"] = std::move(type);
-    detail["at_ms"] = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    detail["at_ms"] =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     events.push_back(std::move(detail));
     if (events.size() > 10000) events.erase(events.begin());
 }
@@ -99,7 +101,8 @@ std::optional<json> flowgpt_emulator::signature_error(const request& req) const 
     const std::string sig(req["x-signature"]);
     if (nonce.size() != 32 || !all_hex(nonce) || ts.size() != 10 || sig.size() != 32)
         return json{{"statusCode", 403}, {"message", "Missing or malformed signature headers"}};
-    const long now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const long now =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     if (std::labs(std::stol(ts) - now) > opts_.max_clock_skew_s) return json{{"statusCode", 403}, {"message", "Stale timestamp"}};
     const std::string device(req["x-flow-device-id"]);
     const std::string authorization(req[bhttp::field::authorization]);
@@ -117,7 +120,8 @@ std::optional<json> flowgpt_emulator::signature_error(const request& req) const 
 net::awaitable<bool> flowgpt_emulator::handle(request& req, beast::tcp_stream& stream) {
     const std::string target(req.target());
     if (target.rfind("/prompt/", 0) == 0 && req.method() == bhttp::verb::get) {
-        const json reply = {{"prompt", {{"title", "Emulated prompt"}, {"language", "en"}, {"nsfw", false}, {"promptTags", json::array()}}}};
+        const json reply = {
+            {"prompt", {{"title", "Emulated prompt"}, {"language", "en"}, {"nsfw", false}, {"promptTags", json::array()}}}};
         co_await send_json(stream, 200, reply);
         co_return true;
     }
@@ -136,7 +140,8 @@ net::awaitable<bool> flowgpt_emulator::handle(request& req, beast::tcp_stream& s
     }
 
     if (target == "/conversation/create") {
-        if (!body.contains("promptId") || !body.contains("messages") || !body["messages"].is_array() || body.value("location", "") != "CHAT_PAGE") {
+        if (!body.contains("promptId") || !body.contains("messages") || !body["messages"].is_array() ||
+            body.value("location", "") != "CHAT_PAGE") {
             const json reply = {{"statusCode", 400}, {"message", "Invalid conversation"}};
             co_await send_json(stream, 400, reply);
             co_return true;
@@ -208,7 +213,8 @@ net::awaitable<bool> flowgpt_emulator::handle(request& req, beast::tcp_stream& s
     co_return true;
 }
 
-net::awaitable<void> flowgpt_emulator::stream_answer(beast::tcp_stream& stream, const std::string& scenario, const std::string& answer) {
+net::awaitable<void> flowgpt_emulator::stream_answer(beast::tcp_stream& stream, const std::string& scenario,
+                                                     const std::string& answer) {
     bhttp::response<bhttp::empty_body> res{bhttp::status::ok, 11};
     res.set(bhttp::field::content_type, "application/json"); // no charset, as observed (A.3)
     res.chunked(true);
@@ -240,15 +246,17 @@ net::awaitable<void> flowgpt_emulator::stream_answer(beast::tcp_stream& stream, 
         const std::string line = text_line(text);
         body = line;
         cuts.push_back(line.find("世") + 1); // inside the 3-byte sequence
-        cuts.push_back(line.find("🎉") + 2); // inside the 4-byte sequence
+        cuts.push_back(line.find("🎉") + 2);  // inside the 4-byte sequence
         cuts.push_back(body.size());
     } else if (scenario == "mixed") {
         body += "\n";
-        body += R"({"event":"meta","data":{"model":"FlowGPT-Ares"}})" "\n";
+        body += R"({"event":"meta","data":{"model":"FlowGPT-Ares"}})"
+                "\n";
         body += text_line("first");
         body += "\r\n";
         body += "this is not json\n";
-        body += R"({"data":" second"})" "\n"; // the older shape without `event`
+        body += R"({"data":" second"})"
+                "\n";                                  // the older shape without `event`
         body += R"({"event":"text","data":" third"})"; // no trailing newline at end of body
         cuts.push_back(body.size());
     } else if (scenario == "garbage") {
@@ -268,7 +276,8 @@ net::awaitable<void> flowgpt_emulator::stream_answer(beast::tcp_stream& stream, 
     if (scenario == "tiny-writes") {
         cuts.clear();
         std::uniform_int_distribution<std::size_t> len(1, 7);
-        for (std::size_t at = 0; at < body.size();) cuts.push_back(at = std::min(body.size(), at + len(rng_)));
+        for (std::size_t at = 0; at < body.size();)
+            cuts.push_back(at = std::min(body.size(), at + len(rng_)));
         if (delay.count() == 0) delay = std::chrono::milliseconds(1);
     }
     if (scenario == "utf8-split" && delay.count() == 0) delay = std::chrono::milliseconds(20);

@@ -21,7 +21,11 @@ chat_request ok(std::string_view body) {
 } // namespace
 
 TEST(ChatRequest, RejectsBadInputWithParam) {
-    struct row { const char* body; error_kind kind; const char* param; };
+    struct row {
+        const char* body;
+        error_kind kind;
+        const char* param;
+    };
     const row rows[] = {
         {"{not json", error_kind::invalid_json, nullptr},
         {"[1]", error_kind::invalid_value, "body"},
@@ -35,11 +39,16 @@ TEST(ChatRequest, RejectsBadInputWithParam) {
         {R"({"model":"m","messages":[{"role":"user","content":"a"}],"stream":"yes"})", error_kind::invalid_value, "stream"},
         {R"({"model":"m","messages":[{"role":"user","content":"a"}],"temperature":3})", error_kind::invalid_value, "temperature"},
         {R"({"model":"m","messages":[{"role":"user","content":"a"}],"max_tokens":0})", error_kind::invalid_value, "max_tokens"},
-        {R"({"model":"m","messages":[{"role":"user","content":"a"}],"stop":["a","b","c","d","e"]})", error_kind::invalid_value, "stop"},
-        {R"({"model":"m","messages":[{"role":"user","content":"a"}],"tool_choice":"required"})", error_kind::unsupported_value, "tool_choice"},
-        {R"({"model":"m","messages":[{"role":"user","content":"a"}],"tool_choice":{"type":"function","function":{"name":"f"}}})", error_kind::unsupported_value, "tool_choice"},
-        {R"({"model":"m","messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{}}]}]})", error_kind::unsupported_value, "messages[0].content[0].type"},
-        {R"({"model":"m","messages":[{"role":"user","content":[{"type":"text"}]}]})", error_kind::invalid_value, "messages[0].content[0].text"},
+        {R"({"model":"m","messages":[{"role":"user","content":"a"}],"stop":["a","b","c","d","e"]})", error_kind::invalid_value,
+         "stop"},
+        {R"({"model":"m","messages":[{"role":"user","content":"a"}],"tool_choice":"required"})", error_kind::unsupported_value,
+         "tool_choice"},
+        {R"({"model":"m","messages":[{"role":"user","content":"a"}],"tool_choice":{"type":"function","function":{"name":"f"}}})",
+         error_kind::unsupported_value, "tool_choice"},
+        {R"({"model":"m","messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{}}]}]})",
+         error_kind::unsupported_value, "messages[0].content[0].type"},
+        {R"({"model":"m","messages":[{"role":"user","content":[{"type":"text"}]}]})", error_kind::invalid_value,
+         "messages[0].content[0].text"},
     };
     for (const auto& r : rows) {
         const auto e = error_of(r.body);

@@ -8,7 +8,11 @@
 using namespace switchyard::config;
 
 TEST(Dotenv, ParsesTheShapesSeedProjectsUse) {
-    struct row { const char* line; const char* key; const char* value; };
+    struct row {
+        const char* line;
+        const char* key;
+        const char* value;
+    };
     const row rows[] = {
         {"A=plain", "A", "plain"},
         {"export B=exported", "B", "exported"},
@@ -16,8 +20,8 @@ TEST(Dotenv, ParsesTheShapesSeedProjectsUse) {
         {"D=\"double quoted # not a comment\"", "D", "double quoted # not a comment"},
         {"E='single $HOME'", "E", "single $HOME"},
         {"F=value # trailing comment", "F", "value"},
-        {"G=pa$word", "G", "pa$word"},            // `$` is literal
-        {"H=pa$$word", "H", "pa$word"},           // `$$` is an escaped `$`
+        {"G=pa$word", "G", "pa$word"},  // `$` is literal
+        {"H=pa$$word", "H", "pa$word"}, // `$$` is an escaped `$`
         {"I=\"x$$y$z\"", "I", "x$y$z"},
         {"J='$$'", "J", "$"},
         {"K=\"line\\nnext\"", "K", "line\nnext"},
@@ -50,8 +54,9 @@ TEST(Dotenv, RealEnvironmentWinsOverDotenv) {
 TEST(Settings, EnvironmentContractIsRead) {
     cli_options cli;
     cli.config_file = "/nonexistent/switchyard.json";
-    environment env(parse_dotenv("API_MASTER_KEY=k1, k2\nFLOWGPT_BEARER_TOKEN=Bearer t1,t2\nFLOWGPT_DEVICE_ID=dev\n"
-                                 "FLOWGPT_BASE_URL=http://127.0.0.1:9/\nFLOWGPT_SIGNATURE=v3\nAPI_REQUEST_TIMEOUT=2.5\nLISTEN=0.0.0.0:9000\n"));
+    environment env(parse_dotenv(
+        "API_MASTER_KEY=k1, k2\nFLOWGPT_BEARER_TOKEN=Bearer t1,t2\nFLOWGPT_DEVICE_ID=dev\n"
+        "FLOWGPT_BASE_URL=http://127.0.0.1:9/\nFLOWGPT_SIGNATURE=v3\nAPI_REQUEST_TIMEOUT=2.5\nLISTEN=0.0.0.0:9000\n"));
     const auto s = load_settings(cli, env);
     EXPECT_EQ(s.api_keys, (std::vector<std::string>{"k1", "k2"}));
     EXPECT_EQ(s.flowgpt.tokens, (std::vector<std::string>{"t1", "t2"}));
@@ -76,7 +81,8 @@ TEST(Settings, RejectsBadValuesWithAClearMessage) {
 }
 
 TEST(Settings, CommandLineWins) {
-    const char* argv[] = {"switchyard", "--listen", "[::1]:1234", "--threads=3", "--log-level", "debug", "--config", "/nonexistent"};
+    const char* argv[] = {"switchyard",  "--listen", "[::1]:1234", "--threads=3",
+                          "--log-level", "debug",    "--config",   "/nonexistent"};
     const auto cli = parse_command_line(8, argv);
     EXPECT_THROW(load_settings(cli, environment()), config_error); // an explicit config file must exist
     auto cli2 = cli;

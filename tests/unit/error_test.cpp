@@ -8,7 +8,12 @@
 using namespace switchyard::api;
 
 TEST(ErrorMapping, StatusTypeAndCodeFollowTheContract) {
-    struct row { error_kind kind; int status; const char* code; bool retry_header; };
+    struct row {
+        error_kind kind;
+        int status;
+        const char* code;
+        bool retry_header;
+    };
     const row rows[] = {
         {error_kind::invalid_json, 400, "invalid_json", false},
         {error_kind::invalid_api_key, 401, "invalid_api_key", false},
@@ -36,7 +41,8 @@ TEST(ErrorMapping, StatusTypeAndCodeFollowTheContract) {
             EXPECT_TRUE(body["error"]["code"].is_null());
         }
         bool has_no_retry = false;
-        for (const auto& [k, v] : resp.headers) has_no_retry |= (k == "x-should-retry" && v == "false");
+        for (const auto& [k, v] : resp.headers)
+            has_no_retry |= (k == "x-should-retry" && v == "false");
         EXPECT_EQ(has_no_retry, r.retry_header) << r.status;
     }
 }

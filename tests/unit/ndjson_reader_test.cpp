@@ -25,7 +25,8 @@ std::vector<std::string> run(const std::vector<std::string_view>& pieces, std::s
         if (auto t = providers::flowgpt::text_of_line(line, malformed)) texts.push_back(*t);
         malformed_lines += malformed;
     };
-    for (auto p : pieces) EXPECT_TRUE(reader.feed(p, on_line));
+    for (auto p : pieces)
+        EXPECT_TRUE(reader.feed(p, on_line));
     reader.finish(on_line);
     if (malformed_count) *malformed_count = malformed_lines;
     return texts;
@@ -49,7 +50,8 @@ TEST(NdjsonReader, SplitAtEveryPosition) {
 
 TEST(NdjsonReader, OneByteAtATime) {
     std::vector<std::string_view> bytes;
-    for (std::size_t i = 0; i < stream_body.size(); ++i) bytes.push_back(std::string_view(stream_body).substr(i, 1));
+    for (std::size_t i = 0; i < stream_body.size(); ++i)
+        bytes.push_back(std::string_view(stream_body).substr(i, 1));
     EXPECT_EQ(run(bytes), run({stream_body}));
 }
 

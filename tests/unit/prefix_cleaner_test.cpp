@@ -6,7 +6,8 @@ using switchyard::providers::flowgpt::prefix_cleaner;
 
 namespace {
 
-std::string run(const std::vector<std::string>& deltas, std::size_t lookahead = 150, std::vector<std::string>* emitted = nullptr) {
+std::string run(const std::vector<std::string>& deltas, std::size_t lookahead = 150,
+                std::vector<std::string>* emitted = nullptr) {
     prefix_cleaner c(lookahead);
     std::string out;
     for (const auto& d : deltas) {
@@ -51,6 +52,4 @@ TEST(PrefixCleaner, StateIsPerInstance) { // seed bug 3: one cleaner per request
     EXPECT_EQ(a.push(" more"), " more");
 }
 
-TEST(PrefixCleaner, WhitespaceOnlyAfterSeparatorKeepsTrimming) {
-    EXPECT_EQ(run({"Response:**", "  ", "\n", "Text"}), "Text");
-}
+TEST(PrefixCleaner, WhitespaceOnlyAfterSeparatorKeepsTrimming) { EXPECT_EQ(run({"Response:**", "  ", "\n", "Text"}), "Text"); }

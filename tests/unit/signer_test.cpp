@@ -7,7 +7,12 @@ using switchyard::config::signature_scheme;
 
 // Test vectors from upstreams.md A.1.1.
 TEST(FlowgptSigner, MatchesTheDocumentedVectors) {
-    struct row { signature_scheme scheme; const char* device; const char* auth; const char* expected; };
+    struct row {
+        signature_scheme scheme;
+        const char* device;
+        const char* auth;
+        const char* expected;
+    };
     const row rows[] = {
         {signature_scheme::v1, "", "Bearer null", "14364f59379955fd3332f08d295b5712"},
         {signature_scheme::v1, "", "Bearer TESTTOKEN", "63b607e01ab66da1901c2d3e40a6f916"},
@@ -16,5 +21,6 @@ TEST(FlowgptSigner, MatchesTheDocumentedVectors) {
         {signature_scheme::none, "x", "y", ""},
     };
     for (const auto& r : rows)
-        EXPECT_EQ(providers::flowgpt::signature(r.scheme, "1700000000", "0123456789abcdef0123456789abcdef", r.device, r.auth), r.expected);
+        EXPECT_EQ(providers::flowgpt::signature(r.scheme, "1700000000", "0123456789abcdef0123456789abcdef", r.device, r.auth),
+                  r.expected);
 }

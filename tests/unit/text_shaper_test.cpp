@@ -43,9 +43,7 @@ TEST(TextShaper, StopSequenceSplitAtEveryPosition) {
     }
 }
 
-TEST(TextShaper, EarliestOfSeveralStopsWins) {
-    EXPECT_EQ(run(text_shaper({"zz", "b"}, std::nullopt), {"a b zz"}).text, "a ");
-}
+TEST(TextShaper, EarliestOfSeveralStopsWins) { EXPECT_EQ(run(text_shaper({"zz", "b"}, std::nullopt), {"a b zz"}).text, "a "); }
 
 TEST(TextShaper, HeldPrefixIsReleasedWhenItIsNotAStop) {
     text_shaper s({"ENDING"}, std::nullopt);

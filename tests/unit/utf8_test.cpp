@@ -5,11 +5,17 @@
 using namespace switchyard;
 
 TEST(Utf8, CompletePrefixStopsBeforeAPartialSequence) {
-    const std::string text = "a\xC3\xA9" "b\xE4\xB8\x96" "\xF0\x9F\x8E\x89"; // a é b 世 🎉
-    struct row { std::size_t cut; std::size_t complete; };
+    const std::string text = "a\xC3\xA9"
+                             "b\xE4\xB8\x96"
+                             "\xF0\x9F\x8E\x89"; // a é b 世 🎉
+    struct row {
+        std::size_t cut;
+        std::size_t complete;
+    };
     // Every cut of the string: the complete prefix never ends inside a character.
     const row rows[] = {{0, 0}, {1, 1}, {2, 1}, {3, 3}, {4, 4}, {5, 4}, {6, 4}, {7, 7}, {8, 7}, {9, 7}, {10, 7}, {11, 11}};
-    for (const auto& r : rows) EXPECT_EQ(utf8::complete_prefix_length(std::string_view(text).substr(0, r.cut)), r.complete) << "cut " << r.cut;
+    for (const auto& r : rows)
+        EXPECT_EQ(utf8::complete_prefix_length(std::string_view(text).substr(0, r.cut)), r.complete) << "cut " << r.cut;
 }
 
 TEST(Utf8, CarryJoinsCharactersSplitAcrossFragmentsAtEveryPosition) {

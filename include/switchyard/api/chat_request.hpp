@@ -16,7 +16,7 @@ enum class message_role { system, user, assistant, tool };
 std::string_view role_name(message_role r) noexcept;
 
 struct image_part {
-    std::string url; // https:// or data: URL
+    std::string url;   // https:// or data: URL
     std::string param; // JSON path for error messages, e.g. messages[1].content[0]
 };
 
@@ -32,9 +32,9 @@ struct chat_request {
     bool stream = false;
     bool include_usage = false; // stream_options.include_usage, only when streaming
     std::optional<double> temperature;
-    std::optional<long> max_tokens; // max_completion_tokens wins over max_tokens
-    std::vector<std::string> stop;  // at most 4
-    bool web_search = false;        // extension: the seed's extra_body flag
+    std::optional<long> max_tokens;             // max_completion_tokens wins over max_tokens
+    std::vector<std::string> stop;              // at most 4
+    bool web_search = false;                    // extension: the seed's extra_body flag
     std::optional<std::string> conversation_id; // extension: continue a stored conversation
 
     /// The text of the last user message ("" when there is none).

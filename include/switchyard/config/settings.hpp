@@ -31,7 +31,7 @@ struct server_limits {
 };
 
 struct stream_settings {
-    milliseconds commit_hold{3'000};        // how long the 200 head may wait for the first event
+    milliseconds commit_hold{3'000};         // how long the 200 head may wait for the first event
     milliseconds keepalive_interval{15'000}; // `: keep-alive` comment cadence while idle
 };
 

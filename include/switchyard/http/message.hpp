@@ -16,7 +16,7 @@ using header_list = std::vector<std::pair<std::string, std::string>>;
 
 struct http_request {
     std::string method;
-    std::string target; // path and query as sent
+    std::string target;  // path and query as sent
     header_list headers; // names lowercased
     std::string body;
     std::string request_id;

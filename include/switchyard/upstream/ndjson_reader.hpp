@@ -13,8 +13,7 @@ public:
 
     /// Feeds bytes; calls `on_line(std::string_view)` for each complete, non-blank line
     /// (without its `\n` or `\r`). Returns false once a line has exceeded the bound.
-    template <class OnLine>
-    bool feed(std::string_view bytes, OnLine&& on_line) {
+    template <class OnLine> bool feed(std::string_view bytes, OnLine&& on_line) {
         while (!bytes.empty()) {
             const auto nl = bytes.find('\n');
             if (nl == std::string_view::npos) {
@@ -37,17 +36,17 @@ public:
     }
 
     /// End of stream: a last line without a trailing newline still counts.
-    template <class OnLine>
-    void finish(OnLine&& on_line) {
+    template <class OnLine> void finish(OnLine&& on_line) {
         if (!partial_.empty()) emit(partial_, on_line);
         partial_.clear();
     }
 
 private:
-    template <class OnLine>
-    static void emit(std::string_view line, OnLine& on_line) {
-        while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
-        while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    template <class OnLine> static void emit(std::string_view line, OnLine& on_line) {
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+            line.remove_suffix(1);
+        while (!line.empty() && (line.front() == ' ' || line.front() == '\t'))
+            line.remove_prefix(1);
         if (!line.empty()) on_line(line);
     }
 

@@ -17,8 +17,8 @@
 namespace switchyard::providers::flowgpt {
 namespace {
 
-using nlohmann::json;
 using api::error_kind;
+using nlohmann::json;
 
 constexpr std::size_t max_error_body = 64 * 1024;
 
@@ -44,8 +44,11 @@ status_verdict classify(int status) {
 
 provider_error status_error(const upstream::response& r, std::string_view step) {
     const int status = r.status();
-    if (status == 429) return error(error_kind::rate_limit_exceeded, "FlowGPT is rate limiting requests; try again later.", parse_retry_after(r.header("retry-after")));
-    return error(error_kind::upstream_error, "FlowGPT " + std::string(step) + " failed with HTTP " + std::to_string(status) + ".");
+    if (status == 429)
+        return error(error_kind::rate_limit_exceeded, "FlowGPT is rate limiting requests; try again later.",
+                     parse_retry_after(r.header("retry-after")));
+    return error(error_kind::upstream_error,
+                 "FlowGPT " + std::string(step) + " failed with HTTP " + std::to_string(status) + ".");
 }
 
 upstream::header_list common_headers(const std::string& token, const config::flowgpt_settings& s) {
@@ -60,9 +63,12 @@ upstream::header_list common_headers(const std::string& token, const config::flo
     };
 }
 
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 std::string base_url(const config::flowgpt_settings& s) {
     std::string b = s.base_url;
-    while (!b.empty() && b.back() == '/') b.pop_back();
+    while (!b.empty() && b.back() == '/')
+        b.pop_back();
     return b;
 }
 
@@ -138,102 +144,108 @@ std::optional<provider_error> flowgpt_provider::check_ready() const {
     return std::nullopt;
 }
 
+net::awaitable<flowgpt_provider::attempt> flowgpt_provider::open_answer(const std::string& token, const api::chat_request& req,
+                                                                        const model_route& route, call_context ctx) {
+    const std::string base = base_url(settings_);
+    const json create_body = {{"promptId", route.upstream_id}, {"location", "CHAT_PAGE"}, {"messages", context_messages(req)}};
+    upstream::request create{"POST", base + "/conversation/create", common_headers(token, settings_), dump(create_body)};
+    auto created = co_await ctx.http.send(std::move(create));
+    const std::string created_body = co_await created.read_all(max_error_body);
+    if (auto verdict = classify(created.status()); verdict != status_verdict::ok) {
+        if (verdict == status_verdict::credential_rejected) co_return reject(token, "conversation/create", created.status(), ctx);
+        co_return attempt{std::nullopt, status_error(created, "conversation/create")};
+    }
+    const json created_doc = json::parse(created_body, nullptr, false);
+    if (!created_doc.is_object() || !created_doc.contains("id") || !created_doc["id"].is_string())
+        co_return attempt{std::nullopt, error(error_kind::upstream_error, "FlowGPT returned an unreadable conversation.")};
+
+    auto headers = common_headers(token, settings_);
+    if (settings_.signature != config::signature_scheme::none) {
+        const std::string timestamp = std::to_string(
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+        const std::string nonce = ids::hex(32);
+        headers.emplace_back("x-nonce", nonce);
+        headers.emplace_back("x-timestamp", timestamp);
+        headers.emplace_back("x-signature",
+                             signature(settings_.signature, timestamp, nonce, settings_.device_id, "Bearer " + token));
+    }
+    const json chat_body = {{"model", settings_.upstream_model},
+                            {"nsfw", false},
+                            {"question", req.last_user_text()},
+                            {"temperature", req.temperature.value_or(0.7)},
+                            {"userId", ""},
+                            {"promptId", route.upstream_id},
+                            {"conversationId", created_doc["id"]},
+                            {"documentIds", json::array()},
+                            {"generateImage", false},
+                            {"generateAudio", false}};
+    upstream::request chat{"POST", base + "/v3/chat", std::move(headers), dump(chat_body)};
+    auto answer = co_await ctx.http.send(std::move(chat));
+    if (auto verdict = classify(answer.status()); verdict != status_verdict::ok) {
+        (void)co_await answer.read_all(max_error_body); // drained so the connection can be reused
+        if (verdict == status_verdict::credential_rejected) co_return reject(token, "v3/chat", answer.status(), ctx);
+        co_return attempt{std::nullopt, status_error(answer, "chat")};
+    }
+    co_return attempt{std::move(answer), std::nullopt};
+}
+
+flowgpt_provider::attempt flowgpt_provider::reject(const std::string& token, std::string_view step, int status,
+                                                   call_context ctx) {
+    spdlog::warn("[{}] flowgpt token {} rejected by {} (HTTP {}); resting it", ctx.request_id, secrets::mask(token), step,
+                 status);
+    tokens_->cool_down(token);
+    return attempt{};
+}
+
+net::awaitable<std::optional<provider_error>> flowgpt_provider::relay_answer(upstream::response& answer, event_sink& sink,
+                                                                             call_context ctx) const {
+    upstream::ndjson_reader reader;
+    prefix_cleaner cleaner(settings_.prefix_lookahead);
+    std::vector<std::string> ready; // texts decoded from the latest read, relayed in order
+    std::size_t lines = 0, malformed_lines = 0;
+    auto decode = [&](std::string_view line) {
+        ++lines;
+        bool malformed = false;
+        if (auto text = text_of_line(line, malformed)) {
+            if (auto out = cleaner.push(*text); !out.empty()) ready.push_back(std::move(out));
+        }
+        malformed_lines += malformed;
+    };
+    // Returns false once the consumer wants nothing more.
+    auto relay = [&]() -> net::awaitable<bool> {
+        for (auto& text : ready) {
+            provider_event ev{text_delta{std::move(text)}};
+            if (!co_await sink.emit(std::move(ev))) co_return false;
+        }
+        ready.clear();
+        co_return true;
+    };
+
+    while (auto bytes = co_await answer.read_some()) {
+        if (!reader.feed(*bytes, decode)) co_return error(error_kind::upstream_error, "FlowGPT sent an oversized stream line.");
+        if (!co_await relay()) co_return std::nullopt;
+    }
+    reader.finish(decode);
+    if (auto rest = cleaner.flush(); !rest.empty()) ready.push_back(std::move(rest));
+    if (!co_await relay()) co_return std::nullopt;
+    if (malformed_lines > 0)
+        spdlog::warn("[{}] flowgpt stream had {} malformed line(s) of {}", ctx.request_id, malformed_lines, lines);
+    if (lines > 0 && malformed_lines == lines) co_return error(error_kind::upstream_error, "FlowGPT sent an unreadable answer.");
+    co_return std::nullopt;
+}
+
 net::awaitable<std::optional<provider_error>> flowgpt_provider::complete(const api::chat_request& req, const model_route& route,
                                                                          event_sink& sink, call_context ctx) {
-    const std::string base = base_url(settings_);
-    std::optional<upstream::response> answer;
     try {
-        // Each rejected token is rested and the next one tried: nothing has reached the client yet.
-        for (std::size_t attempt = 0; attempt < tokens_->size() && !answer; ++attempt) {
-            auto token = tokens_->next();
+        // A rejected token is rested and the next one tried: nothing has reached the client yet.
+        for (std::size_t tried = 0; tried < tokens_->size(); ++tried) {
+            const auto token = tokens_->next();
             if (!token) break;
-
-            upstream::request create{"POST", base + "/conversation/create", common_headers(*token, settings_),
-                                     json{{"promptId", route.upstream_id}, {"location", "CHAT_PAGE"}, {"messages", context_messages(req)}}.dump(
-                                         -1, ' ', false, json::error_handler_t::replace)};
-            auto created = co_await ctx.http.send(std::move(create));
-            const std::string created_body = co_await created.read_all(max_error_body);
-            if (auto v = classify(created.status()); v == status_verdict::credential_rejected) {
-                spdlog::warn("[{}] flowgpt token {} rejected by conversation/create (HTTP {}); resting it", ctx.request_id,
-                             secrets::mask(*token), created.status());
-                tokens_->cool_down(*token);
-                continue;
-            } else if (v == status_verdict::failed) {
-                co_return status_error(created, "conversation/create");
-            }
-            const json created_doc = json::parse(created_body, nullptr, false);
-            if (!created_doc.is_object() || !created_doc.contains("id") || !created_doc["id"].is_string())
-                co_return error(error_kind::upstream_error, "FlowGPT returned an unreadable conversation.");
-
-            const std::string timestamp = std::to_string(
-                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-            const std::string nonce = ids::hex(32);
-            auto headers = common_headers(*token, settings_);
-            if (settings_.signature != config::signature_scheme::none) {
-                headers.emplace_back("x-nonce", nonce);
-                headers.emplace_back("x-timestamp", timestamp);
-                headers.emplace_back("x-signature", signature(settings_.signature, timestamp, nonce, settings_.device_id, "Bearer " + *token));
-            }
-            json chat_body = {{"model", settings_.upstream_model},
-                              {"nsfw", false},
-                              {"question", req.last_user_text()},
-                              {"temperature", req.temperature.value_or(0.7)},
-                              {"userId", ""},
-                              {"promptId", route.upstream_id},
-                              {"conversationId", created_doc["id"]},
-                              {"documentIds", json::array()},
-                              {"generateImage", false},
-                              {"generateAudio", false}};
-            upstream::request chat_request{"POST", base + "/v3/chat", std::move(headers),
-                                           chat_body.dump(-1, ' ', false, json::error_handler_t::replace)};
-            auto chat = co_await ctx.http.send(std::move(chat_request));
-            if (auto v = classify(chat.status()); v == status_verdict::credential_rejected) {
-                (void)co_await chat.read_all(max_error_body);
-                spdlog::warn("[{}] flowgpt token {} rejected by v3/chat (HTTP {}); resting it", ctx.request_id, secrets::mask(*token),
-                             chat.status());
-                tokens_->cool_down(*token);
-                continue;
-            } else if (v == status_verdict::failed) {
-                co_return status_error(chat, "chat");
-            }
-            answer.emplace(std::move(chat));
+            auto step = co_await open_answer(*token, req, route, ctx);
+            if (step.error) co_return step.error;
+            if (step.answer) co_return co_await relay_answer(*step.answer, sink, ctx);
         }
-        if (!answer)
-            co_return error(error_kind::upstream_auth_failed, "FlowGPT rejected every configured token (FLOWGPT_BEARER_TOKEN).");
-
-        upstream::ndjson_reader reader;
-        prefix_cleaner cleaner(settings_.prefix_lookahead);
-        std::vector<std::string> texts;
-        std::size_t lines = 0, malformed_lines = 0;
-        bool consumer_gone = false;
-        auto collect = [&](std::string_view line) {
-            ++lines;
-            bool malformed = false;
-            if (auto text = text_of_line(line, malformed)) {
-                if (auto out = cleaner.push(*text); !out.empty()) texts.push_back(std::move(out));
-            }
-            malformed_lines += malformed;
-        };
-        auto relay = [&]() -> net::awaitable<void> {
-            for (auto& t : texts) {
-                if (consumer_gone) break;
-                provider_event ev{text_delta{std::move(t)}};
-                if (!co_await sink.emit(std::move(ev))) consumer_gone = true;
-            }
-            texts.clear();
-        };
-        while (auto bytes = co_await answer->read_some()) {
-            if (!reader.feed(*bytes, collect)) co_return error(error_kind::upstream_error, "FlowGPT sent an oversized stream line.");
-            co_await relay();
-            if (consumer_gone) co_return std::nullopt;
-        }
-        reader.finish(collect);
-        if (auto rest = cleaner.flush(); !rest.empty()) texts.push_back(std::move(rest));
-        co_await relay();
-        if (malformed_lines > 0)
-            spdlog::warn("[{}] flowgpt stream had {} malformed line(s) of {}", ctx.request_id, malformed_lines, lines);
-        if (lines > 0 && malformed_lines == lines) co_return error(error_kind::upstream_error, "FlowGPT sent an unreadable answer.");
-        co_return std::nullopt;
+        co_return error(error_kind::upstream_auth_failed, "FlowGPT rejected every configured token (FLOWGPT_BEARER_TOKEN).");
     } catch (const upstream::failure& f) {
         spdlog::warn("[{}] flowgpt exchange failed: {}", ctx.request_id, f.what());
         co_return transport_error(f);

@@ -13,12 +13,9 @@ std::string prefix_cleaner::trim_leading(std::string_view text) {
 
 std::string prefix_cleaner::push(std::string_view delta) {
     switch (state_) {
-    case state::passing:
-        return std::string(delta);
-    case state::trimming:
-        return trim_leading(delta);
-    case state::deciding:
-        break;
+    case state::passing: return std::string(delta);
+    case state::trimming: return trim_leading(delta);
+    case state::deciding: break;
     }
     held_.append(delta);
     if (const auto pos = held_.find(separator); pos != std::string::npos) {

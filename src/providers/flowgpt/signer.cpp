@@ -8,17 +8,10 @@ std::string signature(config::signature_scheme scheme, std::string_view timestam
                       std::string_view device_id, std::string_view authorization) {
     std::string input(timestamp);
     switch (scheme) {
-    case config::signature_scheme::v1:
-        input.append("-").append(nonce).append("-").append(authorization);
-        break;
-    case config::signature_scheme::v2:
-        input.append(nonce).append(device_id);
-        break;
-    case config::signature_scheme::v3:
-        input.append(":").append(nonce).append(":").append(device_id);
-        break;
-    case config::signature_scheme::none:
-        return {};
+    case config::signature_scheme::v1: input.append("-").append(nonce).append("-").append(authorization); break;
+    case config::signature_scheme::v2: input.append(nonce).append(device_id); break;
+    case config::signature_scheme::v3: input.append(":").append(nonce).append(":").append(device_id); break;
+    case config::signature_scheme::none: return {};
     }
     return secrets::md5_hex(input);
 }

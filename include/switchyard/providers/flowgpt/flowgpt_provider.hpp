@@ -11,6 +11,7 @@
 
 #include "switchyard/config/settings.hpp"
 #include "switchyard/providers/provider.hpp"
+#include "switchyard/upstream/http_client.hpp"
 
 namespace switchyard::providers::flowgpt {
 
@@ -46,6 +47,17 @@ public:
                                                            event_sink& sink, call_context ctx) override;
 
 private:
+    /// One token's try: an answer stream, a final error, or neither (the token was rejected).
+    struct attempt {
+        std::optional<upstream::response> answer;
+        std::optional<provider_error> error;
+    };
+    net::awaitable<attempt> open_answer(const std::string& token, const api::chat_request& req, const model_route& route,
+                                        call_context ctx);
+    attempt reject(const std::string& token, std::string_view step, int status, call_context ctx);
+    net::awaitable<std::optional<provider_error>> relay_answer(upstream::response& answer, event_sink& sink,
+                                                               call_context ctx) const;
+
     config::flowgpt_settings settings_;
     std::unique_ptr<token_pool> tokens_;
 };
