@@ -58,7 +58,7 @@ usage_counts usage_for(const chat_request& req, const std::string& answer,
 class collecting_sink final : public providers::event_sink {
 public:
     explicit collecting_sink(text_shaper& shaper) : shaper_(shaper) {}
-    net::awaitable<bool> emit(providers::provider_event ev) override {
+    net::awaitable<bool> emit(providers::provider_event&& ev) override {
         if (auto* t = std::get_if<providers::text_delta>(&ev))
             shaper_.push(t->text);
         else
@@ -75,7 +75,7 @@ private:
 class channel_sink final : public providers::event_sink {
 public:
     explicit channel_sink(message_channel& ch) : ch_(ch) {}
-    net::awaitable<bool> emit(providers::provider_event ev) override {
+    net::awaitable<bool> emit(providers::provider_event&& ev) override {
         stream_message msg = std::visit([](auto&& e) -> stream_message { return std::move(e); }, std::move(ev));
         auto [ec] = co_await ch_.async_send(error_code{}, std::move(msg), net::as_tuple(net::use_awaitable));
         co_return !ec;
@@ -140,7 +140,7 @@ private:
         committed_ = true;
         http::header_list extra;
         extra.emplace_back("x-switchyard-usage", "estimated");
-        co_await out_.begin_stream(std::move(extra));
+        co_await out_.begin_stream(extra);
         const std::string role = writer_.role_event();
         co_await write(role);
     }
@@ -164,7 +164,8 @@ private:
 
     net::awaitable<void> fail(const api_error& e) {
         if (!committed_) {
-            co_await out_.send(error_response(e));
+            const auto response = error_response(e);
+            co_await out_.send(response);
             co_return;
         }
         const std::string error_chunk = sse_writer::error_event(e);
@@ -233,31 +234,41 @@ net::awaitable<void> complete_collected(const chat_request& req, const providers
         co_await net::this_coro::reset_cancellation_state();
         // Never a truncated answer with finish_reason "stop": a failure is a failure.
         const api_error e = to_api_error(*err);
-        co_await out.send(error_response(e));
+        const auto response = error_response(e);
+        co_await out.send(response);
         co_return;
     }
     shaper.flush();
     auto r = json_response(completion_body(ids::completion_id(), std::time(nullptr), req.model, shaper.emitted(),
                                            shaper.finish_reason(), usage_for(req, shaper.emitted(), sink.usage)));
     if (!sink.usage) r.headers.emplace_back("x-switchyard-usage", "estimated");
-    co_await out.send(std::move(r));
+    co_await out.send(r);
+}
+
+/// Everything checked before any upstream I/O: the parsed request and its model, or the error.
+std::variant<std::pair<chat_request, const providers::model_binding*>, api_error> admit(const http::http_request& http_req,
+                                                                                        const providers::registry& models) {
+    auto parsed = parse_chat_request(http_req.body);
+    if (auto* err = std::get_if<api_error>(&parsed)) return std::move(*err);
+    auto& req = std::get<chat_request>(parsed);
+    const auto* binding = models.find(req.model);
+    if (!binding)
+        return api_error{error_kind::model_not_found,
+                         "The model `" + req.model + "` does not exist or you do not have access to it.", "model", std::nullopt};
+    if (auto err = check_against_provider(req, *binding->target)) return *err;
+    return std::pair{std::move(req), binding};
 }
 
 } // namespace
 
 net::awaitable<void> handle_chat_completions(const http::http_request& http_req, http::response_stream& out,
                                              handler_context ctx) {
-    auto parsed = parse_chat_request(http_req.body);
-    if (auto* err = std::get_if<api_error>(&parsed)) co_return co_await out.send(error_response(*err));
-    const auto& req = std::get<chat_request>(parsed);
-
-    const auto* binding = ctx.models.find(req.model);
-    if (!binding) {
-        const api_error e{error_kind::model_not_found,
-                          "The model `" + req.model + "` does not exist or you do not have access to it.", "model", std::nullopt};
-        co_return co_await out.send(error_response(e));
+    const auto admitted = admit(http_req, ctx.models);
+    if (const auto* err = std::get_if<api_error>(&admitted)) {
+        const auto response = error_response(*err);
+        co_return co_await out.send(response);
     }
-    if (auto err = check_against_provider(req, *binding->target)) co_return co_await out.send(error_response(*err));
+    const auto& [req, binding] = std::get<0>(admitted);
 
     providers::call_context call{ctx.http, http_req.request_id};
     if (!req.stream) co_return co_await complete_collected(req, *binding, out, call);

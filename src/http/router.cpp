@@ -56,40 +56,42 @@ std::string_view api_path(std::string_view path) noexcept {
 router::router(const config::settings& settings, const providers::registry& models)
     : settings_(settings), models_(models), auth_(settings.api_keys) {}
 
-net::awaitable<void> router::route(const http_request& req, response_stream& out, upstream::http_client& http) const {
-    if (req.method == "OPTIONS") co_return co_await out.send(preflight(req));
+std::optional<http_response> router::answer_directly(const http_request& req) const {
+    if (req.method == "OPTIONS") return preflight(req);
 
     const std::string_view path = api_path(req.path());
     if (path == "/healthz" || req.path() == "/healthz") {
-        if (req.method != "GET" && req.method != "HEAD") co_return co_await out.send(method_not_allowed(req, "GET"));
-        auto ok = api::json_response(R"({"status":"ok"})");
-        co_return co_await out.send(std::move(ok));
+        if (req.method != "GET" && req.method != "HEAD") return method_not_allowed(req, "GET");
+        return api::json_response(R"({"status":"ok"})");
     }
 
     const bool known = path == "/chat/completions" || path == "/models" || path.starts_with("/models/");
-    if (!known) {
-        const api_error e{error_kind::route_not_found, "Invalid URL (" + req.method + " " + std::string(req.path()) + ")",
-                          std::nullopt, std::nullopt};
-        co_return co_await out.send(api::error_response(e));
-    }
+    if (!known)
+        return api::error_response({error_kind::route_not_found,
+                                    "Invalid URL (" + req.method + " " + std::string(req.path()) + ")", std::nullopt,
+                                    std::nullopt});
 
     if (!auth_.allows(req.header("authorization"), req.header("x-api-key"))) {
         const bool missing = req.header("authorization").empty() && req.header("x-api-key").empty();
-        const api_error e{error_kind::invalid_api_key,
-                          missing ? "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'."
-                                  : "Incorrect API key provided.",
-                          std::nullopt, std::nullopt};
-        co_return co_await out.send(api::error_response(e));
+        return api::error_response(
+            {error_kind::invalid_api_key,
+             missing ? "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'." : "Incorrect API key provided.",
+             std::nullopt, std::nullopt});
     }
 
     if (path == "/chat/completions") {
-        if (req.method != "POST") co_return co_await out.send(method_not_allowed(req, "POST"));
-        co_return co_await api::handle_chat_completions(req, out, {models_, settings_.stream, http});
+        if (req.method != "POST") return method_not_allowed(req, "POST");
+        return std::nullopt; // the chat handler answers, possibly as a stream
     }
-    if (req.method != "GET") co_return co_await out.send(method_not_allowed(req, "GET"));
-    if (path == "/models") co_return co_await out.send(api::list_models(models_));
-    const std::string model_id = decode_segment(path.substr(std::string_view("/models/").size()));
-    co_return co_await out.send(api::retrieve_model(models_, model_id));
+    if (req.method != "GET") return method_not_allowed(req, "GET");
+    if (path == "/models") return api::list_models(models_);
+    return api::retrieve_model(models_, decode_segment(path.substr(std::string_view("/models/").size())));
+}
+
+net::awaitable<void> router::route(const http_request& req, response_stream& out, upstream::http_client& http) const {
+    const std::optional<http_response> direct = answer_directly(req);
+    if (direct) co_return co_await out.send(*direct);
+    co_await api::handle_chat_completions(req, out, {models_, settings_.stream, http});
 }
 
 } // namespace switchyard::http

@@ -56,21 +56,21 @@ public:
                    const std::atomic<bool>& draining)
         : stream_(stream), request_id_(std::move(request_id)), keep_alive_(keep_alive), limits_(limits), draining_(draining) {}
 
-    net::awaitable<void> send(http::http_response r) override {
+    net::awaitable<void> send(const http::http_response& r) override {
         bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
         if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
         for (auto& [k, v] : r.headers)
             res.set(k, v);
         add_common_headers(res, request_id_);
         res.keep_alive(keep_alive_);
-        res.body() = std::move(r.body);
+        res.body() = r.body;
         res.prepare_payload();
         status_ = r.status;
         stream_.expires_after(limits_.write_timeout);
         co_await bhttp::async_write(stream_, res, net::use_awaitable);
     }
 
-    net::awaitable<void> begin_stream(http::header_list extra) override {
+    net::awaitable<void> begin_stream(const http::header_list& extra) override {
         bhttp::response<bhttp::empty_body> res{bhttp::status::ok, 11};
         res.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
         res.set(bhttp::field::cache_control, "no-cache");
@@ -195,7 +195,8 @@ struct server::impl {
         beast_response out(stream, ids::request_id(), false, settings.limits, draining);
         const api::api_error e{api::error_kind::server_shutting_down, "Too many open connections; retry shortly.", std::nullopt,
                                std::nullopt};
-        co_await out.send(api::error_response(e));
+        const auto response = api::error_response(e);
+        co_await out.send(response);
     }
 
     net::awaitable<void> session(worker& w, tcp::socket socket, session_state& state) {
@@ -225,7 +226,8 @@ struct server::impl {
                 beast_response out(stream, ids::request_id(), false, settings.limits, draining);
                 const api::api_error e{api::error_kind::payload_too_large, "Request headers are too large.", std::nullopt,
                                        std::nullopt};
-                co_await out.send(api::error_response(e));
+                const auto response = api::error_response(e);
+                co_await out.send(response);
                 break;
             }
             if (hec) break; // closed, idle timeout or shutdown: nothing to answer
@@ -239,7 +241,8 @@ struct server::impl {
                                        "Request body is larger than the limit of " +
                                            std::to_string(settings.limits.max_body_bytes) + " bytes.",
                                        std::nullopt, std::nullopt};
-                co_await out.send(api::error_response(e));
+                const auto response = api::error_response(e);
+                co_await out.send(response);
             };
             if (auto cl = parser.content_length(); cl && *cl > settings.limits.max_body_bytes) {
                 co_await too_large();

@@ -452,3 +452,56 @@ function agentRequest(agent, url, done) {
     res.on('end', () => done({ status: res.statusCode, localPort }));
   });
 }
+
+test('https upstreams: the certificate is verified against the CA file, with SNI and host name checks', async () => {
+  const up = await startEmulator([], { tls: true });
+  try {
+    const trusted = await startGateway({ env: { FLOWGPT_BASE_URL: up.tlsUrl, SWITCHYARD_CA_FILE: up.certFile } });
+    try {
+      const r = await chat(trusted.url, { messages: user('over tls') });
+      assert.equal(r.status, 200, r.body);
+      assert.match(JSON.parse(r.body).choices[0].message.content, /^echo: over tls/);
+    } finally {
+      await trusted.stop();
+    }
+    const untrusted = await startGateway({ env: { FLOWGPT_BASE_URL: up.tlsUrl } });
+    try {
+      const r = await chat(untrusted.url, { messages: user('unknown issuer') });
+      assert.equal(r.status, 502);
+      assert.equal(JSON.parse(r.body).error.code, 'upstream_error');
+    } finally {
+      await untrusted.stop();
+    }
+    const wrongName = await startGateway({ env: { FLOWGPT_BASE_URL: up.tlsUrl.replace('localhost', '127.0.0.1'), SWITCHYARD_CA_FILE: up.certFile } });
+    try {
+      assert.equal((await chat(wrongName.url, { messages: user('wrong name') })).status, 502);
+    } finally {
+      await wrongName.stop();
+    }
+    const unchecked = await startGateway({ env: { FLOWGPT_BASE_URL: up.tlsUrl, SWITCHYARD_TLS_VERIFY: '0' } });
+    try {
+      assert.equal((await chat(unchecked.url, { messages: user('verification off') })).status, 200);
+    } finally {
+      await unchecked.stop();
+    }
+  } finally {
+    await up.stop();
+  }
+});
+
+test('HTTPS_PROXY tunnels https upstream requests through CONNECT', async () => {
+  const up = await startEmulator([], { tls: true });
+  const proxy = await startEmulator();
+  const gw = await startGateway({ env: { FLOWGPT_BASE_URL: up.tlsUrl, SWITCHYARD_CA_FILE: up.certFile, HTTPS_PROXY: proxy.url } });
+  try {
+    for (let i = 0; i < 3; i++) assert.equal((await chat(gw.url, { messages: user(`tunnelled ${i}`) })).status, 200);
+    const tunnels = (await proxy.events()).filter((e) => e.type === 'tunnel');
+    assert.ok(tunnels.length >= 1);
+    assert.ok(tunnels.every((t) => t.target === up.tlsUrl.replace('https://', '')));
+    assert.ok(tunnels.length < 6, `kept-alive tunnels are reused (${tunnels.length} for 6 upstream calls)`);
+  } finally {
+    await gw.stop();
+    await proxy.stop();
+    await up.stop();
+  }
+});

@@ -45,13 +45,20 @@ function track(proc) {
   return proc;
 }
 
-export async function startEmulator(args = []) {
-  const proc = track(spawn(emulatorBin, ['--listen', '127.0.0.1:0', '--tokens', FLOWGPT_TOKEN, '--device-id', DEVICE_ID, ...args],
+/// Starts the emulator; with `tls: true` it also serves https on another port, with a fresh
+/// self-signed certificate for localhost written to `certFile`.
+export async function startEmulator(args = [], { tls = false } = {}) {
+  const certFile = tls ? join(mkdtempSync(join(tmpdir(), 'switchyard-tls-')), 'cert.pem') : undefined;
+  const tlsArgs = tls ? ['--tls-listen', '127.0.0.1:0', '--tls-cert-out', certFile] : [];
+  const proc = track(spawn(emulatorBin, ['--listen', '127.0.0.1:0', '--tokens', FLOWGPT_TOKEN, '--device-id', DEVICE_ID, ...tlsArgs, ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] }));
-  const [, port] = await waitForLine(proc, /emulator listening on http:\/\/127\.0\.0\.1:(\d+)/, 'emulator');
+  const pattern = tls ? /emulator listening on http:\/\/127\.0\.0\.1:(\d+)\s+emulator tls on https:\/\/127\.0\.0\.1:(\d+)/
+    : /emulator listening on http:\/\/127\.0\.0\.1:(\d+)/;
+  const [, port, tlsPort] = await waitForLine(proc, pattern, 'emulator');
   const url = `http://127.0.0.1:${port}`;
   return {
-    url, proc,
+    url, proc, certFile,
+    tlsUrl: tls ? `https://localhost:${tlsPort}` : undefined,
     events: async () => (await fetch(`${url}/_emulator/events`)).json(),
     stop: async () => { proc.kill('SIGTERM'); await proc.exited; },
   };

@@ -1,6 +1,9 @@
 // switchyard-emulator: a small HTTP server speaking the upstream protocols for tests and benches.
 //   switchyard-emulator [--listen HOST:PORT] [--signature v1|v2|v3|none] [--tokens T1,T2]
 //                       [--device-id ID] [--scenario NAME] [--token-delay-ms N]
+//                       [--tls-listen HOST:PORT --tls-cert-out FILE]
+// With --tls-listen it also serves https (printing "emulator tls on https://HOST:PORT"), and it
+// acts as an HTTP proxy: absolute-form requests are served, CONNECT is tunnelled.
 // Prints "emulator listening on http://HOST:PORT" once bound. Scenarios are chosen per request
 // by "[scenario:NAME]" in the user's text, or for every request by --scenario.
 #include <boost/asio/as_tuple.hpp>
@@ -13,10 +16,14 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <boost/asio/ssl/context.hpp>
+
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "emulator.hpp"
+#include "tunnels.hpp"
 
 namespace net = boost::asio;
 namespace beast = boost::beast;
@@ -35,10 +42,11 @@ struct emulator_state {
     flowgpt_emulator flowgpt{opts, log};
 };
 
-net::awaitable<void> send_plain(beast::tcp_stream& stream, bhttp::status status, std::string content_type, std::string body) {
+/// A small JSON response.
+net::awaitable<void> send_plain(beast::tcp_stream& stream, bhttp::status status, std::string_view body) {
     bhttp::response<bhttp::string_body> res{status, 11};
-    res.set(bhttp::field::content_type, content_type);
-    res.body() = std::move(body);
+    res.set(bhttp::field::content_type, "application/json");
+    res.body() = body;
     res.prepare_payload();
     co_await bhttp::async_write(stream, res, use_tuple);
 }
@@ -52,6 +60,15 @@ net::awaitable<void> serve(tcp::socket socket, emulator_state& state) {
         auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
         if (ec) co_return;
         auto req = parser.release();
+        if (req.method() == bhttp::verb::connect) {
+            const std::string authority(req.target());
+            const auto colon = authority.rfind(':');
+            state.log.add("tunnel", nlohmann::json{{"target", authority}});
+            const std::string host = authority.substr(0, colon);
+            const std::string port = colon == std::string::npos ? "443" : authority.substr(colon + 1);
+            co_await tunnel(stream.socket(), host, port);
+            co_return;
+        }
         const bool keep_alive = req.keep_alive();
         std::string target(req.target());
         if (target.rfind("http://", 0) == 0) {
@@ -63,12 +80,11 @@ net::awaitable<void> serve(tcp::socket socket, emulator_state& state) {
         }
         if (target == "/_emulator/events") {
             std::string events = state.log.events.dump();
-            co_await send_plain(stream, bhttp::status::ok, "application/json", std::move(events));
+            co_await send_plain(stream, bhttp::status::ok, events);
         } else if (target == "/_emulator/health") {
-            co_await send_plain(stream, bhttp::status::ok, "application/json", R"({"status":"ok"})");
+            co_await send_plain(stream, bhttp::status::ok, R"({"status":"ok"})");
         } else if (!co_await state.flowgpt.handle(req, stream)) {
-            co_await send_plain(stream, bhttp::status::not_found, "application/json",
-                                R"({"statusCode":404,"message":"Not Found"})");
+            co_await send_plain(stream, bhttp::status::not_found, R"({"statusCode":404,"message":"Not Found"})");
         }
         if (!keep_alive || !stream.socket().is_open()) co_return;
     }
@@ -87,6 +103,8 @@ net::awaitable<void> accept_loop(tcp::acceptor& acceptor, emulator_state& state)
 
 int main(int argc, char** argv) {
     emulator_state state;
+    std::string tls_listen;
+    std::string tls_cert_out;
     try {
         for (int i = 1; i < argc; ++i) {
             const std::string arg = argv[i];
@@ -107,6 +125,10 @@ int main(int argc, char** argv) {
                 state.opts.scenario = value();
             else if (arg == "--token-delay-ms")
                 state.opts.token_delay = std::chrono::milliseconds(std::stol(value()));
+            else if (arg == "--tls-listen")
+                tls_listen = value();
+            else if (arg == "--tls-cert-out")
+                tls_cert_out = value();
             else
                 throw std::runtime_error("unknown option " + arg);
         }
@@ -116,6 +138,18 @@ int main(int argc, char** argv) {
         std::printf("emulator listening on http://%s:%u\n", where.host.c_str(),
                     static_cast<unsigned>(acceptor.local_endpoint().port()));
         std::fflush(stdout);
+        std::optional<net::ssl::context> tls;
+        std::optional<tcp::acceptor> tls_acceptor;
+        if (!tls_listen.empty()) {
+            if (tls_cert_out.empty()) throw std::runtime_error("--tls-listen needs --tls-cert-out");
+            tls.emplace(make_self_signed_context(tls_cert_out));
+            const auto tls_where = config::parse_listen_address(tls_listen);
+            tls_acceptor.emplace(ioc, tcp::endpoint(net::ip::make_address(tls_where.host), tls_where.port));
+            std::printf("emulator tls on https://%s:%u\n", tls_where.host.c_str(),
+                        static_cast<unsigned>(tls_acceptor->local_endpoint().port()));
+            std::fflush(stdout);
+            net::co_spawn(ioc, terminate_tls(*tls_acceptor, *tls, acceptor.local_endpoint()), net::detached);
+        }
         net::signal_set signals(ioc, SIGINT, SIGTERM);
         signals.async_wait([&](auto, int) { ioc.stop(); });
         net::co_spawn(ioc, accept_loop(acceptor, state), net::detached);

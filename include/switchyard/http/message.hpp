@@ -36,13 +36,15 @@ struct http_response {
 
 /// Where a handler writes its answer: either one `send`, or `begin_stream`, `write`s and
 /// `end_stream`. Every call throws boost::system::system_error when the client is gone.
+/// Arguments are taken by reference: GCC 12 mishandles owning by-value coroutine parameters
+/// and temporaries inside a co_await, so callers pass named objects.
 /// The server adds x-request-id and CORS headers to whatever is sent.
 class response_stream {
 public:
     virtual ~response_stream() = default;
-    virtual net::awaitable<void> send(http_response response) = 0;
+    virtual net::awaitable<void> send(const http_response& response) = 0;
     /// Sends the head of a chunked `text/event-stream` 200 response.
-    virtual net::awaitable<void> begin_stream(header_list extra_headers) = 0;
+    virtual net::awaitable<void> begin_stream(const header_list& extra_headers) = 0;
     /// Writes bytes and flushes them to the client at once.
     virtual net::awaitable<void> write(std::string_view bytes) = 0;
     virtual net::awaitable<void> end_stream() = 0;

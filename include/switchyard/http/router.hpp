@@ -3,6 +3,8 @@
 // Shared by all workers; read-only after construction.
 #include <boost/asio/awaitable.hpp>
 
+#include <optional>
+
 #include "switchyard/config/settings.hpp"
 #include "switchyard/http/auth.hpp"
 #include "switchyard/http/message.hpp"
@@ -22,6 +24,9 @@ public:
     net::awaitable<void> route(const http_request& req, response_stream& out, upstream::http_client& http) const;
 
 private:
+    /// Everything but a chat completion is answered synchronously; nullopt means "chat handler".
+    std::optional<http_response> answer_directly(const http_request& req) const;
+
     const config::settings& settings_;
     const providers::registry& models_;
     authenticator auth_;

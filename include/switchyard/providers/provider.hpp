@@ -44,7 +44,7 @@ class event_sink {
 public:
     virtual ~event_sink() = default;
     /// Returns false when the consumer wants no more events; the provider should then return.
-    virtual net::awaitable<bool> emit(provider_event event) = 0;
+    virtual net::awaitable<bool> emit(provider_event&& event) = 0;
 };
 
 struct capabilities {
