@@ -2,14 +2,26 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "switchyard/config/settings.hpp"
 #include "switchyard/http/router.hpp"
 #include "switchyard/providers/registry.hpp"
 #include "switchyard/server/server.hpp"
+#include "switchyard/store/conversation_store.hpp"
+#include "switchyard/store/expiry_sweeper.hpp"
 
 namespace {
+
+std::unique_ptr<switchyard::store::conversation_store>
+open_conversation_store(const switchyard::config::conversation_settings& c) {
+    if (c.store == "memory") return switchyard::store::make_memory_store();
+    std::filesystem::create_directories(c.data_dir);
+    const std::string path = (std::filesystem::path(c.data_dir) / "switchyard.db").string();
+    spdlog::info("conversations are stored in {}", path);
+    return switchyard::store::open_sqlite_store(path);
+}
 
 bool is_loopback(const std::string& host) { return host == "localhost" || host == "::1" || host.starts_with("127."); }
 
@@ -45,7 +57,9 @@ int main(int argc, char** argv) {
         }
 
         const auto models = providers::build_registry(settings);
-        http::router router(settings, *models);
+        auto conversations = open_conversation_store(settings.conversations);
+        store::expiry_sweeper sweeper(*conversations, settings.conversations.idle_ttl);
+        http::router router(settings, *models, *conversations);
         server::server srv(settings, router);
         srv.start();
         // One stable line on stdout so scripts and tests can find the bound port.

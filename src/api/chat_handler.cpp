@@ -8,8 +8,11 @@
 #include <spdlog/spdlog.h>
 
 #include <ctime>
+#include <functional>
+#include <limits>
 
 #include "switchyard/api/chat_format.hpp"
+#include "switchyard/api/conversations.hpp"
 #include "switchyard/api/handlers.hpp"
 #include "switchyard/api/text_shaper.hpp"
 #include "switchyard/util/ids.hpp"
@@ -41,9 +44,6 @@ std::optional<api_error> check_against_provider(const chat_request& req, const p
                 return api_error{error_kind::unsupported_value, "The model's provider cannot take images.",
                                  m.images.front().param + ".type", std::nullopt};
     }
-    if (req.conversation_id)
-        return api_error{error_kind::unsupported_value, "Conversations are not available in this build.", "conversation_id",
-                         std::nullopt};
     if (auto err = p.check_ready()) return to_api_error(*err);
     return std::nullopt;
 }
@@ -53,6 +53,9 @@ usage_counts usage_for(const chat_request& req, const std::string& answer,
     if (reported) return {reported->prompt_tokens, reported->completion_tokens};
     return {estimate_prompt_tokens(req), estimate_tokens(answer)};
 }
+
+/// Stores a finished turn; returns an error when it could not be made durable.
+using persist_fn = std::function<std::optional<api_error>(const std::string& answer)>;
 
 /// Collects the whole answer for a non-streaming request.
 class collecting_sink final : public providers::event_sink {
@@ -94,8 +97,9 @@ net::awaitable<void> wait_forever() {
 /// ticks arrive on one channel, so writes never interleave.
 class streamed_completion {
 public:
-    streamed_completion(const chat_request& req, http::response_stream& out, const config::stream_settings& st)
-        : req_(req), out_(out), settings_(st), writer_(ids::completion_id(), std::time(nullptr), req.model),
+    streamed_completion(const chat_request& req, http::response_stream& out, const config::stream_settings& st,
+                        const persist_fn& persist)
+        : req_(req), out_(out), settings_(st), persist_(persist), writer_(ids::completion_id(), std::time(nullptr), req.model),
           shaper_(req.stop, req.max_tokens) {}
 
     net::awaitable<void> run(providers::provider& p, const providers::model_route& route, providers::call_context ctx) {
@@ -151,6 +155,10 @@ private:
     }
 
     net::awaitable<void> finish() {
+        // The turn is durable before the client sees the end of the answer.
+        if (persist_) {
+            if (const auto err = persist_(shaper_.emitted())) co_return co_await fail(*err);
+        }
         co_await commit();
         const std::string finish_chunk = writer_.finish_event(shaper_.finish_reason());
         co_await write(finish_chunk);
@@ -212,6 +220,7 @@ private:
     const chat_request& req_;
     http::response_stream& out_;
     const config::stream_settings& settings_;
+    const persist_fn& persist_;
     sse_writer writer_;
     text_shaper shaper_;
     std::optional<providers::usage_report> usage_;
@@ -220,7 +229,7 @@ private:
 };
 
 net::awaitable<void> complete_collected(const chat_request& req, const providers::model_binding& m, http::response_stream& out,
-                                        providers::call_context ctx) {
+                                        providers::call_context ctx, const persist_fn& persist) {
     text_shaper shaper(req.stop, req.max_tokens);
     collecting_sink sink(shaper);
     std::optional<providers::provider_error> err;
@@ -239,6 +248,12 @@ net::awaitable<void> complete_collected(const chat_request& req, const providers
         co_return;
     }
     shaper.flush();
+    if (persist) {
+        if (const auto failed = persist(shaper.emitted())) {
+            const auto response = error_response(*failed);
+            co_return co_await out.send(response);
+        }
+    }
     auto r = json_response(completion_body(ids::completion_id(), std::time(nullptr), req.model, shaper.emitted(),
                                            shaper.finish_reason(), usage_for(req, shaper.emitted(), sink.usage)));
     if (!sink.usage) r.headers.emplace_back("x-switchyard-usage", "estimated");
@@ -259,6 +274,64 @@ std::variant<std::pair<chat_request, const providers::model_binding*>, api_error
     return std::pair{std::move(req), binding};
 }
 
+/// A conversation turn in progress: the lock that makes it the only one, and what the
+/// provider needs to continue.
+struct conversation_turn_state {
+    store::conversation record;
+    conversation_locks::guard lock;
+    std::vector<chat_message> history;
+    std::string upstream_state;
+};
+
+std::variant<conversation_turn_state, api_error> open_turn(const chat_request& req, const providers::provider& p,
+                                                           const handler_context& ctx) {
+    auto record = ctx.conversations.get(ctx.owner, *req.conversation_id);
+    if (!record)
+        return api_error{error_kind::conversation_not_found, "Conversation with id '" + *req.conversation_id + "' not found.",
+                         "conversation_id", std::nullopt};
+    if (!record->provider.empty() && record->provider != p.name())
+        return api_error{error_kind::invalid_value,
+                         "This conversation is bound to the " + record->provider + " provider; model '" + req.model +
+                             "' belongs to " + std::string(p.name()) + ". Use a " + record->provider +
+                             " model or start a new conversation.",
+                         "model", std::nullopt};
+    auto lock = ctx.locks.try_lock(record->id);
+    if (!lock)
+        return api_error{error_kind::conversation_busy, "Another turn of this conversation is in progress.", "conversation_id",
+                         std::nullopt};
+    std::vector<chat_message> history;
+    for (const auto& it :
+         ctx.conversations.list_items(ctx.owner, record->id, std::numeric_limits<int>::max(), true, std::nullopt).items) {
+        chat_message m;
+        m.role = it.role == "assistant" ? message_role::assistant
+                 : it.role == "system"  ? message_role::system
+                                        : message_role::user;
+        m.text = it.text;
+        history.push_back(std::move(m));
+    }
+    std::string state = record->upstream_state;
+    return conversation_turn_state{std::move(*record), std::move(*lock), std::move(history), std::move(state)};
+}
+
+std::optional<api_error> save_turn(const chat_request& req, const std::string& answer, const providers::provider& p,
+                                   const conversation_turn_state& turn, const handler_context& ctx) {
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    store::turn t{{}, std::string(p.name()), turn.upstream_state};
+    for (const auto& m : req.messages)
+        t.items.push_back(
+            {"msg_" + ids::hex(40), m.role == message_role::tool ? "user" : std::string(role_name(m.role)), m.text, now});
+    t.items.push_back({"msg_" + ids::hex(40), "assistant", answer, now});
+    try {
+        if (ctx.conversations.append_turn(ctx.owner, turn.record.id, t)) return std::nullopt;
+        return api_error{error_kind::conversation_not_found, "The conversation was deleted during this turn.", "conversation_id",
+                         std::nullopt};
+    } catch (const std::exception& e) {
+        spdlog::error("storing a turn of {} failed: {}", turn.record.id, e.what());
+        return api_error{error_kind::internal_error, "The answer could not be stored; the turn was not saved.", std::nullopt,
+                         std::nullopt};
+    }
+}
+
 } // namespace
 
 net::awaitable<void> handle_chat_completions(const http::http_request& http_req, http::response_stream& out,
@@ -269,11 +342,26 @@ net::awaitable<void> handle_chat_completions(const http::http_request& http_req,
         co_return co_await out.send(response);
     }
     const auto& [req, binding] = std::get<0>(admitted);
-
     providers::call_context call{ctx.http, http_req.request_id};
-    if (!req.stream) co_return co_await complete_collected(req, *binding, out, call);
+    if (!req.conversation_id) {
+        // One-shot: no upstream memory is shared with any other request.
+        const persist_fn nothing_to_store;
+        if (!req.stream) co_return co_await complete_collected(req, *binding, out, call, nothing_to_store);
+        streamed_completion completion(req, out, ctx.stream, nothing_to_store);
+        co_return co_await completion.run(*binding->target, binding->route, call);
+    }
 
-    streamed_completion completion(req, out, ctx.stream);
+    auto opened = open_turn(req, *binding->target, ctx);
+    if (auto* err = std::get_if<api_error>(&opened)) {
+        const auto response = error_response(*err);
+        co_return co_await out.send(response);
+    }
+    auto& turn = std::get<conversation_turn_state>(opened);
+    providers::conversation_turn provider_view{turn.history, turn.upstream_state};
+    call.conversation = &provider_view;
+    const persist_fn persist = [&](const std::string& answer) { return save_turn(req, answer, *binding->target, turn, ctx); };
+    if (!req.stream) co_return co_await complete_collected(req, *binding, out, call, persist);
+    streamed_completion completion(req, out, ctx.stream, persist);
     co_await completion.run(*binding->target, binding->route, call);
 }
 

@@ -13,6 +13,8 @@ error_traits traits_of(error_kind kind) noexcept {
     case error_kind::invalid_api_key: return {401, "invalid_request_error", "invalid_api_key", true};
     case error_kind::route_not_found: return {404, "invalid_request_error", nullptr, true};
     case error_kind::model_not_found: return {404, "invalid_request_error", "model_not_found", true};
+    case error_kind::conversation_not_found: return {404, "invalid_request_error", "conversation_not_found", true};
+    case error_kind::conversation_busy: return {409, "invalid_request_error", "conversation_busy", false};
     case error_kind::method_not_allowed: return {405, "invalid_request_error", "method_not_allowed", true};
     case error_kind::payload_too_large: return {413, "invalid_request_error", "payload_too_large", true};
     case error_kind::provider_unavailable: return {503, "server_error", "provider_not_configured", false};

@@ -82,6 +82,12 @@ void apply_config_file(const json& doc, settings& s) {
                 s.flowgpt.signature = parse_signature_scheme(sig->get<std::string>());
         }
     }
+    if (auto it = doc.find("conversations"); it != doc.end()) {
+        read(*it, "data_dir", s.conversations.data_dir);
+        read(*it, "store", s.conversations.store);
+        if (auto ttl = it->find("idle_ttl_s"); ttl != it->end() && ttl->is_number_integer())
+            s.conversations.idle_ttl = std::chrono::seconds(ttl->get<long long>());
+    }
     if (auto it = doc.find("models"); it != doc.end()) {
         s.models.clear();
         for (const auto& m : *it) {
@@ -147,13 +153,14 @@ listen_address parse_listen_address(const std::string& text) {
 
 std::string usage_text() {
     return "usage: switchyard [--listen HOST:PORT] [--config FILE] [--env-file FILE] [--threads N]\n"
-           "                  [--log-level L] [--allow-no-auth] [--version] [--help]\n"
+           "                  [--log-level L] [--data-dir DIR] [--allow-no-auth] [--version] [--help]\n"
            "\n"
            "  --listen HOST:PORT  address to serve on (default 127.0.0.1:8088, env LISTEN)\n"
            "  --config FILE       JSON config with models and limits (default config/switchyard.json)\n"
            "  --env-file FILE     .env file to read (default ./.env when present)\n"
            "  --threads N         I/O threads (default: one per core)\n"
            "  --log-level L       trace, debug, info, warn, error, off (env LOG_LEVEL)\n"
+           "  --data-dir DIR      where conversations are stored (default ./data, env SWITCHYARD_DATA_DIR)\n"
            "  --allow-no-auth     permit a non-loopback listen address without API_MASTER_KEY\n";
 }
 
@@ -187,6 +194,8 @@ cli_options parse_command_line(int argc, const char* const* argv) {
             o.threads = static_cast<unsigned>(n);
         } else if (arg == "--log-level")
             o.log_level = next();
+        else if (arg == "--data-dir")
+            o.data_dir = next();
         else if (arg == "--allow-no-auth")
             o.allow_no_auth = true;
         else if (arg == "--version")
@@ -241,7 +250,13 @@ settings load_settings(const cli_options& cli, const environment& env) {
     if (auto v = env.get("SWITCHYARD_CA_FILE"); v && !v->empty()) s.upstream.ca_file = *v;
     if (auto v = env.get("SWITCHYARD_TLS_VERIFY"); v && (*v == "0" || *v == "false")) s.upstream.tls_verify = false;
 
+    if (auto v = env.get("SWITCHYARD_DATA_DIR"); v && !v->empty()) s.conversations.data_dir = *v;
+    if (auto v = env.get("SWITCHYARD_STORE"); v && !v->empty()) s.conversations.store = *v;
+    if (s.conversations.store != "sqlite" && s.conversations.store != "memory")
+        throw config_error("conversation store must be sqlite or memory, got '" + s.conversations.store + "'");
+
     if (cli.listen) s.listen = parse_listen_address(*cli.listen);
+    if (cli.data_dir) s.conversations.data_dir = *cli.data_dir;
     if (cli.threads) s.threads = *cli.threads;
     if (cli.log_level) s.log_level = *cli.log_level;
     s.allow_no_auth = cli.allow_no_auth;

@@ -26,6 +26,13 @@ std::string_view authenticator::bearer_key(std::string_view authorization) noexc
     return trim(authorization.substr(scheme.size()));
 }
 
+std::string authenticator::owner_of(std::string_view authorization, std::string_view x_api_key) const {
+    if (!enabled()) return "anonymous";
+    std::string_view presented = bearer_key(authorization);
+    if (presented.empty()) presented = trim(x_api_key);
+    return "key:" + secrets::sha256_hex(presented).substr(0, 32);
+}
+
 bool authenticator::allows(std::string_view authorization, std::string_view x_api_key) const {
     if (!enabled()) return true;
     std::string_view presented = bearer_key(authorization);

@@ -53,8 +53,8 @@ std::string_view api_path(std::string_view path) noexcept {
     return path;
 }
 
-router::router(const config::settings& settings, const providers::registry& models)
-    : settings_(settings), models_(models), auth_(settings.api_keys) {}
+router::router(const config::settings& settings, const providers::registry& models, store::conversation_store& conversations)
+    : settings_(settings), models_(models), conversations_(conversations), auth_(settings.api_keys) {}
 
 std::optional<http_response> router::answer_directly(const http_request& req) const {
     if (req.method == "OPTIONS") return preflight(req);
@@ -65,7 +65,8 @@ std::optional<http_response> router::answer_directly(const http_request& req) co
         return api::json_response(R"({"status":"ok"})");
     }
 
-    const bool known = path == "/chat/completions" || path == "/models" || path.starts_with("/models/");
+    const bool conversations = path == "/conversations" || path.starts_with("/conversations/");
+    const bool known = path == "/chat/completions" || path == "/models" || path.starts_with("/models/") || conversations;
     if (!known)
         return api::error_response({error_kind::route_not_found,
                                     "Invalid URL (" + req.method + " " + std::string(req.path()) + ")", std::nullopt,
@@ -79,6 +80,10 @@ std::optional<http_response> router::answer_directly(const http_request& req) co
              std::nullopt, std::nullopt});
     }
 
+    if (conversations) {
+        const std::string owner = auth_.owner_of(req.header("authorization"), req.header("x-api-key"));
+        return api::handle_conversations(req, path, owner, conversations_);
+    }
     if (path == "/chat/completions") {
         if (req.method != "POST") return method_not_allowed(req, "POST");
         return std::nullopt; // the chat handler answers, possibly as a stream
@@ -91,7 +96,8 @@ std::optional<http_response> router::answer_directly(const http_request& req) co
 net::awaitable<void> router::route(const http_request& req, response_stream& out, upstream::http_client& http) const {
     const std::optional<http_response> direct = answer_directly(req);
     if (direct) co_return co_await out.send(*direct);
-    co_await api::handle_chat_completions(req, out, {models_, settings_.stream, http});
+    const std::string owner = auth_.owner_of(req.header("authorization"), req.header("x-api-key"));
+    co_await api::handle_chat_completions(req, out, {models_, settings_.stream, http, conversations_, locks_, owner});
 }
 
 } // namespace switchyard::http

@@ -41,6 +41,11 @@ bool equal_constant_time(std::string_view expected, std::string_view candidate) 
     return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+std::string sha256_hex(std::string_view data) {
+    const auto digest = sha256(data);
+    return to_hex(digest.data(), digest.size());
+}
+
 std::string md5_hex(std::string_view data) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
     unsigned int len = 0;

@@ -75,9 +75,10 @@ const sanitizerEnv = Object.fromEntries(['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_
   .filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
 
 /// Starts the gateway in a scratch directory. `env` adds to a clean environment; `config`
-/// overrides testConfig section by section.
-export async function startGateway({ emulator, env = {}, config = {}, args = [], dotenv, threads = 2 } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
+/// overrides testConfig section by section; pass the `dir` of an earlier gateway to restart it
+/// on the same data.
+export async function startGateway({ emulator, env = {}, config = {}, args = [], dotenv, threads = 2, dir } = {}) {
+  dir ??= mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
   const defaults = JSON.parse(readFileSync(join(repoRoot, 'config/switchyard.json'), 'utf8'));
   const merged = { ...defaults };
   for (const layer of [testConfig, config]) {

@@ -208,8 +208,17 @@ net::awaitable<bool> flowgpt_emulator::handle(request& req, beast::tcp_stream& s
         log_.add("client_closed", json{{"conversation", conv->first}});
         co_return true;
     }
+    // Server-side memory: the question joins the conversation (unless the create call already
+    // seeded it as the last message, as one-shot clients do), and so does the answer.
+    const std::string conversation_id = conv->first;
+    json& messages = conv->second["messages"];
+    const bool seeded =
+        !messages.empty() && messages.back().value("role", "") == "user" && messages.back().value("content", "") == question;
+    if (!seeded) messages.push_back({{"role", "user"}, {"content", question}});
     const std::string answer = answer_for(conv->second, question, body.value("temperature", 0.7));
     co_await stream_answer(stream, scenario, answer);
+    if (auto again = conversations_.find(conversation_id); again != conversations_.end())
+        again->second["messages"].push_back({{"role", "assistant"}, {"content", answer}});
     co_return true;
 }
 

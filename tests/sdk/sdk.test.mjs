@@ -98,3 +98,24 @@ test('raw SSE bytes: data lines only, ending with data: [DONE]', async () => {
   assert.ok(r.body.endsWith('data: [DONE]\n\n'));
   assert.equal(parseSse(r.body).events.at(-1), '[DONE]');
 });
+
+test('conversations: client.conversations and chat turns with conversation_id', async () => {
+  const conv = await client.conversations.create({ metadata: { via: 'sdk' } });
+  assert.match(conv.id, /^conv_/);
+  assert.equal(conv.object, 'conversation');
+  assert.deepEqual(conv.metadata, { via: 'sdk' });
+  const first = await client.chat.completions.create({ model: 'default', conversation_id: conv.id, messages: [{ role: 'user', content: 'one' }] });
+  assert.match(first.choices[0].message.content, /^echo: one \| context: 1 messages/);
+  const stream = await client.chat.completions.create({
+    model: 'default', stream: true, conversation_id: conv.id, messages: [{ role: 'user', content: 'two' }],
+  });
+  let text = '';
+  for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
+  assert.match(text, /^echo: two \| context: 3 messages \[user,assistant,user\]/);
+  const items = await client.conversations.items.list(conv.id, { order: 'asc' });
+  assert.deepEqual(items.data.map((i) => i.role), ['user', 'assistant', 'user', 'assistant']);
+  assert.equal((await client.conversations.retrieve(conv.id)).id, conv.id);
+  const deleted = await client.conversations.delete(conv.id);
+  assert.equal(deleted.deleted, true);
+  await assert.rejects(client.conversations.retrieve(conv.id), (e) => e instanceof OpenAI.NotFoundError);
+});

@@ -7,22 +7,24 @@
 namespace switchyard::api {
 
 enum class error_kind {
-    invalid_json,         // 400 body is not JSON
-    missing_parameter,    // 400 missing_required_parameter
-    invalid_value,        // 400 invalid_value
-    unsupported_value,    // 400 unsupported_value
-    invalid_api_key,      // 401
-    route_not_found,      // 404 unknown path
-    model_not_found,      // 404
-    method_not_allowed,   // 405
-    payload_too_large,    // 413
-    provider_unavailable, // 503 provider not configured
-    upstream_auth_failed, // 502, not retryable
-    rate_limit_exceeded,  // 429
-    upstream_error,       // 502
-    upstream_timeout,     // 504
-    server_shutting_down, // 503
-    internal_error,       // 500
+    invalid_json,           // 400 body is not JSON
+    missing_parameter,      // 400 missing_required_parameter
+    invalid_value,          // 400 invalid_value
+    unsupported_value,      // 400 unsupported_value
+    invalid_api_key,        // 401
+    route_not_found,        // 404 unknown path
+    model_not_found,        // 404
+    conversation_not_found, // 404
+    conversation_busy,      // 409, not retryable
+    method_not_allowed,     // 405
+    payload_too_large,      // 413
+    provider_unavailable,   // 503 provider not configured
+    upstream_auth_failed,   // 502, not retryable
+    rate_limit_exceeded,    // 429
+    upstream_error,         // 502
+    upstream_timeout,       // 504
+    server_shutting_down,   // 503
+    internal_error,         // 500
 };
 
 struct error_traits {

@@ -10,16 +10,23 @@
 namespace switchyard::upstream {
 class http_client;
 }
+namespace switchyard::store {
+class conversation_store;
+}
 
 namespace switchyard::api {
 
 namespace net = boost::asio;
+class conversation_locks;
 
 /// What a handler may use; the http client belongs to the calling worker thread.
 struct handler_context {
     const providers::registry& models;
     const config::stream_settings& stream;
     upstream::http_client& http;
+    store::conversation_store& conversations;
+    conversation_locks& locks;
+    const std::string& owner; // who is asking (see http::authenticator::owner_of)
 };
 
 /// An error as an HTTP response: the envelope, plus retry headers where they apply.

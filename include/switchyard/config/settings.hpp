@@ -58,6 +58,12 @@ struct flowgpt_settings {
     milliseconds token_cooldown{300'000};
 };
 
+struct conversation_settings {
+    std::string data_dir = "./data"; // SWITCHYARD_DATA_DIR / --data-dir
+    std::string store = "sqlite";    // "sqlite", or "memory" (tests; nothing survives a restart)
+    std::chrono::seconds idle_ttl{30 * 24 * 3600};
+};
+
 struct model_entry {
     std::string id;
     std::string provider;    // "flowgpt"
@@ -74,6 +80,7 @@ struct settings {
     stream_settings stream;
     upstream_settings upstream;
     flowgpt_settings flowgpt;
+    conversation_settings conversations;
     std::vector<model_entry> models;
 };
 
@@ -85,6 +92,7 @@ struct cli_options {
     bool env_file_given = false;
     std::optional<unsigned> threads;
     std::optional<std::string> log_level;
+    std::optional<std::string> data_dir;
     bool allow_no_auth = false;
     bool show_version = false;
     bool show_help = false;

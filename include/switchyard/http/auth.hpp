@@ -17,6 +17,10 @@ public:
     /// `x-api-key: <key>`. Every configured key is compared in constant time.
     bool allows(std::string_view authorization, std::string_view x_api_key) const;
 
+    /// Who owns what this caller creates: a digest of the presented key (never the key itself),
+    /// or "anonymous" when auth is off.
+    std::string owner_of(std::string_view authorization, std::string_view x_api_key) const;
+
     /// The key in an Authorization header value, or "" when it is not a bearer credential.
     static std::string_view bearer_key(std::string_view authorization) noexcept;
 

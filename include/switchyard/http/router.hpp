@@ -5,6 +5,7 @@
 
 #include <optional>
 
+#include "switchyard/api/conversations.hpp"
 #include "switchyard/config/settings.hpp"
 #include "switchyard/http/auth.hpp"
 #include "switchyard/http/message.hpp"
@@ -18,7 +19,7 @@ namespace switchyard::http {
 
 class router {
 public:
-    router(const config::settings& settings, const providers::registry& models);
+    router(const config::settings& settings, const providers::registry& models, store::conversation_store& conversations);
 
     /// Answers one request. Throws only when the client is gone.
     net::awaitable<void> route(const http_request& req, response_stream& out, upstream::http_client& http) const;
@@ -29,6 +30,8 @@ private:
 
     const config::settings& settings_;
     const providers::registry& models_;
+    store::conversation_store& conversations_;
+    mutable api::conversation_locks locks_;
     authenticator auth_;
 };
 

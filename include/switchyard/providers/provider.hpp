@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "switchyard/api/chat_request.hpp"
 #include "switchyard/api/error.hpp"
@@ -58,10 +59,18 @@ struct model_route {
     std::string upstream_id; // provider-specific: FlowGPT promptId, AIPKit bot_id, …
 };
 
+/// A turn of a stored conversation: what was said before, and the provider's own state from
+/// the last turn (opaque JSON), which the provider updates in place for the next one.
+struct conversation_turn {
+    const std::vector<api::chat_message>& history;
+    std::string& upstream_state;
+};
+
 /// Per-request resources a provider may use. They belong to the calling worker thread.
 struct call_context {
     upstream::http_client& http;
     std::string_view request_id;
+    conversation_turn* conversation = nullptr; // null for a one-shot request
 };
 
 /// One upstream service. Shared by all worker threads, so implementations are thread-safe;

@@ -11,6 +11,9 @@ std::string mask(std::string_view secret);
 /// Compares two secrets in time that depends on neither content nor length of `candidate`.
 bool equal_constant_time(std::string_view expected, std::string_view candidate);
 
+/// Lowercase hex SHA-256 of `data`.
+std::string sha256_hex(std::string_view data);
+
 /// Lowercase hex MD5 of `data`.
 std::string md5_hex(std::string_view data);
 

@@ -72,14 +72,27 @@ std::string base_url(const config::flowgpt_settings& s) {
     return b;
 }
 
-json context_messages(const api::chat_request& req) {
+/// The whole context: a stored conversation's earlier turns, then this request's messages.
+json context_messages(const api::chat_request& req, const conversation_turn* conversation) {
     json out = json::array();
-    for (const auto& m : req.messages) {
+    auto add = [&](const api::chat_message& m) {
         // FlowGPT knows system, user and assistant; tool output is context the user supplied.
         const auto role = m.role == api::message_role::tool ? std::string_view("user") : api::role_name(m.role);
         out.push_back({{"role", role}, {"content", m.text}});
-    }
+    };
+    if (conversation)
+        for (const auto& m : conversation->history)
+            add(m);
+    for (const auto& m : req.messages)
+        add(m);
     return out;
+}
+
+/// The upstream conversation a stored conversation continues, if any.
+std::string saved_conversation_id(const conversation_turn* conversation) {
+    if (!conversation || conversation->upstream_state.empty()) return {};
+    const json state = json::parse(conversation->upstream_state, nullptr, false);
+    return state.is_object() ? state.value("conversationId", std::string()) : std::string();
 }
 
 /// Maps a transport failure to the client-facing error; cancellation is rethrown.
@@ -147,46 +160,67 @@ std::optional<provider_error> flowgpt_provider::check_ready() const {
 net::awaitable<flowgpt_provider::attempt> flowgpt_provider::open_answer(const std::string& token, const api::chat_request& req,
                                                                         const model_route& route, call_context ctx) {
     const std::string base = base_url(settings_);
-    const json create_body = {{"promptId", route.upstream_id}, {"location", "CHAT_PAGE"}, {"messages", context_messages(req)}};
-    upstream::request create{"POST", base + "/conversation/create", common_headers(token, settings_), dump(create_body)};
-    auto created = co_await ctx.http.send(std::move(create));
-    const std::string created_body = co_await created.read_all(max_error_body);
-    if (auto verdict = classify(created.status()); verdict != status_verdict::ok) {
-        if (verdict == status_verdict::credential_rejected) co_return reject(token, "conversation/create", created.status(), ctx);
-        co_return attempt{std::nullopt, status_error(created, "conversation/create")};
-    }
-    const json created_doc = json::parse(created_body, nullptr, false);
-    if (!created_doc.is_object() || !created_doc.contains("id") || !created_doc["id"].is_string())
-        co_return attempt{std::nullopt, error(error_kind::upstream_error, "FlowGPT returned an unreadable conversation.")};
+    // A stored conversation continues its upstream conversation with only the new turn. If the
+    // upstream has forgotten it (404), it is created again from the full stored context.
+    std::string conversation_id = saved_conversation_id(ctx.conversation);
+    for (int round = 0; round < 2; ++round) {
+        const bool continuing = !conversation_id.empty();
+        if (!continuing) {
+            const json create_body = {{"promptId", route.upstream_id},
+                                      {"location", "CHAT_PAGE"},
+                                      {"messages", context_messages(req, ctx.conversation)}};
+            upstream::request create{"POST", base + "/conversation/create", common_headers(token, settings_), dump(create_body)};
+            auto created = co_await ctx.http.send(std::move(create));
+            const std::string created_body = co_await created.read_all(max_error_body);
+            if (auto verdict = classify(created.status()); verdict != status_verdict::ok) {
+                if (verdict == status_verdict::credential_rejected)
+                    co_return reject(token, "conversation/create", created.status(), ctx);
+                co_return attempt{std::nullopt, status_error(created, "conversation/create")};
+            }
+            const json created_doc = json::parse(created_body, nullptr, false);
+            if (!created_doc.is_object() || !created_doc.contains("id") || !created_doc["id"].is_string())
+                co_return attempt{std::nullopt,
+                                  error(error_kind::upstream_error, "FlowGPT returned an unreadable conversation.")};
+            conversation_id = created_doc["id"].get<std::string>();
+            if (ctx.conversation) ctx.conversation->upstream_state = dump(json{{"conversationId", conversation_id}});
+        }
 
-    auto headers = common_headers(token, settings_);
-    if (settings_.signature != config::signature_scheme::none) {
-        const std::string timestamp = std::to_string(
-            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-        const std::string nonce = ids::hex(32);
-        headers.emplace_back("x-nonce", nonce);
-        headers.emplace_back("x-timestamp", timestamp);
-        headers.emplace_back("x-signature",
-                             signature(settings_.signature, timestamp, nonce, settings_.device_id, "Bearer " + token));
+        auto headers = common_headers(token, settings_);
+        if (settings_.signature != config::signature_scheme::none) {
+            const std::string timestamp = std::to_string(
+                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+            const std::string nonce = ids::hex(32);
+            headers.emplace_back("x-nonce", nonce);
+            headers.emplace_back("x-timestamp", timestamp);
+            headers.emplace_back("x-signature",
+                                 signature(settings_.signature, timestamp, nonce, settings_.device_id, "Bearer " + token));
+        }
+        const json chat_body = {{"model", settings_.upstream_model},
+                                {"nsfw", false},
+                                {"question", req.last_user_text()},
+                                {"temperature", req.temperature.value_or(0.7)},
+                                {"userId", ""},
+                                {"promptId", route.upstream_id},
+                                {"conversationId", conversation_id},
+                                {"documentIds", json::array()},
+                                {"generateImage", false},
+                                {"generateAudio", false}};
+        upstream::request chat{"POST", base + "/v3/chat", std::move(headers), dump(chat_body)};
+        auto answer = co_await ctx.http.send(std::move(chat));
+        if (auto verdict = classify(answer.status()); verdict != status_verdict::ok) {
+            (void)co_await answer.read_all(max_error_body); // drained so the connection can be reused
+            if (verdict == status_verdict::credential_rejected) co_return reject(token, "v3/chat", answer.status(), ctx);
+            if (answer.status() == 404 && continuing) {
+                spdlog::info("[{}] flowgpt forgot conversation {}; recreating it with the stored context", ctx.request_id,
+                             conversation_id);
+                conversation_id.clear();
+                continue;
+            }
+            co_return attempt{std::nullopt, status_error(answer, "chat")};
+        }
+        co_return attempt{std::move(answer), std::nullopt};
     }
-    const json chat_body = {{"model", settings_.upstream_model},
-                            {"nsfw", false},
-                            {"question", req.last_user_text()},
-                            {"temperature", req.temperature.value_or(0.7)},
-                            {"userId", ""},
-                            {"promptId", route.upstream_id},
-                            {"conversationId", created_doc["id"]},
-                            {"documentIds", json::array()},
-                            {"generateImage", false},
-                            {"generateAudio", false}};
-    upstream::request chat{"POST", base + "/v3/chat", std::move(headers), dump(chat_body)};
-    auto answer = co_await ctx.http.send(std::move(chat));
-    if (auto verdict = classify(answer.status()); verdict != status_verdict::ok) {
-        (void)co_await answer.read_all(max_error_body); // drained so the connection can be reused
-        if (verdict == status_verdict::credential_rejected) co_return reject(token, "v3/chat", answer.status(), ctx);
-        co_return attempt{std::nullopt, status_error(answer, "chat")};
-    }
-    co_return attempt{std::move(answer), std::nullopt};
+    co_return attempt{std::nullopt, error(error_kind::upstream_error, "FlowGPT lost the conversation twice.")};
 }
 
 flowgpt_provider::attempt flowgpt_provider::reject(const std::string& token, std::string_view step, int status,

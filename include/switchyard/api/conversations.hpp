@@ -1,0 +1,49 @@
+#pragma once
+// /v1/conversations, mirroring OpenAI's Conversations API shapes so the SDK's
+// `client.conversations` works, plus the per-conversation turn lock.
+// https://platform.openai.com/docs/api-reference/conversations
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "switchyard/http/message.hpp"
+#include "switchyard/store/conversation_store.hpp"
+
+namespace switchyard::api {
+
+/// One turn at a time per conversation, within this process. Thread-safe.
+class conversation_locks {
+public:
+    class guard {
+    public:
+        guard(conversation_locks& owner, std::string id) : owner_(&owner), id_(std::move(id)) {}
+        guard(guard&& other) noexcept : owner_(std::exchange(other.owner_, nullptr)), id_(std::move(other.id_)) {}
+        guard& operator=(guard&&) = delete;
+        ~guard() {
+            if (owner_) owner_->release(id_);
+        }
+
+    private:
+        conversation_locks* owner_;
+        std::string id_;
+    };
+
+    /// A guard holding the conversation, or nullopt when another turn holds it.
+    std::optional<guard> try_lock(const std::string& id);
+
+private:
+    void release(const std::string& id);
+    std::mutex mutex_;
+    std::set<std::string, std::less<>> busy_;
+};
+
+/// Answers a /v1/conversations route (`path` is the API path, e.g. "/conversations/conv_1/items").
+http::http_response handle_conversations(const http::http_request& req, std::string_view path, const std::string& owner,
+                                         store::conversation_store& store);
+
+/// The JSON object for a conversation.
+std::string conversation_json(const store::conversation& c);
+
+} // namespace switchyard::api

@@ -1,0 +1,70 @@
+#pragma once
+// Server-side conversations: their owner, metadata, the stored turns, and the opaque upstream
+// state a provider needs to continue them. The interface is small on purpose, so a store
+// shared by several gateway instances (Redis, say) can be added without touching providers.
+// Implementations are thread-safe.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchyard::store {
+
+struct conversation {
+    std::string id;    // conv_…
+    std::string owner; // a digest of the API key that created it, never the key
+    std::int64_t created_at = 0;
+    std::int64_t updated_at = 0;
+    std::string metadata = "{}"; // JSON object, as the client set it
+    std::string provider;        // empty until the first turn binds it
+    std::string upstream_state;  // provider-defined JSON, empty before the first turn
+};
+
+struct item {
+    std::string id;   // msg_…
+    std::string role; // user, assistant or system
+    std::string text;
+    std::int64_t created_at = 0;
+};
+
+/// One completed exchange, written atomically.
+struct turn {
+    std::vector<item> items; // the client's new messages, then the answer
+    std::string provider;
+    std::string upstream_state;
+};
+
+struct item_page {
+    std::vector<item> items;
+    bool has_more = false;
+};
+
+class conversation_store {
+public:
+    virtual ~conversation_store() = default;
+
+    virtual void create(const conversation& c) = 0;
+    /// nullopt when absent, expired, or owned by someone else.
+    virtual std::optional<conversation> get(const std::string& owner, const std::string& id) = 0;
+    virtual bool update_metadata(const std::string& owner, const std::string& id, const std::string& metadata) = 0;
+    virtual bool remove(const std::string& owner, const std::string& id) = 0;
+    /// Appends a turn and the new upstream state; returns once it is durable.
+    virtual bool append_turn(const std::string& owner, const std::string& id, const turn& t) = 0;
+    /// Items in order (`ascending` or not), starting after the item `after` when given.
+    virtual item_page list_items(const std::string& owner, const std::string& id, std::size_t limit, bool ascending,
+                                 const std::optional<std::string>& after) = 0;
+    /// Drops conversations idle since before `cutoff` (unix seconds); returns how many.
+    virtual std::size_t expire(std::int64_t cutoff) = 0;
+};
+
+/// SQLite in WAL mode at `path`, schema migrated on open. Throws std::runtime_error on failure.
+std::unique_ptr<conversation_store> open_sqlite_store(const std::string& path);
+/// A process-local store for tests.
+std::unique_ptr<conversation_store> make_memory_store();
+
+/// The SQLite schema version this build writes.
+int sqlite_schema_version();
+
+} // namespace switchyard::store

@@ -1,0 +1,96 @@
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "switchyard/store/conversation_store.hpp"
+
+namespace switchyard::store {
+namespace {
+
+class memory_store final : public conversation_store {
+public:
+    void create(const conversation& c) override {
+        std::lock_guard lock(mutex_);
+        records_[c.id] = {c, {}};
+    }
+
+    std::optional<conversation> get(const std::string& owner, const std::string& id) override {
+        std::lock_guard lock(mutex_);
+        const auto* r = find(owner, id);
+        return r ? std::optional(r->meta) : std::nullopt;
+    }
+
+    bool update_metadata(const std::string& owner, const std::string& id, const std::string& metadata) override {
+        std::lock_guard lock(mutex_);
+        auto* r = find(owner, id);
+        if (r) r->meta.metadata = metadata;
+        return r != nullptr;
+    }
+
+    bool remove(const std::string& owner, const std::string& id) override {
+        std::lock_guard lock(mutex_);
+        if (!find(owner, id)) return false;
+        records_.erase(id);
+        return true;
+    }
+
+    bool append_turn(const std::string& owner, const std::string& id, const turn& t) override {
+        std::lock_guard lock(mutex_);
+        auto* r = find(owner, id);
+        if (!r) return false;
+        r->meta.provider = t.provider;
+        r->meta.upstream_state = t.upstream_state;
+        if (!t.items.empty()) r->meta.updated_at = std::max(r->meta.updated_at, t.items.back().created_at);
+        r->items.insert(r->items.end(), t.items.begin(), t.items.end());
+        return true;
+    }
+
+    item_page list_items(const std::string& owner, const std::string& id, std::size_t limit, bool ascending,
+                         const std::optional<std::string>& after) override {
+        std::lock_guard lock(mutex_);
+        item_page page;
+        const auto* r = find(owner, id);
+        if (!r) return page;
+        std::vector<item> ordered = r->items;
+        if (!ascending) std::reverse(ordered.begin(), ordered.end());
+        auto from = ordered.begin();
+        if (after) {
+            from = std::find_if(ordered.begin(), ordered.end(), [&](const item& i) { return i.id == *after; });
+            if (from == ordered.end()) return page;
+            ++from;
+        }
+        for (auto it = from; it != ordered.end(); ++it) {
+            if (page.items.size() == limit) {
+                page.has_more = true;
+                break;
+            }
+            page.items.push_back(*it);
+        }
+        return page;
+    }
+
+    std::size_t expire(std::int64_t cutoff) override {
+        std::lock_guard lock(mutex_);
+        return std::erase_if(records_, [&](const auto& kv) { return kv.second.meta.updated_at < cutoff; });
+    }
+
+private:
+    struct record {
+        conversation meta;
+        std::vector<item> items;
+    };
+
+    record* find(const std::string& owner, const std::string& id) {
+        auto it = records_.find(id);
+        return it != records_.end() && it->second.meta.owner == owner ? &it->second : nullptr;
+    }
+
+    std::mutex mutex_;
+    std::map<std::string, record> records_;
+};
+
+} // namespace
+
+std::unique_ptr<conversation_store> make_memory_store() { return std::make_unique<memory_store>(); }
+
+} // namespace switchyard::store

@@ -1,0 +1,226 @@
+#include <sqlite3.h>
+
+#include <mutex>
+#include <stdexcept>
+
+#include "switchyard/store/conversation_store.hpp"
+
+namespace switchyard::store {
+namespace {
+
+// Each entry moves the schema one version forward; never edit one that has shipped.
+constexpr const char* migrations[] = {
+    R"(CREATE TABLE conversations(
+         id TEXT PRIMARY KEY,
+         owner TEXT NOT NULL,
+         created_at INTEGER NOT NULL,
+         updated_at INTEGER NOT NULL,
+         metadata TEXT NOT NULL,
+         provider TEXT NOT NULL DEFAULT '',
+         upstream_state TEXT NOT NULL DEFAULT '');
+       CREATE TABLE items(
+         seq INTEGER PRIMARY KEY AUTOINCREMENT,
+         conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+         id TEXT NOT NULL,
+         role TEXT NOT NULL,
+         text TEXT NOT NULL,
+         created_at INTEGER NOT NULL);
+       CREATE INDEX items_by_conversation ON items(conversation_id, seq);
+       CREATE INDEX conversations_by_idle ON conversations(updated_at);)",
+};
+
+/// A prepared statement, finalized on scope exit.
+class statement {
+public:
+    statement(sqlite3* db, const char* sql) : db_(db) {
+        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
+            throw std::runtime_error(std::string("sqlite prepare: ") + sqlite3_errmsg(db));
+    }
+    ~statement() { sqlite3_finalize(stmt_); }
+    statement(const statement&) = delete;
+    statement& operator=(const statement&) = delete;
+
+    statement& bind(int i, const std::string& v) {
+        sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    statement& bind(int i, std::int64_t v) {
+        sqlite3_bind_int64(stmt_, i, v);
+        return *this;
+    }
+    /// True while a row is available.
+    bool step() {
+        const int rc = sqlite3_step(stmt_);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        throw std::runtime_error(std::string("sqlite step: ") + sqlite3_errmsg(db_));
+    }
+    std::string text(int col) const {
+        const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+        return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+    }
+    std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+    int changes() const { return sqlite3_changes(db_); }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+class sqlite_store final : public conversation_store {
+public:
+    explicit sqlite_store(const std::string& path) {
+        if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+            SQLITE_OK) {
+            const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+            sqlite3_close(db_);
+            throw std::runtime_error("cannot open " + path + ": " + why);
+        }
+        sqlite3_busy_timeout(db_, 5000);
+        // WAL with synchronous=FULL: a committed turn survives a crash or power loss.
+        exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+        migrate();
+    }
+    ~sqlite_store() override { sqlite3_close(db_); }
+
+    void create(const conversation& c) override {
+        std::lock_guard lock(mutex_);
+        statement s(db_, "INSERT INTO conversations(id, owner, created_at, updated_at, metadata, provider, upstream_state) "
+                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        s.bind(1, c.id)
+            .bind(2, c.owner)
+            .bind(3, c.created_at)
+            .bind(4, c.updated_at)
+            .bind(5, c.metadata)
+            .bind(6, c.provider)
+            .bind(7, c.upstream_state);
+        s.step();
+    }
+
+    std::optional<conversation> get(const std::string& owner, const std::string& id) override {
+        std::lock_guard lock(mutex_);
+        statement s(db_, "SELECT id, owner, created_at, updated_at, metadata, provider, upstream_state FROM conversations "
+                         "WHERE id = ?1 AND owner = ?2");
+        s.bind(1, id).bind(2, owner);
+        if (!s.step()) return std::nullopt;
+        return conversation{s.text(0), s.text(1), s.integer(2), s.integer(3), s.text(4), s.text(5), s.text(6)};
+    }
+
+    bool update_metadata(const std::string& owner, const std::string& id, const std::string& metadata) override {
+        std::lock_guard lock(mutex_);
+        statement s(db_, "UPDATE conversations SET metadata = ?3 WHERE id = ?1 AND owner = ?2");
+        s.bind(1, id).bind(2, owner).bind(3, metadata);
+        s.step();
+        return s.changes() > 0;
+    }
+
+    bool remove(const std::string& owner, const std::string& id) override {
+        std::lock_guard lock(mutex_);
+        statement s(db_, "DELETE FROM conversations WHERE id = ?1 AND owner = ?2");
+        s.bind(1, id).bind(2, owner);
+        s.step();
+        return s.changes() > 0;
+    }
+
+    bool append_turn(const std::string& owner, const std::string& id, const turn& t) override {
+        std::lock_guard lock(mutex_);
+        exec("BEGIN IMMEDIATE");
+        try {
+            statement u(db_, "UPDATE conversations SET provider = ?3, upstream_state = ?4, updated_at = strftime('%s','now') "
+                             "WHERE id = ?1 AND owner = ?2");
+            u.bind(1, id).bind(2, owner).bind(3, t.provider).bind(4, t.upstream_state);
+            u.step();
+            if (u.changes() == 0) {
+                exec("ROLLBACK");
+                return false;
+            }
+            for (const auto& it : t.items) {
+                statement s(db_, "INSERT INTO items(conversation_id, id, role, text, created_at) VALUES(?1, ?2, ?3, ?4, ?5)");
+                s.bind(1, id).bind(2, it.id).bind(3, it.role).bind(4, it.text).bind(5, it.created_at);
+                s.step();
+            }
+            exec("COMMIT");
+            return true;
+        } catch (...) {
+            exec("ROLLBACK");
+            throw;
+        }
+    }
+
+    item_page list_items(const std::string& owner, const std::string& id, std::size_t limit, bool ascending,
+                         const std::optional<std::string>& after) override {
+        std::lock_guard lock(mutex_);
+        item_page page;
+        {
+            statement owned(db_, "SELECT 1 FROM conversations WHERE id = ?1 AND owner = ?2");
+            owned.bind(1, id).bind(2, owner);
+            if (!owned.step()) return page;
+        }
+        std::string sql = "SELECT id, role, text, created_at FROM items WHERE conversation_id = ?1";
+        if (after)
+            sql += ascending ? " AND seq > (SELECT seq FROM items WHERE conversation_id = ?1 AND id = ?2)"
+                             : " AND seq < (SELECT seq FROM items WHERE conversation_id = ?1 AND id = ?2)";
+        sql += ascending ? " ORDER BY seq ASC LIMIT ?3" : " ORDER BY seq DESC LIMIT ?3";
+        statement s(db_, sql.c_str());
+        s.bind(1, id).bind(2, after.value_or("")).bind(3, static_cast<std::int64_t>(limit + 1));
+        while (s.step())
+            page.items.push_back(item{s.text(0), s.text(1), s.text(2), s.integer(3)});
+        if (page.items.size() > limit) {
+            page.items.pop_back();
+            page.has_more = true;
+        }
+        return page;
+    }
+
+    std::size_t expire(std::int64_t cutoff) override {
+        std::lock_guard lock(mutex_);
+        statement s(db_, "DELETE FROM conversations WHERE updated_at < ?1");
+        s.bind(1, cutoff);
+        s.step();
+        return static_cast<std::size_t>(s.changes());
+    }
+
+private:
+    void exec(const char* sql) {
+        char* err = nullptr;
+        if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+            std::string why = err ? err : "unknown error";
+            sqlite3_free(err);
+            throw std::runtime_error("sqlite: " + why);
+        }
+    }
+
+    int user_version() {
+        statement s(db_, "PRAGMA user_version");
+        return s.step() ? static_cast<int>(s.integer(0)) : 0;
+    }
+
+    void migrate() {
+        const int current = user_version();
+        const int target = sqlite_schema_version();
+        if (current > target)
+            throw std::runtime_error("the data file has schema version " + std::to_string(current) + ", newer than this build");
+        for (int v = current; v < target; ++v) {
+            exec("BEGIN IMMEDIATE");
+            try {
+                exec(migrations[v]);
+                exec(("PRAGMA user_version = " + std::to_string(v + 1)).c_str());
+                exec("COMMIT");
+            } catch (...) {
+                exec("ROLLBACK");
+                throw;
+            }
+        }
+    }
+
+    sqlite3* db_ = nullptr;
+    std::mutex mutex_;
+};
+
+} // namespace
+
+int sqlite_schema_version() { return static_cast<int>(std::size(migrations)); }
+
+std::unique_ptr<conversation_store> open_sqlite_store(const std::string& path) { return std::make_unique<sqlite_store>(path); }
+
+} // namespace switchyard::store

@@ -1,0 +1,113 @@
+#include <gtest/gtest.h>
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <functional>
+
+#include "switchyard/store/conversation_store.hpp"
+
+using namespace switchyard::store;
+
+namespace {
+
+std::string temp_db() {
+    static int n = 0;
+    const auto dir = std::filesystem::temp_directory_path() / ("switchyard-store-test-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto path = dir / ("db" + std::to_string(n++) + ".sqlite");
+    std::filesystem::remove(path);
+    return path.string();
+}
+
+item msg(std::string id, std::string role, std::string text, std::int64_t at = 100) { return {std::move(id), std::move(role), std::move(text), at}; }
+
+class StoreTest : public testing::TestWithParam<std::function<std::unique_ptr<conversation_store>()>> {};
+
+} // namespace
+
+TEST_P(StoreTest, OwnersSeeOnlyTheirConversations) {
+    auto s = GetParam()();
+    s->create({"conv_a", "alice", 10, 10, R"({"k":"v"})", "", ""});
+    ASSERT_TRUE(s->get("alice", "conv_a"));
+    EXPECT_EQ(s->get("alice", "conv_a")->metadata, R"({"k":"v"})");
+    EXPECT_FALSE(s->get("bob", "conv_a"));
+    EXPECT_FALSE(s->update_metadata("bob", "conv_a", "{}"));
+    EXPECT_FALSE(s->remove("bob", "conv_a"));
+    EXPECT_FALSE(s->append_turn("bob", "conv_a", turn{{msg("m1", "user", "x")}, "flowgpt", "{}"}));
+    EXPECT_TRUE(s->list_items("bob", "conv_a", 10, true, std::nullopt).items.empty());
+    EXPECT_TRUE(s->remove("alice", "conv_a"));
+    EXPECT_FALSE(s->get("alice", "conv_a"));
+}
+
+TEST_P(StoreTest, TurnsAppendAtomicallyAndPageInBothOrders) {
+    auto s = GetParam()();
+    s->create({"c", "o", 10, 10, "{}", "", ""});
+    ASSERT_TRUE(s->append_turn("o", "c", turn{{msg("m1", "user", "hi"), msg("m2", "assistant", "hello")}, "flowgpt", R"({"conversationId":"x"})"}));
+    ASSERT_TRUE(s->append_turn("o", "c", turn{{msg("m3", "user", "again"), msg("m4", "assistant", "yes")}, "flowgpt", R"({"conversationId":"y"})"}));
+    const auto c = s->get("o", "c");
+    EXPECT_EQ(c->provider, "flowgpt");
+    EXPECT_EQ(c->upstream_state, R"({"conversationId":"y"})");
+
+    auto asc = s->list_items("o", "c", 3, true, std::nullopt);
+    ASSERT_EQ(asc.items.size(), 3u);
+    EXPECT_EQ(asc.items[0].id, "m1");
+    EXPECT_TRUE(asc.has_more);
+    auto rest = s->list_items("o", "c", 3, true, std::string("m3"));
+    ASSERT_EQ(rest.items.size(), 1u);
+    EXPECT_EQ(rest.items[0].id, "m4");
+    EXPECT_FALSE(rest.has_more);
+    auto desc = s->list_items("o", "c", 2, false, std::string("m4"));
+    ASSERT_EQ(desc.items.size(), 2u);
+    EXPECT_EQ(desc.items[0].id, "m3");
+    EXPECT_EQ(desc.items[1].id, "m2");
+    EXPECT_TRUE(s->list_items("o", "c", 5, true, std::string("unknown")).items.empty());
+}
+
+TEST_P(StoreTest, ExpiresIdleConversations) {
+    auto s = GetParam()();
+    s->create({"old", "o", 10, 10, "{}", "", ""});
+    s->create({"new", "o", 10, 4'000'000'000, "{}", "", ""});
+    EXPECT_EQ(s->expire(1'000), 1u);
+    EXPECT_FALSE(s->get("o", "old"));
+    EXPECT_TRUE(s->get("o", "new"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Sqlite, StoreTest, testing::Values([] { return open_sqlite_store(temp_db()); }));
+INSTANTIATE_TEST_SUITE_P(Memory, StoreTest, testing::Values([] { return make_memory_store(); }));
+
+TEST(SqliteStore, MigratesAFreshFileAndKeepsDataAcrossReopen) {
+    const auto path = temp_db();
+    {
+        auto s = open_sqlite_store(path);
+        s->create({"c", "o", 1, 1, "{}", "", ""});
+        s->append_turn("o", "c", turn{{msg("m1", "user", "héllo 世界")}, "flowgpt", "{}"});
+    }
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_EQ(sqlite3_column_int(st, 0), sqlite_schema_version());
+    sqlite3_finalize(st);
+    sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr);
+    ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    auto reopened = open_sqlite_store(path); // migrations are idempotent
+    const auto items = reopened->list_items("o", "c", 10, true, std::nullopt).items;
+    ASSERT_EQ(items.size(), 1u);
+    EXPECT_EQ(items[0].text, "héllo 世界");
+}
+
+TEST(SqliteStore, RefusesAFileFromANewerBuild) {
+    const auto path = temp_db();
+    open_sqlite_store(path).reset();
+    sqlite3* db = nullptr;
+    sqlite3_open(path.c_str(), &db);
+    sqlite3_exec(db, ("PRAGMA user_version = " + std::to_string(sqlite_schema_version() + 1)).c_str(), nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    EXPECT_THROW(open_sqlite_store(path), std::runtime_error);
+}
