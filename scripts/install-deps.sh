@@ -25,7 +25,12 @@ case "$mode" in
 esac
 
 missing=()
-for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+for p in "${pkgs[@]}"; do
+  # A Node.js from elsewhere (e.g. NodeSource, which bundles npm) is fine and conflicts with
+  # Debian's npm package, so Node is only installed when there is none.
+  case $p in nodejs | npm) command -v node >/dev/null && command -v npm >/dev/null && continue ;; esac
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,5 +1,6 @@
 #include <sqlite3.h>
 
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 
@@ -70,18 +71,18 @@ private:
 class sqlite_store final : public conversation_store {
 public:
     explicit sqlite_store(const std::string& path) {
-        if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
-            SQLITE_OK) {
-            const std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
-            sqlite3_close(db_);
-            throw std::runtime_error("cannot open " + path + ": " + why);
-        }
+        sqlite3* raw = nullptr;
+        const int rc =
+            sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+        handle_.reset(raw); // closed even when the constructor throws below
+        db_ = raw;
+        if (rc != SQLITE_OK)
+            throw std::runtime_error("cannot open " + path + ": " + (raw ? sqlite3_errmsg(raw) : "out of memory"));
         sqlite3_busy_timeout(db_, 5000);
         // WAL with synchronous=FULL: a committed turn survives a crash or power loss.
         exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
         migrate();
     }
-    ~sqlite_store() override { sqlite3_close(db_); }
 
     void create(const conversation& c) override {
         std::lock_guard lock(mutex_);
@@ -213,7 +214,11 @@ private:
         }
     }
 
-    sqlite3* db_ = nullptr;
+    struct closer {
+        void operator()(sqlite3* db) const { sqlite3_close(db); }
+    };
+    std::unique_ptr<sqlite3, closer> handle_;
+    sqlite3* db_ = nullptr; // handle_.get(), for brevity
     std::mutex mutex_;
 };
 

@@ -20,7 +20,9 @@ std::string temp_db() {
     return path.string();
 }
 
-item msg(std::string id, std::string role, std::string text, std::int64_t at = 100) { return {std::move(id), std::move(role), std::move(text), at}; }
+item msg(std::string id, std::string role, std::string text, std::int64_t at = 100) {
+    return {std::move(id), std::move(role), std::move(text), at};
+}
 
 class StoreTest : public testing::TestWithParam<std::function<std::unique_ptr<conversation_store>()>> {};
 
@@ -43,8 +45,10 @@ TEST_P(StoreTest, OwnersSeeOnlyTheirConversations) {
 TEST_P(StoreTest, TurnsAppendAtomicallyAndPageInBothOrders) {
     auto s = GetParam()();
     s->create({"c", "o", 10, 10, "{}", "", ""});
-    ASSERT_TRUE(s->append_turn("o", "c", turn{{msg("m1", "user", "hi"), msg("m2", "assistant", "hello")}, "flowgpt", R"({"conversationId":"x"})"}));
-    ASSERT_TRUE(s->append_turn("o", "c", turn{{msg("m3", "user", "again"), msg("m4", "assistant", "yes")}, "flowgpt", R"({"conversationId":"y"})"}));
+    ASSERT_TRUE(s->append_turn(
+        "o", "c", turn{{msg("m1", "user", "hi"), msg("m2", "assistant", "hello")}, "flowgpt", R"({"conversationId":"x"})"}));
+    ASSERT_TRUE(s->append_turn(
+        "o", "c", turn{{msg("m3", "user", "again"), msg("m4", "assistant", "yes")}, "flowgpt", R"({"conversationId":"y"})"}));
     const auto c = s->get("o", "c");
     EXPECT_EQ(c->provider, "flowgpt");
     EXPECT_EQ(c->upstream_state, R"({"conversationId":"y"})");
