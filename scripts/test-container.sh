@@ -40,6 +40,7 @@ API_MASTER_KEY=sk-smoke-key
 FLOWGPT_BEARER_TOKEN=Bearer smoke-token
 FLOWGPT_DEVICE_ID=smoke-device
 FLOWGPT_BASE_URL=http://emulator:9000
+CHATGPTFREE_BASE_URL=http://emulator:9000
 ENV
 cat >"$work/compose.override.yaml" <<YAML
 services:

@@ -31,7 +31,7 @@ struct tick {};
 using stream_message = std::variant<providers::text_delta, providers::usage_report, provider_done, tick>;
 using message_channel = net::experimental::channel<void(error_code, stream_message)>;
 
-api_error to_api_error(const providers::provider_error& e) { return {e.kind, e.message, std::nullopt, e.retry_after_seconds}; }
+api_error to_api_error(const providers::provider_error& e) { return {e.kind, e.message, e.param, e.retry_after_seconds}; }
 
 const api_error shutting_down{error_kind::server_shutting_down, "The server is shutting down; retry the request.", std::nullopt,
                               std::nullopt};
@@ -237,7 +237,7 @@ net::awaitable<void> complete_collected(const chat_request& req, const providers
         err = co_await m.target->complete(req, m.route, sink, ctx);
     } catch (const std::exception&) {
         if (!out.draining()) throw;
-        err = providers::provider_error{shutting_down.kind, shutting_down.message, std::nullopt};
+        err = providers::provider_error{shutting_down.kind, shutting_down.message, std::nullopt, std::nullopt};
     }
     if (err) {
         co_await net::this_coro::reset_cancellation_state();

@@ -88,6 +88,12 @@ void apply_config_file(const json& doc, settings& s) {
         if (auto ttl = it->find("idle_ttl_s"); ttl != it->end() && ttl->is_number_integer())
             s.conversations.idle_ttl = std::chrono::seconds(ttl->get<long long>());
     }
+    if (auto p = doc.find("providers"); p != doc.end()) {
+        if (auto it = p->find("chatgptfree"); it != p->end()) {
+            read(*it, "base_url", s.chatgptfree.base_url);
+            read(*it, "post_id", s.chatgptfree.post_id);
+        }
+    }
     if (auto it = doc.find("models"); it != doc.end()) {
         s.models.clear();
         for (const auto& m : *it) {
@@ -215,6 +221,18 @@ settings load_settings(const cli_options& cli, const environment& env) {
         {"gpt-4-free", "flowgpt", "uzNcMUGo4sOwl4GFvRpm8"},
         {"chatgpt-5-pro", "flowgpt", "vlaOLDN9qTxzIlvzfL_Ty"},
         {"aisuperior", "flowgpt", "lKm5yPE9x-Naf0_0_KI5M"},
+        {"gpt-4o-mini", "chatgptfree", "25865"},
+        {"qwen3-30b-a3b", "chatgptfree", "25869"},
+        {"llama-4-maverick", "chatgptfree", "25870"},
+        {"gpt-5-nano", "chatgptfree", "25871"},
+        {"grok", "chatgptfree", "25872"},
+        {"deepseek", "chatgptfree", "25873"},
+        {"gemini", "chatgptfree", "25874"},
+        {"claude-sonnet", "chatgptfree", "25875"},
+        {"perplexity-sonar", "chatgptfree", "29624"},
+        {"gemini-pro", "chatgptfree", "25874"},
+        {"claude-3-opus", "chatgptfree", "25875"},
+        {"meta-llama-3", "chatgptfree", "25870"},
     };
 
     std::ifstream in(cli.config_file, std::ios::binary);
@@ -250,6 +268,11 @@ settings load_settings(const cli_options& cli, const environment& env) {
     if (auto v = env.get("SWITCHYARD_CA_FILE"); v && !v->empty()) s.upstream.ca_file = *v;
     if (auto v = env.get("SWITCHYARD_TLS_VERIFY"); v && (*v == "0" || *v == "false")) s.upstream.tls_verify = false;
 
+    if (auto v = env.get("CHATGPTFREE_BASE_URL"); v && !v->empty()) s.chatgptfree.base_url = trim(*v);
+    if (auto v = env.get("COOKIE")) s.chatgptfree.cookie = trim(*v);
+    if (auto v = env.get("AJAX_NONCE")) s.chatgptfree.ajax_nonce = trim(*v);
+    if (auto v = env.get("SESSION_ID")) s.chatgptfree.session_id = trim(*v);
+    if (auto v = env.get("POST_ID")) s.chatgptfree.post_id = trim(*v);
     if (auto v = env.get("SWITCHYARD_DATA_DIR"); v && !v->empty()) s.conversations.data_dir = *v;
     if (auto v = env.get("SWITCHYARD_STORE"); v && !v->empty()) s.conversations.store = *v;
     if (s.conversations.store != "sqlite" && s.conversations.store != "memory")

@@ -1,5 +1,6 @@
 #include "switchyard/providers/registry.hpp"
 
+#include "switchyard/providers/chatgptfree/aipkit_provider.hpp"
 #include "switchyard/providers/flowgpt/flowgpt_provider.hpp"
 
 namespace switchyard::providers {
@@ -24,6 +25,7 @@ const model_binding* registry::find(std::string_view model_id) const {
 std::unique_ptr<registry> build_registry(const config::settings& s) {
     auto r = std::make_unique<registry>();
     r->add_provider(std::make_unique<flowgpt::flowgpt_provider>(s.flowgpt));
+    r->add_provider(std::make_unique<chatgptfree::aipkit_provider>(s.chatgptfree));
     for (const auto& m : s.models)
         r->add_model(m);
     return r;

@@ -33,6 +33,9 @@ struct options {
     std::string scenario;         // applied to every request unless the question names one
     std::chrono::milliseconds token_delay{0};
     long max_clock_skew_s = 300;
+    // AIPKit
+    std::chrono::milliseconds nonce_ttl{12 * 3600 * 1000}; // one WordPress nonce tick
+    std::string site_origin = "https://chatgptfree.ai";
 };
 
 /// What the emulator saw, for tests to assert on (GET /_emulator/events).
@@ -60,6 +63,53 @@ private:
     std::mt19937 rng_{12345};
 };
 
+/// The chatgptfree.ai site: WordPress admin-ajax.php with the AIPKit plugin (upstreams.md part B).
+class aipkit_emulator {
+public:
+    aipkit_emulator(const options& opts, event_log& log) : opts_(opts), log_(log) {}
+
+    /// Handles /wp-admin/admin-ajax.php; returns false for any other path.
+    net::awaitable<bool> handle(request& req, beast::tcp_stream& stream);
+
+private:
+    using form = std::map<std::string, std::string>;
+    struct cached_message {
+        std::string message;
+        std::size_t images = 0;
+        std::chrono::steady_clock::time_point expires;
+    };
+    struct memory {
+        std::vector<std::pair<std::string, std::string>> messages; // role, text; at most 15
+        std::string last_response_id;
+    };
+
+    net::awaitable<void> nonce(const form& f, const request& req, beast::tcp_stream& stream);
+    net::awaitable<void> cache(const form& f, const request& req, beast::tcp_stream& stream);
+    net::awaitable<void> chat_stream(const form& q, const request& req, beast::tcp_stream& stream);
+    bool nonce_valid(const std::string& nonce);
+    bool origin_allowed(const request& req) const;
+
+    const options& opts_;
+    event_log& log_;
+    std::string nonce_, previous_nonce_;
+    std::chrono::steady_clock::time_point nonce_minted_{};
+    std::map<std::string, cached_message> cache_;
+    std::map<std::string, memory> memories_; // key: bot|conversation_uuid|session_id
+    std::map<std::string, int> first_tries_; // scenario bookkeeping, by message text
+    std::mt19937 rng_{777};
+};
+
 std::string scenario_of(const std::string& text, const std::string& fallback);
+
+/// A complete response with a fixed body.
+net::awaitable<void> send_text(beast::tcp_stream& stream, bhttp::status status, std::string_view content_type,
+                               std::string_view body);
+
+/// Write boundaries of 1–7 bytes over a body of `size` bytes: the "tiny-writes" scenario.
+std::vector<std::size_t> tiny_cuts(std::size_t size, std::mt19937& rng);
+
+/// Writes `body` as chunks, cut where `cuts` says, pausing `delay` between writes. False when the client went away.
+net::awaitable<bool> write_chunks(beast::tcp_stream& stream, const std::string& body, const std::vector<std::size_t>& cuts,
+                                  std::chrono::milliseconds delay);
 
 } // namespace switchyard::emulator

@@ -1,7 +1,7 @@
 // switchyard-emulator: a small HTTP server speaking the upstream protocols for tests and benches.
 //   switchyard-emulator [--listen HOST:PORT] [--signature v1|v2|v3|none] [--tokens T1,T2]
 //                       [--device-id ID] [--scenario NAME] [--token-delay-ms N]
-//                       [--tls-listen HOST:PORT --tls-cert-out FILE]
+//                       [--tls-listen HOST:PORT --tls-cert-out FILE] [--nonce-ttl-ms N] [--site-origin URL]
 // With --tls-listen it also serves https (printing "emulator tls on https://HOST:PORT"), and it
 // acts as an HTTP proxy: absolute-form requests are served, CONNECT is tunnelled.
 // Prints "emulator listening on http://HOST:PORT" once bound. Scenarios are chosen per request
@@ -40,16 +40,8 @@ struct emulator_state {
     options opts;
     event_log log;
     flowgpt_emulator flowgpt{opts, log};
+    aipkit_emulator aipkit{opts, log};
 };
-
-/// A small JSON response.
-net::awaitable<void> send_plain(beast::tcp_stream& stream, bhttp::status status, std::string_view body) {
-    bhttp::response<bhttp::string_body> res{status, 11};
-    res.set(bhttp::field::content_type, "application/json");
-    res.body() = body;
-    res.prepare_payload();
-    co_await bhttp::async_write(stream, res, use_tuple);
-}
 
 net::awaitable<void> serve(tcp::socket socket, emulator_state& state) {
     beast::tcp_stream stream(std::move(socket));
@@ -80,11 +72,12 @@ net::awaitable<void> serve(tcp::socket socket, emulator_state& state) {
         }
         if (target == "/_emulator/events") {
             std::string events = state.log.events.dump();
-            co_await send_plain(stream, bhttp::status::ok, events);
+            co_await send_text(stream, bhttp::status::ok, "application/json", events);
         } else if (target == "/_emulator/health") {
-            co_await send_plain(stream, bhttp::status::ok, R"({"status":"ok"})");
-        } else if (!co_await state.flowgpt.handle(req, stream)) {
-            co_await send_plain(stream, bhttp::status::not_found, R"({"statusCode":404,"message":"Not Found"})");
+            co_await send_text(stream, bhttp::status::ok, "application/json", R"({"status":"ok"})");
+        } else if (!co_await state.flowgpt.handle(req, stream) && !co_await state.aipkit.handle(req, stream)) {
+            co_await send_text(stream, bhttp::status::not_found, "application/json",
+                               R"({"statusCode":404,"message":"Not Found"})");
         }
         if (!keep_alive || !stream.socket().is_open()) co_return;
     }
@@ -125,6 +118,10 @@ int main(int argc, char** argv) {
                 state.opts.scenario = value();
             else if (arg == "--token-delay-ms")
                 state.opts.token_delay = std::chrono::milliseconds(std::stol(value()));
+            else if (arg == "--nonce-ttl-ms")
+                state.opts.nonce_ttl = std::chrono::milliseconds(std::stol(value()));
+            else if (arg == "--site-origin")
+                state.opts.site_origin = value();
             else if (arg == "--tls-listen")
                 tls_listen = value();
             else if (arg == "--tls-cert-out")

@@ -190,11 +190,9 @@ net::awaitable<bool> flowgpt_emulator::handle(request& req, beast::tcp_stream& s
         co_return true;
     }
     if (scenario == "403-html") {
-        bhttp::response<bhttp::string_body> res{bhttp::status::forbidden, 11};
-        res.set(bhttp::field::content_type, "text/html");
-        res.body() = "<html><head><title>403 Forbidden</title></head><body><h1>Request blocked by AWS WAF</h1></body></html>";
-        res.prepare_payload();
-        co_await bhttp::async_write(stream, res, use_tuple);
+        co_await send_text(
+            stream, bhttp::status::forbidden, "text/html",
+            "<html><head><title>403 Forbidden</title></head><body><h1>Request blocked by AWS WAF</h1></body></html>");
         co_return true;
     }
     if (scenario == "500") {
@@ -283,10 +281,7 @@ net::awaitable<void> flowgpt_emulator::stream_answer(beast::tcp_stream& stream, 
     std::chrono::milliseconds delay = opts_.token_delay;
     if (scenario == "slow") delay = std::chrono::milliseconds(200);
     if (scenario == "tiny-writes") {
-        cuts.clear();
-        std::uniform_int_distribution<std::size_t> len(1, 7);
-        for (std::size_t at = 0; at < body.size();)
-            cuts.push_back(at = std::min(body.size(), at + len(rng_)));
+        cuts = tiny_cuts(body.size(), rng_);
         if (delay.count() == 0) delay = std::chrono::milliseconds(1);
     }
     if (scenario == "utf8-split" && delay.count() == 0) delay = std::chrono::milliseconds(20);

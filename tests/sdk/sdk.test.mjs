@@ -17,7 +17,7 @@ before(async () => {
     baseURL = external;
   } else {
     emulator = await startEmulator();
-    gateway = await startGateway({ emulator });
+    gateway = await startGateway({ emulator, env: { CHATGPTFREE_BASE_URL: emulator.url } });
     baseURL = gateway.url;
   }
   client = new OpenAI({ apiKey: process.env.SWITCHYARD_API_KEY || API_KEY, baseURL: `${baseURL}/v1`, maxRetries: 0 });
@@ -118,4 +118,13 @@ test('conversations: client.conversations and chat turns with conversation_id', 
   const deleted = await client.conversations.delete(conv.id);
   assert.equal(deleted.deleted, true);
   await assert.rejects(client.conversations.retrieve(conv.id), (e) => e instanceof OpenAI.NotFoundError);
+});
+
+test('chatgptfree (AIPKit): a conversation through the SDK keeps its upstream memory', async () => {
+  const conv = await client.conversations.create();
+  const first = await client.chat.completions.create({ model: 'gemini', conversation_id: conv.id, messages: [{ role: 'user', content: 'hola' }] });
+  assert.match(first.choices[0].message.content, /^turn 1 \| bot 25874 /);
+  const stream = client.chat.completions.stream({ model: 'gemini', conversation_id: conv.id, messages: [{ role: 'user', content: 'otra vez' }] });
+  const final = await stream.finalChatCompletion();
+  assert.match(final.choices[0].message.content, /^turn 2 \| bot 25874 .* previous: turn 1 \| bot .* you said: otra vez$/);
 });

@@ -65,8 +65,22 @@ TEST(Settings, EnvironmentContractIsRead) {
     EXPECT_EQ(s.upstream.request_timeout.count(), 2500);
     EXPECT_EQ(s.listen.host, "0.0.0.0");
     EXPECT_EQ(s.listen.port, 9000);
-    ASSERT_EQ(s.models.size(), 4u);
+    ASSERT_EQ(s.models.size(), 16u);
     EXPECT_EQ(s.models[0].upstream_id, "uzNcMUGo4sOwl4GFvRpm8");
+    EXPECT_EQ(s.models[4].provider, "chatgptfree");
+}
+
+TEST(Settings, ChatgptfreeVariablesAreRead) {
+    cli_options cli;
+    cli.config_file = "/nonexistent/switchyard.json";
+    const auto s = load_settings(cli, environment(parse_dotenv("CHATGPTFREE_BASE_URL=http://127.0.0.1:9\nCOOKIE=\"cf_clearance=abc; a=b\"\n"
+                                                               "AJAX_NONCE=0123456789\nSESSION_ID=guest-1\nPOST_ID=261\nSWITCHYARD_STORE=memory\n")));
+    EXPECT_EQ(s.chatgptfree.base_url, "http://127.0.0.1:9");
+    EXPECT_EQ(s.chatgptfree.cookie, "cf_clearance=abc; a=b");
+    EXPECT_EQ(s.chatgptfree.ajax_nonce, "0123456789");
+    EXPECT_EQ(s.chatgptfree.session_id, "guest-1");
+    EXPECT_EQ(s.chatgptfree.post_id, "261");
+    EXPECT_EQ(s.conversations.store, "memory");
 }
 
 TEST(Settings, RejectsBadValuesWithAClearMessage) {

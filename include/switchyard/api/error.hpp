@@ -21,6 +21,7 @@ enum class error_kind {
     provider_unavailable,   // 503 provider not configured
     upstream_auth_failed,   // 502, not retryable
     rate_limit_exceeded,    // 429
+    insufficient_quota,     // 429, not retryable
     upstream_error,         // 502
     upstream_timeout,       // 504
     server_shutting_down,   // 503

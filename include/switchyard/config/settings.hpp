@@ -58,6 +58,14 @@ struct flowgpt_settings {
     milliseconds token_cooldown{300'000};
 };
 
+struct chatgptfree_settings {
+    std::string base_url = "https://chatgptfree.ai";
+    std::string cookie;     // COOKIE, sent as Cookie
+    std::string ajax_nonce; // AJAX_NONCE; fetched and refreshed automatically when absent or rejected
+    std::string session_id; // SESSION_ID, the guest identity; a random one per process when absent
+    std::string post_id;    // POST_ID
+};
+
 struct conversation_settings {
     std::string data_dir = "./data"; // SWITCHYARD_DATA_DIR / --data-dir
     std::string store = "sqlite";    // "sqlite", or "memory" (tests; nothing survives a restart)
@@ -80,6 +88,7 @@ struct settings {
     stream_settings stream;
     upstream_settings upstream;
     flowgpt_settings flowgpt;
+    chatgptfree_settings chatgptfree;
     conversation_settings conversations;
     std::vector<model_entry> models;
 };

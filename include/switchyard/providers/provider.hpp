@@ -36,6 +36,7 @@ struct provider_error {
     api::error_kind kind = api::error_kind::upstream_error;
     std::string message;
     std::optional<long> retry_after_seconds;
+    std::optional<std::string> param; // for errors about the request itself (400s)
 };
 
 using provider_event = std::variant<text_delta, usage_report>;

@@ -23,7 +23,7 @@ using nlohmann::json;
 constexpr std::size_t max_error_body = 64 * 1024;
 
 provider_error error(error_kind kind, std::string message, std::optional<long> retry_after = std::nullopt) {
-    return provider_error{kind, std::move(message), retry_after};
+    return provider_error{kind, std::move(message), retry_after, std::nullopt};
 }
 
 std::optional<long> parse_retry_after(std::string_view v) {

@@ -1,0 +1,51 @@
+#pragma once
+// chatgptfree.ai, a WordPress site running the AIPKit chat plugin (upstreams.md part B): a
+// shared nonce, a cache step that turns the user's message into a single-use key, and an SSE
+// stream that answers it. Upstream memory is keyed by (bot_id, conversation_uuid, session_id).
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "switchyard/config/settings.hpp"
+#include "switchyard/providers/provider.hpp"
+#include "switchyard/upstream/http_client.hpp"
+
+namespace switchyard::providers::chatgptfree {
+
+class aipkit_provider final : public provider {
+public:
+    explicit aipkit_provider(config::chatgptfree_settings settings);
+
+    std::string_view name() const noexcept override { return "chatgptfree"; }
+    capabilities caps() const noexcept override { return {.images = true, .web_search = true}; }
+    std::optional<provider_error> check_ready() const override { return std::nullopt; } // guests need no credentials
+    net::awaitable<std::optional<provider_error>> complete(const api::chat_request& req, const model_route& route,
+                                                           event_sink& sink, call_context ctx) override;
+
+private:
+    struct identity; // session, conversation and last response id of one upstream memory
+    struct outcome;  // what one cache + stream attempt ended with
+
+    net::awaitable<std::string> nonce(const model_route& route, call_context ctx);
+    void forget_nonce(const std::string& rejected);
+    net::awaitable<outcome> attempt(const std::string& message, const std::string& images, const api::chat_request& req,
+                                    const model_route& route, identity& who, event_sink& sink, call_context ctx);
+    upstream::header_list headers() const;
+
+    config::chatgptfree_settings settings_;
+    std::string base_;   // without trailing slash
+    std::string origin_; // the site's own Origin, the only one it accepts
+    std::string guest_session_;
+    std::mutex nonce_mutex_;
+    std::string nonce_; // shared by every request, like a browser's page config
+};
+
+/// The text sent upstream for a one-shot request: the message itself, or, when the request
+/// carries earlier turns, a transcript ending with the last user message (AIPKit takes one message).
+std::string one_shot_message(const api::chat_request& req);
+
+/// `image_inputs` JSON for the last user message's data: URL images; a 400 provider_error when
+/// they are not acceptable (more than 4, not JPEG/PNG/WEBP, or not a data: URL).
+std::variant<std::string, provider_error> image_inputs(const api::chat_request& req);
+
+} // namespace switchyard::providers::chatgptfree

@@ -1,0 +1,333 @@
+#include "switchyard/providers/chatgptfree/aipkit_provider.hpp"
+
+#include <boost/asio/error.hpp>
+#include <boost/system/system_error.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "switchyard/upstream/sse_reader.hpp"
+#include "switchyard/util/ids.hpp"
+#include "switchyard/util/mojibake.hpp"
+
+namespace switchyard::providers::chatgptfree {
+namespace {
+
+using api::error_kind;
+using nlohmann::json;
+
+constexpr std::size_t max_json_reply = 64 * 1024;
+constexpr std::size_t max_images = 4;
+
+provider_error error(error_kind kind, std::string message, std::optional<std::string> param = std::nullopt) {
+    return provider_error{kind, std::move(message), std::nullopt, std::move(param)};
+}
+
+std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
+    std::string out;
+    for (const auto& [k, v] : fields) {
+        if (!out.empty()) out.push_back('&');
+        out += boost::urls::encode(k, boost::urls::unreserved_chars);
+        out.push_back('=');
+        out += boost::urls::encode(v, boost::urls::unreserved_chars);
+    }
+    return out;
+}
+
+std::string origin_of(const std::string& base) {
+    auto u = boost::urls::parse_uri(base);
+    if (!u) return {};
+    return std::string(u->scheme()) + "://" + std::string(u->encoded_authority());
+}
+
+/// Upstream error texts (B.4) that mean "do it again with a fresh nonce or a fresh cache key".
+enum class stream_failure { none, nonce, cache_key, quota, other };
+
+stream_failure classify(std::string_view text) {
+    if (text.starts_with("Security check failed")) return stream_failure::nonce;
+    if (text == "Message not found in cache." || text == "Cached message has expired." || text == "Message cache key is missing.")
+        return stream_failure::cache_key;
+    if (text.find("quota") != std::string_view::npos) return stream_failure::quota;
+    return stream_failure::other;
+}
+
+provider_error transport_error(const upstream::failure& f) {
+    switch (f.kind) {
+    case upstream::failure_kind::timeout: return error(error_kind::upstream_timeout, "chatgptfree.ai did not answer in time.");
+    case upstream::failure_kind::cancelled: throw boost::system::system_error(boost::asio::error::operation_aborted);
+    default: return error(error_kind::upstream_error, "Could not reach chatgptfree.ai.");
+    }
+}
+
+} // namespace
+
+struct aipkit_provider::identity {
+    std::string session_id;
+    std::string conversation_uuid;
+    std::string openai_response_id;
+};
+
+struct aipkit_provider::outcome {
+    std::optional<provider_error> error;
+    bool retry_with_new_nonce = false;
+    bool retry_with_new_key = false;
+};
+
+std::string one_shot_message(const api::chat_request& req) {
+    if (req.messages.size() == 1) return req.messages.front().text;
+    std::string out;
+    for (const auto& m : req.messages) {
+        if (m.text.empty()) continue;
+        if (!out.empty()) out += "\n\n";
+        switch (m.role) {
+        case api::message_role::system: out += "System: "; break;
+        case api::message_role::assistant: out += "Assistant: "; break;
+        case api::message_role::tool: out += "Tool result: "; break;
+        case api::message_role::user: out += "User: "; break;
+        }
+        out += m.text;
+    }
+    return out;
+}
+
+std::variant<std::string, provider_error> image_inputs(const api::chat_request& req) {
+    const api::chat_message* last_user = nullptr;
+    for (const auto& m : req.messages)
+        if (m.role == api::message_role::user) last_user = &m;
+    if (!last_user || last_user->images.empty()) return std::string();
+    if (last_user->images.size() > max_images)
+        return error(error_kind::invalid_value, "At most 4 images can be sent in one message.",
+                     last_user->images[max_images].param);
+    json out = json::array();
+    for (const auto& img : last_user->images) {
+        const std::string_view url = img.url;
+        if (!url.starts_with("data:"))
+            return error(error_kind::unsupported_value,
+                         "Only data: URLs are accepted for images; this gateway does not fetch remote images.",
+                         img.param + ".image_url.url");
+        const auto semi = url.find(";base64,");
+        const std::string mime(url.substr(5, semi == std::string_view::npos ? 0 : semi - 5));
+        if (semi == std::string_view::npos || (mime != "image/jpeg" && mime != "image/png" && mime != "image/webp"))
+            return error(error_kind::invalid_value,
+                         "Images must be base64 data: URLs of type image/jpeg, image/png or image/webp.",
+                         img.param + ".image_url.url");
+        out.push_back({{"mime_type", mime}, {"base64_data", std::string(url.substr(semi + 8))}});
+    }
+    return out.dump();
+}
+
+aipkit_provider::aipkit_provider(config::chatgptfree_settings settings)
+    : settings_(std::move(settings)), base_(settings_.base_url), guest_session_(ids::uuid_v4()), nonce_(settings_.ajax_nonce) {
+    while (!base_.empty() && base_.back() == '/')
+        base_.pop_back();
+    origin_ = origin_of(base_);
+    if (!settings_.session_id.empty()) guest_session_ = settings_.session_id;
+}
+
+upstream::header_list aipkit_provider::headers() const {
+    // The site's own Origin (never the client's): AIPKit rejects foreign ones (B.1).
+    upstream::header_list h{
+        {"Origin", origin_},
+        {"Referer", base_ + "/"},
+        {"Accept", "*/*"},
+        {"User-Agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"}};
+    if (!settings_.cookie.empty()) h.emplace_back("Cookie", settings_.cookie);
+    return h;
+}
+
+void aipkit_provider::forget_nonce(const std::string& rejected) {
+    std::lock_guard lock(nonce_mutex_);
+    if (nonce_ == rejected) nonce_.clear();
+}
+
+net::awaitable<std::string> aipkit_provider::nonce(const model_route& route, call_context ctx) {
+    {
+        std::lock_guard lock(nonce_mutex_);
+        if (!nonce_.empty()) co_return nonce_;
+    }
+    auto h = headers();
+    h.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    upstream::request r{"POST", base_ + "/wp-admin/admin-ajax.php", std::move(h),
+                        form_encode({{"action", "aipkit_get_frontend_chat_nonce"}, {"bot_id", route.upstream_id}})};
+    auto res = co_await ctx.http.send(std::move(r));
+    const std::string body = co_await res.read_all(max_json_reply);
+    const json doc = json::parse(body, nullptr, false);
+    std::string fresh;
+    if (res.status() == 200 && doc.is_object() && doc.value("success", false) && doc["data"].is_object())
+        fresh = doc["data"].value("nonce", std::string());
+    if (fresh.empty()) {
+        spdlog::warn("[{}] chatgptfree nonce fetch failed (HTTP {})", ctx.request_id, res.status());
+        co_return std::string();
+    }
+    std::lock_guard lock(nonce_mutex_);
+    nonce_ = fresh;
+    co_return fresh;
+}
+
+net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::string& message, const std::string& images,
+                                                                  const api::chat_request& req, const model_route& route,
+                                                                  identity& who, event_sink& sink, call_context ctx) {
+    const std::string nonce_value = co_await nonce(route, ctx);
+    if (nonce_value.empty())
+        co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai did not hand out a session nonce.")};
+
+    // Step 1: cache the message, get a single-use key.
+    std::vector<std::pair<std::string, std::string>> fields{
+        {"action", "aipkit_cache_sse_message"},
+        {"_ajax_nonce", nonce_value},
+        {"bot_id", route.upstream_id},
+        {"message", message},
+        {"user_client_message_id", "aipkit-client-msg-" + route.upstream_id + "-" +
+                                       std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                          std::chrono::system_clock::now().time_since_epoch())
+                                                          .count()) +
+                                       "-" + ids::hex(5)}};
+    if (!images.empty()) fields.emplace_back("image_inputs", images);
+    auto h = headers();
+    h.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+    upstream::request cache_request{"POST", base_ + "/wp-admin/admin-ajax.php", std::move(h), form_encode(fields)};
+    auto cached = co_await ctx.http.send(std::move(cache_request));
+    const std::string cache_body = co_await cached.read_all(max_json_reply);
+    const json cache_doc = json::parse(cache_body, nullptr, false);
+    const json data =
+        cache_doc.is_object() && cache_doc.contains("data") && cache_doc["data"].is_object() ? cache_doc["data"] : json::object();
+    const std::string code = data.value("code", std::string());
+    if (cached.status() != 200 || !cache_doc.is_object() || !cache_doc.value("success", false)) {
+        if (code == "nonce_failure_cache_sse" || (cached.status() == 403 && code.empty())) {
+            forget_nonce(nonce_value);
+            co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai rejected the session nonce twice."), true};
+        }
+        if (code == "too_many_images" || code == "invalid_image_type" || code == "invalid_image_payload" ||
+            code == "image_too_large")
+            co_return outcome{
+                error(error_kind::invalid_value, "chatgptfree.ai refused the images (" + code + ").", std::string("messages"))};
+        if (code == "empty_data_to_cache")
+            co_return outcome{error(error_kind::invalid_value, "The message is empty.", std::string("messages"))};
+        spdlog::warn("[{}] chatgptfree cache step failed: HTTP {} {}", ctx.request_id, cached.status(), code);
+        co_return outcome{error(error_kind::upstream_error,
+                                "chatgptfree.ai refused the message (HTTP " + std::to_string(cached.status()) + ").")};
+    }
+    const std::string cache_key = data.value("cache_key", std::string());
+    if (cache_key.empty()) co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai returned no cache key.")};
+
+    // Step 2: stream the answer.
+    std::vector<std::pair<std::string, std::string>> query{{"action", "aipkit_frontend_chat_stream"},
+                                                           {"cache_key", cache_key},
+                                                           {"bot_id", route.upstream_id},
+                                                           {"session_id", who.session_id},
+                                                           {"conversation_uuid", who.conversation_uuid}};
+    if (!settings_.post_id.empty()) query.emplace_back("post_id", settings_.post_id);
+    query.emplace_back(
+        "_ts",
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count()));
+    query.emplace_back("frontend_web_search_active", req.web_search ? "true" : "false");
+    if (!who.openai_response_id.empty()) query.emplace_back("previous_openai_response_id", who.openai_response_id);
+    query.emplace_back("_ajax_nonce", nonce_value); // the official client appends it last
+    auto sh = headers();
+    sh.emplace_back("Accept", "text/event-stream");
+    upstream::request stream_request{"GET", base_ + "/wp-admin/admin-ajax.php?" + form_encode(query), std::move(sh), ""};
+    auto answer = co_await ctx.http.send(std::move(stream_request));
+    if (answer.status() != 200) {
+        (void)co_await answer.read_all(max_json_reply);
+        co_return outcome{error(error_kind::upstream_error,
+                                "chatgptfree.ai answered the stream with HTTP " + std::to_string(answer.status()) + ".")};
+    }
+
+    upstream::sse_reader reader;
+    std::vector<std::string> texts;
+    bool sent_text = false, done = false, consumer_gone = false;
+    std::optional<std::string> upstream_error;
+    auto on_event = [&](const upstream::sse_event& ev) {
+        if (done || upstream_error) return;
+        if (ev.name == "message") {
+            const json d = json::parse(ev.data, nullptr, false);
+            if (!d.is_object() || !d.contains("delta") || !d["delta"].is_string()) return; // empty or odd payloads are skipped
+            std::string text = d["delta"].get<std::string>();
+            if (text.empty()) return;
+            if (auto repaired = mojibake::repair(text)) text = std::move(*repaired);
+            texts.push_back(std::move(text));
+        } else if (ev.name == "openai_response_id") {
+            const json d = json::parse(ev.data, nullptr, false);
+            if (d.is_object() && d.contains("id") && d["id"].is_string()) who.openai_response_id = d["id"].get<std::string>();
+        } else if (ev.name == "error") {
+            const json d = json::parse(ev.data, nullptr, false);
+            upstream_error =
+                d.is_object() && d.contains("error") && d["error"].is_string() ? d["error"].get<std::string>() : "unknown";
+        } else if (ev.name == "done") {
+            done = true;
+        } // message_start, status, warning, citations and the rest carry no answer text
+    };
+    while (auto bytes = co_await answer.read_some()) {
+        if (!reader.feed(*bytes, on_event))
+            co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai sent an oversized event.")};
+        for (auto& t : texts) {
+            if (consumer_gone) break;
+            provider_event ev{text_delta{std::move(t)}};
+            consumer_gone = !co_await sink.emit(std::move(ev));
+            sent_text = true;
+        }
+        texts.clear();
+        if (consumer_gone || done || upstream_error) break;
+    }
+    if (consumer_gone) co_return outcome{};
+    if (upstream_error) {
+        spdlog::warn("[{}] chatgptfree stream error: {}", ctx.request_id, upstream_error->substr(0, 200));
+        if (sent_text) co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai failed in the middle of the answer.")};
+        switch (classify(*upstream_error)) {
+        case stream_failure::nonce:
+            forget_nonce(nonce_value);
+            co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai failed its security check twice."), true};
+        case stream_failure::cache_key:
+            co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai lost the cached message twice."), false, true};
+        case stream_failure::quota:
+            co_return outcome{error(error_kind::insufficient_quota, "chatgptfree.ai's quota for this guest is used up for now.")};
+        default: co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai could not answer.")};
+        }
+    }
+    if (!done) co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai ended the stream early.")};
+    co_return outcome{};
+}
+
+net::awaitable<std::optional<provider_error>> aipkit_provider::complete(const api::chat_request& req, const model_route& route,
+                                                                        event_sink& sink, call_context ctx) {
+    const auto images = image_inputs(req);
+    if (const auto* bad = std::get_if<provider_error>(&images)) co_return *bad;
+
+    // A stored conversation owns one (conversation_uuid, session_id) upstream for its whole life
+    // and sends only its new turn; a one-shot request gets a fresh conversation_uuid.
+    identity who{guest_session_, ids::uuid_v4(), ""};
+    if (ctx.conversation && !ctx.conversation->upstream_state.empty()) {
+        const json state = json::parse(ctx.conversation->upstream_state, nullptr, false);
+        if (state.is_object()) {
+            who.session_id = state.value("session_id", who.session_id);
+            who.conversation_uuid = state.value("conversation_uuid", who.conversation_uuid);
+            who.openai_response_id = state.value("openai_response_id", std::string());
+        }
+    }
+    const std::string message = ctx.conversation ? req.last_user_text() : one_shot_message(req);
+
+    try {
+        outcome result;
+        for (int tries = 0; tries < 2; ++tries) {
+            result = co_await attempt(message, std::get<std::string>(images), req, route, who, sink, ctx);
+            if (!result.retry_with_new_nonce && !result.retry_with_new_key) break;
+        }
+        if (ctx.conversation)
+            ctx.conversation->upstream_state = json{
+                {"session_id", who.session_id},
+                {"conversation_uuid", who.conversation_uuid},
+                {"openai_response_id",
+                 who.openai_response_id}}.dump();
+        co_return result.error;
+    } catch (const upstream::failure& f) {
+        spdlog::warn("[{}] chatgptfree exchange failed: {}", ctx.request_id, f.what());
+        co_return transport_error(f);
+    }
+}
+
+} // namespace switchyard::providers::chatgptfree
