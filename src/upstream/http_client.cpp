@@ -132,8 +132,10 @@ struct http_client::impl {
         if (t.tls) {
             conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(stream), tls_context);
             conn->plain.reset();
-            std::string sni = t.host;
-            if (!SSL_set_tlsext_host_name(conn->tls->native_handle(), sni.c_str()))
+            error_code not_ip;
+            net::ip::make_address(t.host, not_ip);
+            // SNI carries host names only (RFC 6066), never address literals.
+            if (not_ip && !SSL_set_tlsext_host_name(conn->tls->native_handle(), t.host.c_str()))
                 throw failure(failure_kind::tls, "cannot set SNI");
             if (settings.tls_verify) conn->tls->set_verify_callback(ssl::host_name_verification(t.host));
             beast::get_lowest_layer(*conn->tls).expires_after(settings.connect_timeout);
@@ -210,6 +212,7 @@ void http_client::release(std::unique_ptr<connection> conn) {
     auto& list = impl_->idle[conn->key];
     if (list.size() >= impl_->settings.pool_max_idle_per_host) return;
     conn->parser.reset();
+    conn->lowest().expires_never(); // an idle pooled connection must not time out and close itself
     list.push_back(std::move(conn));
 }
 

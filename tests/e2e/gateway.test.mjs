@@ -471,11 +471,14 @@ test('https upstreams: the certificate is verified against the CA file, with SNI
     } finally {
       await untrusted.stop();
     }
-    const wrongName = await startGateway({ env: { FLOWGPT_BASE_URL: up.tlsUrl.replace('localhost', '127.0.0.1'), SWITCHYARD_CA_FILE: up.certFile } });
+    // A trusted certificate issued to another name must still be refused.
+    const other = await startEmulator(['--tls-cert-names', 'DNS:flowgpt.example'], { tls: true });
+    const wrongName = await startGateway({ env: { FLOWGPT_BASE_URL: other.tlsUrl, SWITCHYARD_CA_FILE: other.certFile } });
     try {
       assert.equal((await chat(wrongName.url, { messages: user('wrong name') })).status, 502);
     } finally {
       await wrongName.stop();
+      await other.stop();
     }
     const unchecked = await startGateway({ env: { FLOWGPT_BASE_URL: up.tlsUrl, SWITCHYARD_TLS_VERIFY: '0' } });
     try {

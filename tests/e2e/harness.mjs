@@ -46,7 +46,7 @@ function track(proc) {
 }
 
 /// Starts the emulator; with `tls: true` it also serves https on another port, with a fresh
-/// self-signed certificate for localhost written to `certFile`.
+/// self-signed certificate (for 127.0.0.1 unless args say otherwise) written to `certFile`.
 export async function startEmulator(args = [], { tls = false } = {}) {
   const certFile = tls ? join(mkdtempSync(join(tmpdir(), 'switchyard-tls-')), 'cert.pem') : undefined;
   const tlsArgs = tls ? ['--tls-listen', '127.0.0.1:0', '--tls-cert-out', certFile] : [];
@@ -58,7 +58,7 @@ export async function startEmulator(args = [], { tls = false } = {}) {
   const url = `http://127.0.0.1:${port}`;
   return {
     url, proc, certFile,
-    tlsUrl: tls ? `https://localhost:${tlsPort}` : undefined,
+    tlsUrl: tls ? `https://127.0.0.1:${tlsPort}` : undefined,
     events: async () => (await fetch(`${url}/_emulator/events`)).json(),
     stop: async () => { proc.kill('SIGTERM'); await proc.exited; },
   };

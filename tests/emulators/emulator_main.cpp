@@ -1,7 +1,8 @@
 // switchyard-emulator: a small HTTP server speaking the upstream protocols for tests and benches.
 //   switchyard-emulator [--listen HOST:PORT] [--signature v1|v2|v3|none] [--tokens T1,T2]
 //                       [--device-id ID] [--scenario NAME] [--token-delay-ms N]
-//                       [--tls-listen HOST:PORT --tls-cert-out FILE] [--nonce-ttl-ms N] [--site-origin URL]
+//                       [--tls-listen HOST:PORT --tls-cert-out FILE [--tls-cert-names SANS]] [--nonce-ttl-ms N] [--site-origin
+//                       URL]
 // With --tls-listen it also serves https (printing "emulator tls on https://HOST:PORT"), and it
 // acts as an HTTP proxy: absolute-form requests are served, CONNECT is tunnelled.
 // Prints "emulator listening on http://HOST:PORT" once bound. Scenarios are chosen per request
@@ -98,6 +99,7 @@ int main(int argc, char** argv) {
     emulator_state state;
     std::string tls_listen;
     std::string tls_cert_out;
+    std::string tls_cert_names = "IP:127.0.0.1,DNS:localhost";
     try {
         for (int i = 1; i < argc; ++i) {
             const std::string arg = argv[i];
@@ -126,6 +128,8 @@ int main(int argc, char** argv) {
                 tls_listen = value();
             else if (arg == "--tls-cert-out")
                 tls_cert_out = value();
+            else if (arg == "--tls-cert-names")
+                tls_cert_names = value();
             else
                 throw std::runtime_error("unknown option " + arg);
         }
@@ -139,7 +143,7 @@ int main(int argc, char** argv) {
         std::optional<tcp::acceptor> tls_acceptor;
         if (!tls_listen.empty()) {
             if (tls_cert_out.empty()) throw std::runtime_error("--tls-listen needs --tls-cert-out");
-            tls.emplace(make_self_signed_context(tls_cert_out));
+            tls.emplace(make_self_signed_context(tls_cert_out, tls_cert_names));
             const auto tls_where = config::parse_listen_address(tls_listen);
             tls_acceptor.emplace(ioc, tcp::endpoint(net::ip::make_address(tls_where.host), tls_where.port));
             std::printf("emulator tls on https://%s:%u\n", tls_where.host.c_str(),

@@ -59,7 +59,7 @@ net::awaitable<void> serve_tls(tcp::socket socket, net::ssl::context& tls, tcp::
 
 } // namespace
 
-net::ssl::context make_self_signed_context(const std::string& cert_path) {
+net::ssl::context make_self_signed_context(const std::string& cert_path, const std::string& names) {
     std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), EVP_PKEY_free);
     std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), X509_free);
     if (!key || !cert) throw std::runtime_error("cannot create a key or certificate");
@@ -71,7 +71,7 @@ net::ssl::context make_self_signed_context(const std::string& cert_path) {
     X509_NAME* name = X509_get_subject_name(cert.get());
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
     X509_set_issuer_name(cert.get(), name);
-    add_extension(cert.get(), NID_subject_alt_name, "DNS:localhost");
+    add_extension(cert.get(), NID_subject_alt_name, names.c_str());
     add_extension(cert.get(), NID_basic_constraints, "critical,CA:TRUE");
     if (!X509_sign(cert.get(), key.get(), EVP_sha256())) throw std::runtime_error("cannot sign the certificate");
 

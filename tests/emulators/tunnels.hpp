@@ -12,10 +12,10 @@ namespace switchyard::emulator {
 
 namespace net = boost::asio;
 
-/// A server context with a fresh self-signed certificate for "localhost" (only: 127.0.0.1 is
-/// deliberately absent, so tests can check host name verification);
-/// the certificate is written as PEM to `cert_path` for clients to trust.
-net::ssl::context make_self_signed_context(const std::string& cert_path);
+/// A server context with a fresh self-signed certificate whose subjectAltName is `names`
+/// (OpenSSL syntax, e.g. "IP:127.0.0.1,DNS:localhost"); the certificate is written as PEM to
+/// `cert_path` for clients to trust.
+net::ssl::context make_self_signed_context(const std::string& cert_path, const std::string& names);
 
 /// Accepts TLS connections and pipes their plaintext to `plain` (the emulator's HTTP listener).
 net::awaitable<void> terminate_tls(net::ip::tcp::acceptor& acceptor, net::ssl::context& tls, net::ip::tcp::endpoint plain);
