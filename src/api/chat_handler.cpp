@@ -103,6 +103,7 @@ public:
           shaper_(req.stop, req.max_tokens) {}
 
     net::awaitable<void> run(providers::provider& p, const providers::model_route& route, providers::call_context ctx) {
+        reports_usage_ = p.caps().reports_usage;
         message_channel ch(co_await net::this_coro::executor, 16);
         bool stopped_by_shutdown = false;
         try {
@@ -143,7 +144,7 @@ private:
         if (committed_) co_return;
         committed_ = true;
         http::header_list extra;
-        extra.emplace_back("x-switchyard-usage", "estimated");
+        if (!reports_usage_) extra.emplace_back("x-switchyard-usage", "estimated");
         co_await out_.begin_stream(extra);
         const std::string role = writer_.role_event();
         co_await write(role);
@@ -225,6 +226,7 @@ private:
     text_shaper shaper_;
     std::optional<providers::usage_report> usage_;
     bool committed_ = false;
+    bool reports_usage_ = false;
     clock::time_point last_write_ = clock::now();
 };
 

@@ -214,6 +214,7 @@ parse_result parse_chat_request(std::string_view body) {
             return bad(error_kind::invalid_value, "Invalid value for 'conversation_id': expected a string.", "conversation_id");
         req.conversation_id = c->get<std::string>();
     }
+    req.original = std::move(doc);
     return req;
 }
 

@@ -89,6 +89,23 @@ void apply_config_file(const json& doc, settings& s) {
             s.conversations.idle_ttl = std::chrono::seconds(ttl->get<long long>());
     }
     if (auto p = doc.find("providers"); p != doc.end()) {
+        if (auto it = p->find("openai"); it != p->end() && it->is_array()) {
+            for (const auto& j : *it) {
+                openai_upstream u;
+                read(j, "name", u.name);
+                read(j, "base_url", u.base_url);
+                read(j, "prefix", u.prefix);
+                read(j, "api_keys", u.api_keys);
+                read_ms(j, "key_cooldown_ms", u.key_cooldown);
+                if (auto m = j.find("models"); m != j.end()) {
+                    if (m->is_string() && *m == "*")
+                        u.all_models = true;
+                    else
+                        read(j, "models", u.models);
+                }
+                s.openai.push_back(std::move(u));
+            }
+        }
         if (auto it = p->find("chatgptfree"); it != p->end()) {
             read(*it, "base_url", s.chatgptfree.base_url);
             read(*it, "post_id", s.chatgptfree.post_id);
@@ -273,6 +290,24 @@ settings load_settings(const cli_options& cli, const environment& env) {
     if (auto v = env.get("AJAX_NONCE")) s.chatgptfree.ajax_nonce = trim(*v);
     if (auto v = env.get("SESSION_ID")) s.chatgptfree.session_id = trim(*v);
     if (auto v = env.get("POST_ID")) s.chatgptfree.post_id = trim(*v);
+    // One OpenAI-compatible upstream straight from the environment, for quick set-ups and benches.
+    if (auto v = env.get("OPENAI_BASE_URL"); v && !v->empty()) {
+        openai_upstream u;
+        u.base_url = trim(*v);
+        u.api_keys = split_list(env.get_or("OPENAI_API_KEY", ""));
+        const std::string models = env.get_or("OPENAI_MODELS", "*");
+        if (models == "*")
+            u.all_models = true;
+        else
+            u.models = split_list(models);
+        u.prefix = env.get_or("OPENAI_MODEL_PREFIX", "");
+        s.openai.push_back(std::move(u));
+    }
+    for (auto& u : s.openai) {
+        if (u.base_url.empty()) throw config_error("an OpenAI upstream (" + u.name + ") has no base_url");
+        while (u.base_url.ends_with('/'))
+            u.base_url.pop_back();
+    }
     if (auto v = env.get("SWITCHYARD_DATA_DIR"); v && !v->empty()) s.conversations.data_dir = *v;
     if (auto v = env.get("SWITCHYARD_STORE"); v && !v->empty()) s.conversations.store = *v;
     if (s.conversations.store != "sqlite" && s.conversations.store != "memory")

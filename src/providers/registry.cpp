@@ -2,6 +2,9 @@
 
 #include "switchyard/providers/chatgptfree/aipkit_provider.hpp"
 #include "switchyard/providers/flowgpt/flowgpt_provider.hpp"
+#include "switchyard/providers/openai/openai_provider.hpp"
+
+#include <spdlog/spdlog.h>
 
 namespace switchyard::providers {
 
@@ -28,6 +31,13 @@ std::unique_ptr<registry> build_registry(const config::settings& s) {
     r->add_provider(std::make_unique<chatgptfree::aipkit_provider>(s.chatgptfree));
     for (const auto& m : s.models)
         r->add_model(m);
+    for (const auto& u : s.openai) {
+        r->add_provider(std::make_unique<openai::openai_provider>(u));
+        const auto ids = u.all_models ? openai::discover_models(u, s.upstream) : u.models;
+        for (const auto& id : ids)
+            r->add_model({u.prefix + id, u.name, id});
+        spdlog::info("{}: {} model(s) from {}", u.name, ids.size(), u.base_url);
+    }
     return r;
 }
 

@@ -36,6 +36,10 @@ struct options {
     // AIPKit
     std::chrono::milliseconds nonce_ttl{12 * 3600 * 1000}; // one WordPress nonce tick
     std::string site_origin = "https://chatgptfree.ai";
+    // OpenAI mode
+    std::set<std::string> openai_keys; // accepted API keys; empty: any
+    std::size_t openai_tokens = 20;    // answer length in tokens
+    std::chrono::milliseconds openai_token_delay{0};
 };
 
 /// What the emulator saw, for tests to assert on (GET /_emulator/events).
@@ -97,6 +101,19 @@ private:
     std::map<std::string, memory> memories_; // key: bot|conversation_uuid|session_id
     std::map<std::string, int> first_tries_; // scenario bookkeeping, by message text
     std::mt19937 rng_{777};
+};
+
+/// An OpenAI-compatible server (/v1/chat/completions, /v1/models): the benchmark upstream, so it
+/// builds its answers with plain string appends and keeps connections alive.
+class openai_emulator {
+public:
+    openai_emulator(const options& opts, event_log& log) : opts_(opts), log_(log) {}
+    /// Handles /v1/...; returns false for any other path.
+    net::awaitable<bool> handle(request& req, beast::tcp_stream& stream);
+
+private:
+    const options& opts_;
+    event_log& log_;
 };
 
 std::string scenario_of(const std::string& text, const std::string& fallback);

@@ -3,6 +3,7 @@
 //                       [--device-id ID] [--scenario NAME] [--token-delay-ms N]
 //                       [--tls-listen HOST:PORT --tls-cert-out FILE [--tls-cert-names SANS]] [--nonce-ttl-ms N] [--site-origin
 //                       URL]
+// OpenAI mode: [--openai-keys K1,K2] [--openai-tokens N] [--openai-token-delay-ms D].
 // With --tls-listen it also serves https (printing "emulator tls on https://HOST:PORT"), and it
 // acts as an HTTP proxy: absolute-form requests are served, CONNECT is tunnelled.
 // Prints "emulator listening on http://HOST:PORT" once bound. Scenarios are chosen per request
@@ -42,9 +43,11 @@ struct emulator_state {
     event_log log;
     flowgpt_emulator flowgpt{opts, log};
     aipkit_emulator aipkit{opts, log};
+    openai_emulator openai{opts, log};
 };
 
 net::awaitable<void> serve(tcp::socket socket, emulator_state& state) {
+    state.log.add("connection_accepted");
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
     for (;;) {
@@ -76,7 +79,8 @@ net::awaitable<void> serve(tcp::socket socket, emulator_state& state) {
             co_await send_text(stream, bhttp::status::ok, "application/json", events);
         } else if (target == "/_emulator/health") {
             co_await send_text(stream, bhttp::status::ok, "application/json", R"({"status":"ok"})");
-        } else if (!co_await state.flowgpt.handle(req, stream) && !co_await state.aipkit.handle(req, stream)) {
+        } else if (!co_await state.flowgpt.handle(req, stream) && !co_await state.aipkit.handle(req, stream) &&
+                   !co_await state.openai.handle(req, stream)) {
             co_await send_text(stream, bhttp::status::not_found, "application/json",
                                R"({"statusCode":404,"message":"Not Found"})");
         }
@@ -124,6 +128,13 @@ int main(int argc, char** argv) {
                 state.opts.nonce_ttl = std::chrono::milliseconds(std::stol(value()));
             else if (arg == "--site-origin")
                 state.opts.site_origin = value();
+            else if (arg == "--openai-keys")
+                for (auto& k : config::split_list(value()))
+                    state.opts.openai_keys.insert(k);
+            else if (arg == "--openai-tokens")
+                state.opts.openai_tokens = std::stoul(value());
+            else if (arg == "--openai-token-delay-ms")
+                state.opts.openai_token_delay = std::chrono::milliseconds(std::stol(value()));
             else if (arg == "--tls-listen")
                 tls_listen = value();
             else if (arg == "--tls-cert-out")

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "switchyard/providers/flowgpt/flowgpt_provider.hpp"
+#include "switchyard/providers/credential_pool.hpp"
 
-using switchyard::providers::flowgpt::token_pool;
+using token_pool = switchyard::providers::credential_pool;
 using namespace std::chrono_literals;
 
 TEST(TokenPool, RotatesRoundRobin) {

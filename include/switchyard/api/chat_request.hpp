@@ -1,6 +1,8 @@
 #pragma once
 // A parsed `POST /v1/chat/completions` body. Client JSON stops here: providers only ever see
 // these structs. https://platform.openai.com/docs/api-reference/chat/create
+#include <nlohmann/json.hpp>
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +38,9 @@ struct chat_request {
     std::vector<std::string> stop;              // at most 4
     bool web_search = false;                    // extension: the seed's extra_body flag
     std::optional<std::string> conversation_id; // extension: continue a stored conversation
+    /// The request as the client sent it, for providers that forward it (OpenAI-compatible
+    /// upstreams take every field the client gave, not just the ones parsed above).
+    nlohmann::json original;
 
     /// The text of the last user message ("" when there is none).
     std::string last_user_text() const;

@@ -66,6 +66,17 @@ struct chatgptfree_settings {
     std::string post_id;    // POST_ID
 };
 
+/// One OpenAI-compatible upstream (llama.cpp, vLLM, another gateway, the emulator's OpenAI mode).
+struct openai_upstream {
+    std::string name = "openai";       // the provider's name, shown as owned_by
+    std::string base_url;              // up to and including /v1
+    std::vector<std::string> api_keys; // a pool, used round-robin
+    std::vector<std::string> models;   // upstream model ids; empty with all_models: ask /models
+    bool all_models = false;           // models: "*"
+    std::string prefix;                // exposed ids are prefix + upstream id
+    std::chrono::milliseconds key_cooldown{60'000};
+};
+
 struct conversation_settings {
     std::string data_dir = "./data"; // SWITCHYARD_DATA_DIR / --data-dir
     std::string store = "sqlite";    // "sqlite", or "memory" (tests; nothing survives a restart)
@@ -89,6 +100,7 @@ struct settings {
     upstream_settings upstream;
     flowgpt_settings flowgpt;
     chatgptfree_settings chatgptfree;
+    std::vector<openai_upstream> openai;
     conversation_settings conversations;
     std::vector<model_entry> models;
 };

@@ -52,6 +52,7 @@ public:
 struct capabilities {
     bool images = false;
     bool web_search = false;
+    bool reports_usage = false; // real token counts arrive as usage_report events
 };
 
 /// A model id the client may ask for, and where it goes upstream.

@@ -10,31 +10,11 @@
 #include <vector>
 
 #include "switchyard/config/settings.hpp"
+#include "switchyard/providers/credential_pool.hpp"
 #include "switchyard/providers/provider.hpp"
 #include "switchyard/upstream/http_client.hpp"
 
 namespace switchyard::providers::flowgpt {
-
-/// Bearer tokens used round-robin; a rejected token sits out a cooldown. Thread-safe.
-class token_pool {
-public:
-    using clock = std::chrono::steady_clock;
-
-    token_pool(std::vector<std::string> tokens, std::chrono::milliseconds cooldown);
-
-    /// The next token not cooling down (or, if all are, the one that recovers first);
-    /// nullopt only when the pool is empty.
-    std::optional<std::string> next(clock::time_point now = clock::now());
-    void cool_down(const std::string& token, clock::time_point now = clock::now());
-    std::size_t size() const noexcept { return tokens_.size(); }
-
-private:
-    std::vector<std::string> tokens_;
-    std::vector<clock::time_point> resting_until_;
-    std::chrono::milliseconds cooldown_;
-    std::size_t cursor_ = 0;
-    std::mutex mutex_;
-};
 
 class flowgpt_provider final : public provider {
 public:
@@ -59,7 +39,7 @@ private:
                                                                call_context ctx) const;
 
     config::flowgpt_settings settings_;
-    std::unique_ptr<token_pool> tokens_;
+    std::unique_ptr<credential_pool> tokens_;
 };
 
 /// Decodes one NDJSON line of the answer stream: the text it carries, if any. Only `event:"text"`

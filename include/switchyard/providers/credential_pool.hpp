@@ -1,0 +1,32 @@
+#pragma once
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchyard::providers {
+
+/// Upstream credentials (tokens, API keys) used round-robin; a rejected one sits out a
+/// cooldown. Thread-safe.
+class credential_pool {
+public:
+    using clock = std::chrono::steady_clock;
+
+    credential_pool(std::vector<std::string> tokens, std::chrono::milliseconds cooldown);
+
+    /// The next token not cooling down (or, if all are, the one that recovers first);
+    /// nullopt only when the pool is empty.
+    std::optional<std::string> next(clock::time_point now = clock::now());
+    void cool_down(const std::string& token, clock::time_point now = clock::now());
+    std::size_t size() const noexcept { return tokens_.size(); }
+
+private:
+    std::vector<std::string> tokens_;
+    std::vector<clock::time_point> resting_until_;
+    std::chrono::milliseconds cooldown_;
+    std::size_t cursor_ = 0;
+    std::mutex mutex_;
+};
+
+} // namespace switchyard::providers

@@ -1,0 +1,39 @@
+#pragma once
+// Any OpenAI-compatible upstream. The client's request is forwarded with every field it sent
+// (only `model` is mapped); answers are parsed and re-framed by the API layer, so the commit
+// point, stop/max_tokens and in-band errors apply as for every provider, and the upstream's own
+// usage is kept.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "switchyard/config/settings.hpp"
+#include "switchyard/providers/credential_pool.hpp"
+#include "switchyard/providers/provider.hpp"
+#include "switchyard/upstream/http_client.hpp"
+
+namespace switchyard::providers::openai {
+
+class openai_provider final : public provider {
+public:
+    explicit openai_provider(config::openai_upstream upstream);
+
+    std::string_view name() const noexcept override { return upstream_.name; }
+    capabilities caps() const noexcept override { return {.images = true, .web_search = false, .reports_usage = true}; }
+    std::optional<provider_error> check_ready() const override { return std::nullopt; }
+    net::awaitable<std::optional<provider_error>> complete(const api::chat_request& req, const model_route& route,
+                                                           event_sink& sink, call_context ctx) override;
+
+private:
+    config::openai_upstream upstream_;
+    std::unique_ptr<credential_pool> keys_;
+};
+
+/// The body sent upstream: the client's JSON with `model` mapped, our extensions removed,
+/// stored conversation turns prepended, and usage requested when streaming.
+std::string upstream_body(const api::chat_request& req, const model_route& route, const conversation_turn* conversation);
+
+/// Model ids the upstream lists at GET {base_url}/models. Blocking; for start-up only.
+std::vector<std::string> discover_models(const config::openai_upstream& upstream, const config::upstream_settings& settings);
+
+} // namespace switchyard::providers::openai

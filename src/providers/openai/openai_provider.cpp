@@ -1,0 +1,238 @@
+#include "switchyard/providers/openai/openai_provider.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/system/system_error.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+#include "switchyard/upstream/sse_reader.hpp"
+#include "switchyard/util/secrets.hpp"
+
+namespace switchyard::providers::openai {
+namespace {
+
+using api::error_kind;
+using nlohmann::json;
+
+constexpr std::size_t max_body = 16 * 1024 * 1024;
+constexpr std::size_t max_error_message = 500;
+
+provider_error error(error_kind kind, std::string message, std::optional<long> retry_after = std::nullopt) {
+    return provider_error{kind, std::move(message), retry_after, std::nullopt};
+}
+
+std::optional<long> parse_seconds(std::string_view v) {
+    long n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    return ec == std::errc{} && n >= 0 ? std::optional(n) : std::nullopt;
+}
+
+/// The message of an OpenAI error envelope, shortened; the body itself is never forwarded.
+std::string upstream_message(const std::string& body) {
+    const json doc = json::parse(body, nullptr, false);
+    std::string m;
+    if (doc.is_object() && doc.contains("error")) {
+        const json& e = doc["error"];
+        if (e.is_object() && e.contains("message") && e["message"].is_string())
+            m = e["message"].get<std::string>();
+        else if (e.is_string())
+            m = e.get<std::string>();
+    }
+    if (m.size() > max_error_message) m.resize(max_error_message);
+    return m;
+}
+
+provider_error status_error(int status, const std::string& body, const upstream::response& r, const std::string& name) {
+    const std::string detail = upstream_message(body);
+    const std::string suffix = detail.empty() ? std::string() : ": " + detail;
+    if (status == 429)
+        return error(error_kind::rate_limit_exceeded, "The upstream " + name + " is rate limiting" + suffix,
+                     parse_seconds(r.header("retry-after")));
+    if (status == 404) return error(error_kind::model_not_found, "The upstream " + name + " does not know this model" + suffix);
+    if (status == 400 || status == 422)
+        return error(error_kind::invalid_value, "The upstream " + name + " rejected the request" + suffix);
+    return error(error_kind::upstream_error, "The upstream " + name + " failed with HTTP " + std::to_string(status) + ".");
+}
+
+provider_error transport_error(const upstream::failure& f, const std::string& name) {
+    switch (f.kind) {
+    case upstream::failure_kind::timeout:
+        return error(error_kind::upstream_timeout, "The upstream " + name + " did not answer in time.");
+    case upstream::failure_kind::cancelled: throw boost::system::system_error(boost::asio::error::operation_aborted);
+    default: return error(error_kind::upstream_error, "Could not reach the upstream " + name + ".");
+    }
+}
+
+/// Text and usage from one chat.completion or chat.completion.chunk object.
+void read_answer(const json& obj, bool streaming, std::string& text, std::optional<usage_report>& usage) {
+    if (auto c = obj.find("choices"); c != obj.end() && c->is_array() && !c->empty()) {
+        const json& choice = (*c)[0];
+        const char* key = streaming ? "delta" : "message";
+        if (auto m = choice.find(key); m != choice.end() && m->is_object())
+            if (auto content = m->find("content"); content != m->end() && content->is_string())
+                text += content->get<std::string>();
+    }
+    if (auto u = obj.find("usage"); u != obj.end() && u->is_object())
+        usage = usage_report{u->value("prompt_tokens", 0L), u->value("completion_tokens", 0L)};
+}
+
+} // namespace
+
+std::string upstream_body(const api::chat_request& req, const model_route& route, const conversation_turn* conversation) {
+    json body = req.original;
+    body["model"] = route.upstream_id;
+    body.erase("conversation_id");                                  // ours, not the upstream's
+    if (req.stream) body["stream_options"]["include_usage"] = true; // we re-frame, and keep its usage
+    if (conversation && !conversation->history.empty()) {
+        json messages = json::array();
+        for (const auto& m : conversation->history)
+            messages.push_back({{"role", api::role_name(m.role)}, {"content", m.text}});
+        for (const auto& m : body["messages"])
+            messages.push_back(m);
+        body["messages"] = std::move(messages);
+    }
+    return body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+openai_provider::openai_provider(config::openai_upstream upstream)
+    : upstream_(std::move(upstream)), keys_(std::make_unique<credential_pool>(upstream_.api_keys, upstream_.key_cooldown)) {}
+
+net::awaitable<std::optional<provider_error>> openai_provider::complete(const api::chat_request& req, const model_route& route,
+                                                                        event_sink& sink, call_context ctx) {
+    const std::string body = upstream_body(req, route, ctx.conversation);
+    try {
+        // Keyless upstreams get one try; with keys, a rejected key rests and the next is tried.
+        const std::size_t tries = std::max<std::size_t>(1, keys_->size());
+        for (std::size_t i = 0; i < tries; ++i) {
+            const auto key = keys_->next();
+            upstream::header_list headers{{"Content-Type", "application/json"},
+                                          {"Accept", req.stream ? "text/event-stream" : "application/json"}};
+            if (key) headers.emplace_back("Authorization", "Bearer " + *key);
+            upstream::request call{"POST", upstream_.base_url + "/chat/completions", std::move(headers), body};
+            auto res = co_await ctx.http.send(std::move(call));
+            if (res.status() == 401 || res.status() == 403) {
+                (void)co_await res.read_all(max_body);
+                if (key) {
+                    spdlog::warn("[{}] {} key {} rejected (HTTP {}); resting it", ctx.request_id, upstream_.name,
+                                 secrets::mask(*key), res.status());
+                    keys_->cool_down(*key);
+                }
+                continue;
+            }
+            if (res.status() / 100 != 2) {
+                const std::string error_body = co_await res.read_all(max_body);
+                co_return status_error(res.status(), error_body, res, upstream_.name);
+            }
+
+            std::optional<usage_report> usage;
+            if (!req.stream) {
+                const std::string answer = co_await res.read_all(max_body);
+                const json doc = json::parse(answer, nullptr, false);
+                if (!doc.is_object() || !doc.contains("choices"))
+                    co_return error(error_kind::upstream_error, "The upstream " + upstream_.name + " sent an unreadable answer.");
+                std::string text;
+                read_answer(doc, false, text, usage);
+                if (!text.empty()) {
+                    provider_event ev{text_delta{std::move(text)}};
+                    if (!co_await sink.emit(std::move(ev))) co_return std::nullopt;
+                }
+                if (usage) {
+                    provider_event ev{*usage};
+                    co_await sink.emit(std::move(ev));
+                }
+                co_return std::nullopt;
+            }
+
+            upstream::sse_reader reader;
+            std::vector<std::string> texts;
+            bool finished = false;
+            std::optional<std::string> in_band;
+            auto on_event = [&](const upstream::sse_event& ev) {
+                if (finished || in_band) return;
+                if (ev.data == "[DONE]") {
+                    finished = true;
+                    return;
+                }
+                const json chunk = json::parse(ev.data, nullptr, false);
+                if (!chunk.is_object()) return;
+                if (chunk.contains("error")) {
+                    in_band = upstream_message(ev.data);
+                    return;
+                }
+                std::string text;
+                read_answer(chunk, true, text, usage);
+                if (!text.empty()) texts.push_back(std::move(text));
+            };
+            bool consumer_gone = false;
+            while (auto bytes = co_await res.read_some()) {
+                if (!reader.feed(*bytes, on_event))
+                    co_return error(error_kind::upstream_error, "The upstream " + upstream_.name + " sent an oversized event.");
+                for (auto& t : texts) {
+                    provider_event ev{text_delta{std::move(t)}};
+                    if (!co_await sink.emit(std::move(ev))) consumer_gone = true;
+                    if (consumer_gone) break;
+                }
+                texts.clear();
+                if (consumer_gone || finished || in_band) break;
+            }
+            if (consumer_gone) co_return std::nullopt;
+            if (in_band)
+                co_return error(error_kind::upstream_error, "The upstream " + upstream_.name + " reported an error" +
+                                                                (in_band->empty() ? std::string(".") : ": " + *in_band));
+            if (!finished)
+                co_return error(error_kind::upstream_error, "The upstream " + upstream_.name + " ended the stream early.");
+            // Read the body's end after [DONE], so the connection goes back to the pool.
+            while (co_await res.read_some()) {
+            }
+            if (usage) {
+                provider_event ev{*usage};
+                co_await sink.emit(std::move(ev));
+            }
+            co_return std::nullopt;
+        }
+        co_return error(error_kind::upstream_auth_failed,
+                        "The upstream " + upstream_.name + " rejected every configured API key.");
+    } catch (const upstream::failure& f) {
+        spdlog::warn("[{}] {} exchange failed: {}", ctx.request_id, upstream_.name, f.what());
+        co_return transport_error(f, upstream_.name);
+    }
+}
+
+std::vector<std::string> discover_models(const config::openai_upstream& upstream, const config::upstream_settings& settings) {
+    net::io_context ioc(1);
+    upstream::http_client http(ioc.get_executor(), settings);
+    // Any key the upstream accepts will do; keyless upstreams are asked once without one.
+    auto fetch = [&]() -> net::awaitable<std::vector<std::string>> {
+        std::vector<std::string> keys = upstream.api_keys;
+        if (keys.empty()) keys.emplace_back();
+        for (const auto& key : keys) {
+            upstream::header_list headers{{"Accept", "application/json"}};
+            if (!key.empty()) headers.emplace_back("Authorization", "Bearer " + key);
+            upstream::request r{"GET", upstream.base_url + "/models", std::move(headers), ""};
+            auto res = co_await http.send(std::move(r));
+            const std::string body = co_await res.read_all(max_body);
+            const json doc = json::parse(body, nullptr, false);
+            if (res.status() != 200 || !doc.is_object() || !doc.contains("data") || !doc["data"].is_array()) continue;
+            std::vector<std::string> ids;
+            for (const auto& m : doc["data"])
+                if (m.is_object() && m.contains("id") && m["id"].is_string()) ids.push_back(m["id"].get<std::string>());
+            co_return ids;
+        }
+        co_return std::vector<std::string>{};
+    };
+    auto result = net::co_spawn(ioc, fetch(), net::use_future);
+    ioc.run();
+    try {
+        return result.get();
+    } catch (const std::exception& e) {
+        spdlog::error("listing models of {} at {} failed: {}", upstream.name, upstream.base_url, e.what());
+        return {};
+    }
+}
+
+} // namespace switchyard::providers::openai

@@ -1,0 +1,84 @@
+// The OpenAI-compatible provider in front of the emulator's OpenAI mode.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startEmulator, startGateway, rawRequest, chat, user, parseSse, contentOf } from './harness.mjs';
+
+let emulator;
+let gateway;
+
+before(async () => {
+  emulator = await startEmulator(['--openai-keys', 'sk-up-1', '--openai-tokens', '6']);
+  gateway = await startGateway({
+    env: { OPENAI_BASE_URL: `${emulator.url}/v1`, OPENAI_API_KEY: 'sk-up-revoked,sk-up-1' },
+    config: { providers: { openai: [{ name: 'lab', base_url: `${emulator.url}/v1`, api_keys: ['sk-up-1'], models: ['emu-small'], prefix: 'lab/' }] } },
+  });
+});
+after(async () => {
+  await gateway?.stop();
+  await emulator?.stop();
+});
+
+const answerOf = (r) => JSON.parse(r.body).choices[0].message.content;
+
+test('models come from the upstream (models: "*") or the config, with a prefix', async () => {
+  const list = JSON.parse((await rawRequest(gateway.url, { method: 'GET', path: '/v1/models' })).body).data;
+  const owned = Object.fromEntries(list.map((m) => [m.id, m.owned_by]));
+  assert.equal(owned['emu-small'], 'openai');
+  assert.equal(owned['emu-large'], 'openai');
+  assert.equal(owned['lab/emu-small'], 'lab');
+  assert.equal(owned['lab/emu-large'], undefined);
+});
+
+test('non-streaming: fields pass through, model is mapped, upstream usage is kept', async () => {
+  const r = await chat(gateway.url, { model: 'lab/emu-small', top_k: 7, messages: user('hello') });
+  assert.equal(r.status, 200, r.body);
+  assert.equal(answerOf(r), 'echo: hello | model emu-small | messages 1 | top_k 7 tok1 tok2 tok3 tok4 tok5');
+  assert.deepEqual(JSON.parse(r.body).usage.completion_tokens, 6);
+  assert.equal(JSON.parse(r.body).usage.prompt_tokens, 10);
+  assert.equal(r.headers['x-switchyard-usage'], undefined);
+});
+
+test('streaming is re-framed by our writer with the upstream usage', async () => {
+  const r = await chat(gateway.url, { model: 'emu-large', stream: true, stream_options: { include_usage: true }, messages: user('s') });
+  assert.equal(r.status, 200);
+  const { events, json } = parseSse(r.body);
+  assert.equal(events.at(-1), '[DONE]');
+  assert.match(json[0].id, /^chatcmpl-/);
+  assert.notEqual(json[0].id, 'chatcmpl-emulator');
+  assert.equal(contentOf(json), 'echo: s | model emu-large | messages 1 | top_k none tok1 tok2 tok3 tok4 tok5');
+  assert.deepEqual(json.at(-1).usage.completion_tokens, 6);
+  assert.equal(json.at(-2).choices[0].finish_reason, 'stop');
+});
+
+test('upstream errors keep their meaning; a revoked key rests; a cut stream is an in-band error', async () => {
+  const limited = await chat(gateway.url, { model: 'emu-small', messages: user('[scenario:429]') });
+  assert.equal(limited.status, 429);
+  assert.equal(limited.headers['retry-after'], '3');
+  const cut = await chat(gateway.url, { model: 'emu-small', stream: true, messages: user('[scenario:disconnect]') });
+  assert.equal(cut.status, 200);
+  assert.equal(parseSse(cut.body).json.at(-1).error.code, 'upstream_error');
+  assert.ok(!gateway.proc.logs.includes('sk-up-revoked'), 'keys never appear in logs');
+  const bad = await startGateway({ env: { OPENAI_BASE_URL: `${emulator.url}/v1`, OPENAI_API_KEY: 'sk-nope', OPENAI_MODELS: 'emu-small' } });
+  try {
+    const r = await chat(bad.url, { model: 'emu-small', messages: user('x') });
+    assert.equal(r.status, 502);
+    assert.equal(JSON.parse(r.body).error.code, 'upstream_auth_failed');
+  } finally {
+    await bad.stop();
+  }
+});
+
+test('upstream connections are kept alive and reused', async () => {
+  const before = (await emulator.events()).filter((e) => e.type === 'connection_accepted').length;
+  for (let i = 0; i < 20; i++) assert.equal((await chat(gateway.url, { model: 'emu-small', messages: user(`r${i}`) })).status, 200);
+  for (let i = 0; i < 5; i++) assert.equal((await chat(gateway.url, { model: 'emu-small', stream: true, messages: user(`s${i}`) })).status, 200);
+  const opened = (await emulator.events()).filter((e) => e.type === 'connection_accepted').length - before;
+  assert.ok(opened <= 2, `${opened} upstream connections for 25 requests (2 worker threads)`);
+});
+
+test('a stored conversation sends its history to a stateless upstream', async () => {
+  const conv = JSON.parse((await rawRequest(gateway.url, { path: '/v1/conversations', body: {} })).body);
+  await chat(gateway.url, { model: 'emu-small', conversation_id: conv.id, messages: user('one') });
+  const r = await chat(gateway.url, { model: 'emu-small', conversation_id: conv.id, messages: user('two') });
+  assert.match(answerOf(r), /^echo: two \| model emu-small \| messages 3 /);
+});

@@ -1,0 +1,133 @@
+// An OpenAI-compatible upstream: answers of configurable length and pacing, streamed as
+// chat.completion.chunk events or whole. Answers restate the request (last user text, model,
+// message count and an extra field) so tests can check what the gateway forwarded.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http.hpp>
+
+#include "emulator.hpp"
+
+namespace switchyard::emulator {
+namespace {
+
+using nlohmann::json;
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+constexpr std::string_view models_json =
+    R"({"object":"list","data":[{"id":"emu-small","object":"model","created":1700000000,"owned_by":"emulator"},)"
+    R"({"id":"emu-large","object":"model","created":1700000000,"owned_by":"emulator"}]})";
+
+std::string last_user_text(const json& messages) {
+    for (auto it = messages.rbegin(); it != messages.rend(); ++it) {
+        if (!it->is_object() || it->value("role", "") != "user") continue;
+        const json& c = (*it)["content"];
+        if (c.is_string()) return c.get<std::string>();
+        if (c.is_array() && !c.empty() && c[0].is_object()) return c[0].value("text", "");
+    }
+    return {};
+}
+
+std::string error_json(std::string_view message, std::string_view code) {
+    return json{{"error", {{"message", message}, {"type", "invalid_request_error"}, {"param", nullptr}, {"code", code}}}}.dump();
+}
+
+} // namespace
+
+net::awaitable<bool> openai_emulator::handle(request& req, beast::tcp_stream& stream) {
+    const std::string_view target = req.target();
+    if (target != "/v1/chat/completions" && target != "/v1/models") co_return false;
+    const std::string auth(req[bhttp::field::authorization]);
+    if (!opts_.openai_keys.empty() && (auth.rfind("Bearer ", 0) != 0 || !opts_.openai_keys.contains(auth.substr(7)))) {
+        log_.add("openai_auth_rejected");
+        const std::string body = error_json("Incorrect API key provided.", "invalid_api_key");
+        co_await send_text(stream, bhttp::status::unauthorized, "application/json", body);
+        co_return true;
+    }
+    if (target == "/v1/models") {
+        co_await send_text(stream, bhttp::status::ok, "application/json", models_json);
+        co_return true;
+    }
+    const json body = json::parse(req.body(), nullptr, false);
+    if (!body.is_object() || !body.contains("messages") || !body["messages"].is_array()) {
+        const std::string err = error_json("messages is required", "missing_required_parameter");
+        co_await send_text(stream, bhttp::status::bad_request, "application/json", err);
+        co_return true;
+    }
+    const std::string model = body.value("model", "");
+    if (model != "emu-small" && model != "emu-large") {
+        const std::string err = error_json("The model `" + model + "` does not exist.", "model_not_found");
+        co_await send_text(stream, bhttp::status::not_found, "application/json", err);
+        co_return true;
+    }
+    const std::string question = last_user_text(body["messages"]);
+    const std::string scenario = scenario_of(question, opts_.scenario);
+    if (scenario == "429") {
+        bhttp::response<bhttp::string_body> res{bhttp::status::too_many_requests, 11};
+        res.set(bhttp::field::content_type, "application/json");
+        res.set(bhttp::field::retry_after, "3");
+        res.body() = error_json("Rate limit reached.", "rate_limit_exceeded");
+        res.prepare_payload();
+        co_await bhttp::async_write(stream, res, use_tuple);
+        co_return true;
+    }
+    const bool streaming = body.value("stream", false);
+    const bool include_usage = streaming && body.contains("stream_options") && body["stream_options"].is_object() &&
+                               body["stream_options"].value("include_usage", false);
+    log_.add(
+        "openai_chat",
+        json{{"model", model}, {"stream", streaming}, {"include_usage", include_usage}, {"messages", body["messages"].size()}});
+
+    // The answer: a restatement of the request, then filler tokens up to the configured length.
+    std::vector<std::string> tokens;
+    tokens.push_back("echo: " + question + " | model " + model + " | messages " + std::to_string(body["messages"].size()) +
+                     " | top_k " + (body.contains("top_k") ? body["top_k"].dump() : "none"));
+    for (std::size_t i = 1; i < opts_.openai_tokens; ++i)
+        tokens.push_back(" tok" + std::to_string(i));
+    const std::size_t prompt_tokens = 10 * body["messages"].size();
+    const std::string usage = R"({"prompt_tokens":)" + std::to_string(prompt_tokens) + R"(,"completion_tokens":)" +
+                              std::to_string(tokens.size()) + R"(,"total_tokens":)" +
+                              std::to_string(prompt_tokens + tokens.size()) + "}";
+    const std::string head = R"({"id":"chatcmpl-emulator","created":1700000000,"model":")" + model + "\",";
+
+    if (!streaming) {
+        std::string text;
+        for (const auto& t : tokens)
+            text += t;
+        const std::string reply = head +
+                                  R"("object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":)" +
+                                  json(text).dump() + R"(},"finish_reason":"stop"}],"usage":)" + usage + "}";
+        co_await send_text(stream, bhttp::status::ok, "application/json", reply);
+        co_return true;
+    }
+
+    bhttp::response<bhttp::empty_body> res{bhttp::status::ok, 11};
+    res.set(bhttp::field::content_type, "text/event-stream");
+    res.chunked(true);
+    res.keep_alive(req.keep_alive());
+    bhttp::response_serializer<bhttp::empty_body> sr{res};
+    if (auto [ec, n] = co_await bhttp::async_write_header(stream, sr, use_tuple); ec) co_return true;
+    const std::string chunk_head = "data: " + head + R"("object":"chat.completion.chunk","choices":[{"index":0,"delta":)";
+    std::string body_out = chunk_head + R"({"role":"assistant","content":""},"finish_reason":null}]})" + "\n\n";
+    std::vector<std::size_t> cuts{body_out.size()};
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        if (scenario == "disconnect" && i == tokens.size() / 2) {
+            co_await write_chunks(stream, body_out, cuts, opts_.openai_token_delay);
+            stream.socket().close();
+            co_return true;
+        }
+        body_out += chunk_head + R"({"content":)" + json(tokens[i]).dump() + R"(},"finish_reason":null}]})" + "\n\n";
+        cuts.push_back(body_out.size());
+    }
+    body_out += chunk_head + R"({},"finish_reason":"stop"}]})" + "\n\n";
+    if (include_usage)
+        body_out += "data: " + head + R"("object":"chat.completion.chunk","choices":[],"usage":)" + usage + "}\n\n";
+    body_out += "data: [DONE]\n\n";
+    cuts.push_back(body_out.size());
+    if (!co_await write_chunks(stream, body_out, cuts, opts_.openai_token_delay)) co_return true;
+    auto last = bhttp::make_chunk_last();
+    co_await net::async_write(stream, last, use_tuple);
+    co_return true;
+}
+
+} // namespace switchyard::emulator
