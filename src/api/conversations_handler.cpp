@@ -189,7 +189,8 @@ http::http_response handle_conversations(const http::http_request& req, std::str
         const auto metadata = metadata_of(body);
         if (!metadata) return bad_request("metadata must be an object of at most 16 string values.", "metadata");
         if (!store.update_metadata(owner, id, *metadata)) return not_found(id);
-        return json_response(conversation_json(*store.get(owner, id)));
+        const auto updated = store.get(owner, id); // absent if deleted in between
+        return updated ? json_response(conversation_json(*updated)) : not_found(id);
     }
     return method_not_allowed(req, "GET, POST, DELETE");
 }

@@ -201,13 +201,6 @@ http_client::http_client(net::any_io_executor executor, config::upstream_setting
 
 http_client::~http_client() = default;
 
-std::size_t http_client::idle_connections() const noexcept {
-    std::size_t n = 0;
-    for (const auto& [k, v] : impl_->idle)
-        n += v.size();
-    return n;
-}
-
 void http_client::release(std::unique_ptr<connection> conn) {
     auto& list = impl_->idle[conn->key];
     if (list.size() >= impl_->settings.pool_max_idle_per_host) return;

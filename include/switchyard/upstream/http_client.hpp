@@ -76,8 +76,6 @@ public:
     /// Sends `req` and returns once the response head has arrived (bounded by request_timeout).
     net::awaitable<response> send(request&& req);
 
-    std::size_t idle_connections() const noexcept;
-
 private:
     friend class response;
     struct impl;
