@@ -73,8 +73,9 @@ TEST(Settings, EnvironmentContractIsRead) {
 TEST(Settings, ChatgptfreeVariablesAreRead) {
     cli_options cli;
     cli.config_file = "/nonexistent/switchyard.json";
-    const auto s = load_settings(cli, environment(parse_dotenv("CHATGPTFREE_BASE_URL=http://127.0.0.1:9\nCOOKIE=\"cf_clearance=abc; a=b\"\n"
-                                                               "AJAX_NONCE=0123456789\nSESSION_ID=guest-1\nPOST_ID=261\nSWITCHYARD_STORE=memory\n")));
+    const auto s = load_settings(
+        cli, environment(parse_dotenv("CHATGPTFREE_BASE_URL=http://127.0.0.1:9\nCOOKIE=\"cf_clearance=abc; a=b\"\n"
+                                      "AJAX_NONCE=0123456789\nSESSION_ID=guest-1\nPOST_ID=261\nSWITCHYARD_STORE=memory\n")));
     EXPECT_EQ(s.chatgptfree.base_url, "http://127.0.0.1:9");
     EXPECT_EQ(s.chatgptfree.cookie, "cf_clearance=abc; a=b");
     EXPECT_EQ(s.chatgptfree.ajax_nonce, "0123456789");

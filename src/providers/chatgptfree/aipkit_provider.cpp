@@ -1,7 +1,5 @@
 #include "switchyard/providers/chatgptfree/aipkit_provider.hpp"
 
-#include <boost/asio/error.hpp>
-#include <boost/system/system_error.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
@@ -10,6 +8,7 @@
 
 #include <chrono>
 
+#include "switchyard/providers/upstream_errors.hpp"
 #include "switchyard/upstream/sse_reader.hpp"
 #include "switchyard/util/ids.hpp"
 #include "switchyard/util/mojibake.hpp"
@@ -53,14 +52,6 @@ stream_failure classify(std::string_view text) {
         return stream_failure::cache_key;
     if (text.find("quota") != std::string_view::npos) return stream_failure::quota;
     return stream_failure::other;
-}
-
-provider_error transport_error(const upstream::failure& f) {
-    switch (f.kind) {
-    case upstream::failure_kind::timeout: return error(error_kind::upstream_timeout, "chatgptfree.ai did not answer in time.");
-    case upstream::failure_kind::cancelled: throw boost::system::system_error(boost::asio::error::operation_aborted);
-    default: return error(error_kind::upstream_error, "Could not reach chatgptfree.ai.");
-    }
 }
 
 } // namespace
@@ -326,7 +317,7 @@ net::awaitable<std::optional<provider_error>> aipkit_provider::complete(const ap
         co_return result.error;
     } catch (const upstream::failure& f) {
         spdlog::warn("[{}] chatgptfree exchange failed: {}", ctx.request_id, f.what());
-        co_return transport_error(f);
+        co_return transport_error(f, "chatgptfree.ai");
     }
 }
 

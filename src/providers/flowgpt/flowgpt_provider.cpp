@@ -1,14 +1,11 @@
 #include "switchyard/providers/flowgpt/flowgpt_provider.hpp"
 
-#include <boost/asio/error.hpp>
-#include <boost/system/system_error.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include <charconv>
-
 #include "switchyard/providers/flowgpt/prefix_cleaner.hpp"
 #include "switchyard/providers/flowgpt/signer.hpp"
+#include "switchyard/providers/upstream_errors.hpp"
 #include "switchyard/upstream/http_client.hpp"
 #include "switchyard/upstream/ndjson_reader.hpp"
 #include "switchyard/util/ids.hpp"
@@ -26,13 +23,6 @@ provider_error error(error_kind kind, std::string message, std::optional<long> r
     return provider_error{kind, std::move(message), retry_after, std::nullopt};
 }
 
-std::optional<long> parse_retry_after(std::string_view v) {
-    long seconds = 0;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
-    if (ec != std::errc{} || seconds < 0) return std::nullopt;
-    return seconds;
-}
-
 /// What a non-2xx status means. 401/403 (including WAF pages) reject the credential.
 enum class status_verdict { ok, credential_rejected, failed };
 
@@ -46,7 +36,7 @@ provider_error status_error(const upstream::response& r, std::string_view step) 
     const int status = r.status();
     if (status == 429)
         return error(error_kind::rate_limit_exceeded, "FlowGPT is rate limiting requests; try again later.",
-                     parse_retry_after(r.header("retry-after")));
+                     retry_after_seconds(r.header("retry-after")));
     return error(error_kind::upstream_error,
                  "FlowGPT " + std::string(step) + " failed with HTTP " + std::to_string(status) + ".");
 }
@@ -93,15 +83,6 @@ std::string saved_conversation_id(const conversation_turn* conversation) {
     if (!conversation || conversation->upstream_state.empty()) return {};
     const json state = json::parse(conversation->upstream_state, nullptr, false);
     return state.is_object() ? state.value("conversationId", std::string()) : std::string();
-}
-
-/// Maps a transport failure to the client-facing error; cancellation is rethrown.
-provider_error transport_error(const upstream::failure& f) {
-    switch (f.kind) {
-    case upstream::failure_kind::timeout: return error(error_kind::upstream_timeout, "FlowGPT did not answer in time.");
-    case upstream::failure_kind::cancelled: throw boost::system::system_error(boost::asio::error::operation_aborted);
-    default: return error(error_kind::upstream_error, "Could not reach FlowGPT.");
-    }
 }
 
 } // namespace
@@ -255,7 +236,7 @@ net::awaitable<std::optional<provider_error>> flowgpt_provider::complete(const a
         co_return error(error_kind::upstream_auth_failed, "FlowGPT rejected every configured token (FLOWGPT_BEARER_TOKEN).");
     } catch (const upstream::failure& f) {
         spdlog::warn("[{}] flowgpt exchange failed: {}", ctx.request_id, f.what());
-        co_return transport_error(f);
+        co_return transport_error(f, "FlowGPT");
     }
 }
 

@@ -1,15 +1,12 @@
 #include "switchyard/providers/openai/openai_provider.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/error.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
-#include <boost/system/system_error.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include <charconv>
-
+#include "switchyard/providers/upstream_errors.hpp"
 #include "switchyard/upstream/sse_reader.hpp"
 #include "switchyard/util/secrets.hpp"
 
@@ -24,12 +21,6 @@ constexpr std::size_t max_error_message = 500;
 
 provider_error error(error_kind kind, std::string message, std::optional<long> retry_after = std::nullopt) {
     return provider_error{kind, std::move(message), retry_after, std::nullopt};
-}
-
-std::optional<long> parse_seconds(std::string_view v) {
-    long n = 0;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    return ec == std::errc{} && n >= 0 ? std::optional(n) : std::nullopt;
 }
 
 /// The message of an OpenAI error envelope, shortened; the body itself is never forwarded.
@@ -52,20 +43,11 @@ provider_error status_error(int status, const std::string& body, const upstream:
     const std::string suffix = detail.empty() ? std::string() : ": " + detail;
     if (status == 429)
         return error(error_kind::rate_limit_exceeded, "The upstream " + name + " is rate limiting" + suffix,
-                     parse_seconds(r.header("retry-after")));
+                     retry_after_seconds(r.header("retry-after")));
     if (status == 404) return error(error_kind::model_not_found, "The upstream " + name + " does not know this model" + suffix);
     if (status == 400 || status == 422)
         return error(error_kind::invalid_value, "The upstream " + name + " rejected the request" + suffix);
     return error(error_kind::upstream_error, "The upstream " + name + " failed with HTTP " + std::to_string(status) + ".");
-}
-
-provider_error transport_error(const upstream::failure& f, const std::string& name) {
-    switch (f.kind) {
-    case upstream::failure_kind::timeout:
-        return error(error_kind::upstream_timeout, "The upstream " + name + " did not answer in time.");
-    case upstream::failure_kind::cancelled: throw boost::system::system_error(boost::asio::error::operation_aborted);
-    default: return error(error_kind::upstream_error, "Could not reach the upstream " + name + ".");
-    }
 }
 
 /// Text and usage from one chat.completion or chat.completion.chunk object.
@@ -199,7 +181,7 @@ net::awaitable<std::optional<provider_error>> openai_provider::complete(const ap
                         "The upstream " + upstream_.name + " rejected every configured API key.");
     } catch (const upstream::failure& f) {
         spdlog::warn("[{}] {} exchange failed: {}", ctx.request_id, upstream_.name, f.what());
-        co_return transport_error(f, upstream_.name);
+        co_return transport_error(f, "the upstream " + upstream_.name);
     }
 }
 

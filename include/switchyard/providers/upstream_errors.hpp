@@ -1,0 +1,18 @@
+#pragma once
+// Mappings every provider shares between what the upstream client reports and provider_error.
+#include <optional>
+#include <string_view>
+
+#include "switchyard/providers/provider.hpp"
+#include "switchyard/upstream/http_client.hpp"
+
+namespace switchyard::providers {
+
+/// A transport failure as a client-facing error naming the upstream (`who`): a timeout is 504,
+/// anything else 502. Cancellation (the client went away) is rethrown as operation_aborted.
+provider_error transport_error(const upstream::failure& f, std::string_view who);
+
+/// A `retry-after` header in seconds; nullopt when absent or not a number.
+std::optional<long> retry_after_seconds(std::string_view header);
+
+} // namespace switchyard::providers
