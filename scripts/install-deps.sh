@@ -3,6 +3,8 @@
 # and the pinned openai SDK for the SDK tests (npm, from tests/sdk/package-lock.json).
 #   scripts/install-deps.sh            build + test dependencies
 #   scripts/install-deps.sh --runtime  only what the built binary needs to run
+#   scripts/install-deps.sh --bench    build dependencies plus what bench/run compares against
+#                                      (wrk, h2load, nginx; Portkey from bench/package-lock.json)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,12 +18,14 @@ build_pkgs=(build-essential cmake ninja-build ccache git pkg-config
   libboost1.81-dev libboost-url1.81-dev nlohmann-json3-dev libssl-dev libspdlog-dev
   libsqlite3-dev libgtest-dev)
 test_pkgs=(nodejs npm curl)
+bench_pkgs=(nodejs npm wrk nghttp2-client nginx-light util-linux binutils)
 
 case "$mode" in
   --runtime) pkgs=("${runtime_pkgs[@]}") ;;
   --build)   pkgs=("${runtime_pkgs[@]}" "${build_pkgs[@]}") ;;
   all|--all) pkgs=("${runtime_pkgs[@]}" "${build_pkgs[@]}" "${test_pkgs[@]}") ;;
-  *) echo "usage: $0 [--runtime|--build|--all]" >&2; exit 2 ;;
+  --bench)   pkgs=("${runtime_pkgs[@]}" "${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 [--runtime|--build|--all|--bench]" >&2; exit 2 ;;
 esac
 
 missing=()
@@ -38,4 +42,7 @@ fi
 
 if [ "$mode" = all ] || [ "$mode" = --all ]; then
   (cd tests/sdk && npm ci --no-audit --no-fund --loglevel=error)
+fi
+if [ "$mode" = --bench ]; then
+  (cd bench && npm ci --no-audit --no-fund --loglevel=error)
 fi

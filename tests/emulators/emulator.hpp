@@ -7,6 +7,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <random>
 #include <set>
@@ -42,10 +43,13 @@ struct options {
     std::chrono::milliseconds openai_token_delay{0};
 };
 
-/// What the emulator saw, for tests to assert on (GET /_emulator/events).
+/// What the emulator saw, for tests to assert on (GET /_emulator/events): the latest 10,000
+/// events. Benchmarks switch it off (--no-event-log) so that it costs nothing per request.
 struct event_log {
-    nlohmann::json events = nlohmann::json::array();
+    std::deque<nlohmann::json> events;
+    bool enabled = true;
     void add(std::string type, nlohmann::json detail = nlohmann::json::object());
+    std::string dump() const;
 };
 
 class flowgpt_emulator {

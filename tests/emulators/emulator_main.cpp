@@ -4,6 +4,7 @@
 //                       [--tls-listen HOST:PORT --tls-cert-out FILE [--tls-cert-names SANS]] [--nonce-ttl-ms N] [--site-origin
 //                       URL]
 // OpenAI mode: [--openai-keys K1,K2] [--openai-tokens N] [--openai-token-delay-ms D].
+// Benchmarks: [--no-event-log] keeps nothing per request.
 // With --tls-listen it also serves https (printing "emulator tls on https://HOST:PORT"), and it
 // acts as an HTTP proxy: absolute-form requests are served, CONNECT is tunnelled.
 // Prints "emulator listening on http://HOST:PORT" once bound. Scenarios are chosen per request
@@ -75,7 +76,7 @@ net::awaitable<void> serve(tcp::socket socket, emulator_state& state) {
             req.target(target);
         }
         if (target == "/_emulator/events") {
-            std::string events = state.log.events.dump();
+            std::string events = state.log.dump();
             co_await send_text(stream, bhttp::status::ok, "application/json", events);
         } else if (target == "/_emulator/health") {
             co_await send_text(stream, bhttp::status::ok, "application/json", R"({"status":"ok"})");
@@ -135,6 +136,8 @@ int main(int argc, char** argv) {
                 state.opts.openai_tokens = std::stoul(value());
             else if (arg == "--openai-token-delay-ms")
                 state.opts.openai_token_delay = std::chrono::milliseconds(std::stol(value()));
+            else if (arg == "--no-event-log")
+                state.log.enabled = false;
             else if (arg == "--tls-listen")
                 tls_listen = value();
             else if (arg == "--tls-cert-out")

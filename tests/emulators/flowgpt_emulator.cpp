@@ -70,11 +70,19 @@ std::string scenario_of(const std::string& text, const std::string& fallback) {
 }
 
 void event_log::add(std::string type, json detail) {
+    if (!enabled) return;
     detail["type"] = std::move(type);
     detail["at_ms"] =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     events.push_back(std::move(detail));
-    if (events.size() > 10000) events.erase(events.begin());
+    if (events.size() > 10000) events.pop_front();
+}
+
+std::string event_log::dump() const {
+    json all = json::array();
+    for (const auto& e : events)
+        all.push_back(e);
+    return all.dump();
 }
 
 net::awaitable<void> flowgpt_emulator::send_json(beast::tcp_stream& stream, int status, const json& body) {

@@ -74,9 +74,11 @@ net::awaitable<bool> openai_emulator::handle(request& req, beast::tcp_stream& st
     const bool streaming = body.value("stream", false);
     const bool include_usage = streaming && body.contains("stream_options") && body["stream_options"].is_object() &&
                                body["stream_options"].value("include_usage", false);
-    log_.add(
-        "openai_chat",
-        json{{"model", model}, {"stream", streaming}, {"include_usage", include_usage}, {"messages", body["messages"].size()}});
+    if (log_.enabled)
+        log_.add("openai_chat", json{{"model", model},
+                                     {"stream", streaming},
+                                     {"include_usage", include_usage},
+                                     {"messages", body["messages"].size()}});
 
     // The answer: a restatement of the request, then filler tokens up to the configured length.
     std::vector<std::string> tokens;

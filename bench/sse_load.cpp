@@ -1,0 +1,254 @@
+// switchyard-sse-load: holds N concurrent SSE streams open against one endpoint and reports, as
+// one JSON line, how many completed correctly, time to first event and the event rate.
+// wrk and h2load cannot tell a complete stream from a truncated one, so the benchmark uses this.
+//   switchyard-sse-load --port P --body-file F [--host H] [--path P] [--header 'K: V']...
+//                       [--streams N] [--ramp-ms R] [--expect-events K] [--timeout-s T]
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace net = boost::asio;
+namespace bhttp = boost::beast::http;
+using tcp = net::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+struct load_options {
+    std::string host = "127.0.0.1";
+    unsigned short port = 0;
+    std::string path = "/v1/chat/completions";
+    std::string body;
+    std::vector<std::string> headers;
+    std::size_t streams = 100;
+    std::chrono::milliseconds ramp{1000};
+    std::size_t expect_events = 1;
+    std::chrono::seconds timeout{120};
+};
+
+struct load_stats {
+    std::size_t total = 0;
+    std::size_t completed = 0;
+    std::size_t finished = 0;
+    std::size_t open = 0;
+    net::steady_timer* deadline = nullptr; // cancelled when the last stream finishes
+    std::size_t max_open = 0;
+    std::size_t events = 0;
+    std::map<std::string, std::size_t> failures;
+    std::vector<double> ttfb_us;
+    clock_type::time_point first_event{}, last_event{};
+};
+
+/// Splits an SSE byte stream into lines; counts `data:` events and notices `[DONE]`.
+class sse_counter {
+public:
+    /// Returns the number of new data events in `bytes`.
+    std::size_t feed(const char* bytes, std::size_t n) {
+        std::size_t found = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (bytes[i] != '\n') {
+                if (line_.size() < 64) line_.push_back(bytes[i]); // the prefix is all we inspect
+                continue;
+            }
+            if (line_.starts_with("data: [DONE]"))
+                done_ = true;
+            else if (line_.starts_with("data: {\"error\""))
+                error_ = true;
+            else if (line_.starts_with("data:"))
+                ++found;
+            line_.clear();
+        }
+        return found;
+    }
+    bool done() const { return done_; }
+    bool error() const { return error_; }
+
+private:
+    std::string line_;
+    bool done_ = false;
+    bool error_ = false;
+};
+
+std::string build_request(const load_options& o) {
+    std::string r = "POST " + o.path + " HTTP/1.1\r\nHost: " + o.host + ":" + std::to_string(o.port) +
+                    "\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\n";
+    for (const auto& h : o.headers)
+        r += h + "\r\n";
+    r += "Content-Length: " + std::to_string(o.body.size()) + "\r\nConnection: close\r\n\r\n" + o.body;
+    return r;
+}
+
+net::awaitable<void> run_stream(const load_options& o, const std::string& request, clock_type::duration delay, load_stats& st) {
+    auto ex = co_await net::this_coro::executor;
+    net::steady_timer wait(ex, delay);
+    co_await wait.async_wait(use_tuple);
+
+    const auto fail = [&st](const std::string& why) { ++st.failures[why]; };
+    const auto started = clock_type::now();
+    st.max_open = std::max(st.max_open, ++st.open);
+    struct closer {
+        load_stats& st;
+        ~closer() {
+            --st.open;
+            if (++st.finished == st.total && st.deadline) st.deadline->cancel();
+        }
+    } closes_on_exit{st};
+
+    tcp::socket socket(ex);
+    const tcp::endpoint to(net::ip::make_address(o.host), o.port);
+    if (auto [ec] = co_await socket.async_connect(to, use_tuple); ec) co_return fail("connect: " + ec.message());
+    if (auto [ec, n] = co_await net::async_write(socket, net::buffer(request), use_tuple); ec)
+        co_return fail("write: " + ec.message());
+
+    boost::beast::flat_buffer buffer;
+    bhttp::response_parser<bhttp::buffer_body> parser;
+    parser.body_limit(boost::none);
+    if (auto [ec, n] = co_await bhttp::async_read_header(socket, buffer, parser, use_tuple); ec)
+        co_return fail("header: " + ec.message());
+    if (parser.get().result_int() != 200) co_return fail("status " + std::to_string(parser.get().result_int()));
+
+    sse_counter sse;
+    std::size_t events = 0;
+    char chunk[4096];
+    while (!parser.is_done()) {
+        parser.get().body().data = chunk;
+        parser.get().body().size = sizeof chunk;
+        auto [ec, n] = co_await bhttp::async_read_some(socket, buffer, parser, use_tuple);
+        if (ec && ec != bhttp::error::need_buffer) co_return fail("body: " + ec.message());
+        const std::size_t got = sizeof chunk - parser.get().body().size;
+        const std::size_t fresh = sse.feed(chunk, got);
+        if (fresh == 0) continue;
+        const auto now = clock_type::now();
+        if (events == 0) {
+            st.ttfb_us.push_back(std::chrono::duration<double, std::micro>(now - started).count());
+            if (st.first_event == clock_type::time_point{} || now < st.first_event) st.first_event = now;
+        }
+        st.last_event = std::max(st.last_event, now);
+        events += fresh;
+        st.events += fresh;
+    }
+    if (sse.error()) co_return fail("in-band error");
+    if (!sse.done()) co_return fail("no [DONE]");
+    if (events < o.expect_events) co_return fail("short stream");
+    ++st.completed;
+}
+
+double percentile(std::vector<double>& v, double p) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const auto i = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
+    return v[std::min(i, v.size() - 1)];
+}
+
+load_options parse_args(int argc, char** argv) {
+    load_options o;
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (i + 1 >= argc) throw std::runtime_error(arg + " needs a value");
+        const std::string v = argv[++i];
+        if (arg == "--host")
+            o.host = v;
+        else if (arg == "--port")
+            o.port = static_cast<unsigned short>(std::stoul(v));
+        else if (arg == "--path")
+            o.path = v;
+        else if (arg == "--header")
+            o.headers.push_back(v);
+        else if (arg == "--streams")
+            o.streams = std::stoul(v);
+        else if (arg == "--ramp-ms")
+            o.ramp = std::chrono::milliseconds(std::stol(v));
+        else if (arg == "--expect-events")
+            o.expect_events = std::stoul(v);
+        else if (arg == "--timeout-s")
+            o.timeout = std::chrono::seconds(std::stol(v));
+        else if (arg == "--body-file") {
+            std::ifstream in(v);
+            if (!in) throw std::runtime_error("cannot read " + v);
+            std::stringstream ss;
+            ss << in.rdbuf();
+            o.body = ss.str();
+        } else
+            throw std::runtime_error("unknown option " + arg);
+    }
+    if (o.port == 0 || o.body.empty()) throw std::runtime_error("--port and --body-file are required");
+    if (o.streams == 0) throw std::runtime_error("--streams must be at least 1");
+    return o;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    load_options opts;
+    try {
+        opts = parse_args(argc, argv);
+    } catch (const std::exception& e) {
+        std::cerr << "switchyard-sse-load: " << e.what() << "\n";
+        return 2;
+    }
+    // One descriptor per stream: take the whole hard limit.
+    rlimit lim{};
+    if (getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+        lim.rlim_cur = lim.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &lim);
+    }
+
+    load_stats st; // outlives the io_context, whose destructor ends abandoned streams
+    net::io_context ioc(1);
+    net::steady_timer deadline(ioc, opts.timeout);
+    st.total = opts.streams;
+    st.deadline = &deadline;
+    const std::string request = build_request(opts);
+    for (std::size_t i = 0; i < opts.streams; ++i) {
+        const auto delay = opts.ramp * static_cast<long>(i) / static_cast<long>(opts.streams);
+        net::co_spawn(ioc, run_stream(opts, request, delay, st), net::detached);
+    }
+    // Streams that hang are abandoned at the deadline and counted as unfinished.
+    deadline.async_wait([&](boost::system::error_code ec) {
+        if (!ec) ioc.stop();
+    });
+    const auto began = clock_type::now();
+    ioc.run();
+    st.deadline = nullptr;
+    const double wall_s = std::chrono::duration<double>(clock_type::now() - began).count();
+
+    if (const std::size_t unfinished = opts.streams - st.finished) st.failures["unfinished at timeout"] += unfinished;
+    const double span_s = std::chrono::duration<double>(st.last_event - st.first_event).count();
+    nlohmann::json out{{"streams", opts.streams},
+                       {"completed", st.completed},
+                       {"failed", opts.streams - st.completed},
+                       {"failures", st.failures},
+                       {"max_open", st.max_open},
+                       {"events", st.events},
+                       {"events_per_s", span_s > 0 ? static_cast<double>(st.events) / span_s : 0.0},
+                       {"wall_s", wall_s},
+                       {"ttfb_us", {{"p50", percentile(st.ttfb_us, 50)}, {"p99", percentile(st.ttfb_us, 99)}}}};
+    std::cout << out.dump() << std::endl;
+    return st.completed == opts.streams ? 0 : 1;
+}
