@@ -106,17 +106,20 @@ function treePids(pid) {
   return pids;
 }
 const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+/// CPU time used so far, in µs: { user, sys, total }.
 function cpuUs(pids) {
-  let ticks = 0;
+  let user = 0, sys = 0;
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+      user += Number(fields[11]) * TICK_US;
+      sys += Number(fields[12]) * TICK_US;
     } catch {}
   }
-  return ticks * TICK_US;
+  return { user, sys, total: user + sys };
 }
+const cpuSince = (pids, before) => { const now = cpuUs(pids); return { user: now.user - before.user, sys: now.sys - before.sys, total: now.total - before.total }; };
 function rssKb(pids) {
   let kb = 0;
   for (const pid of pids) {
@@ -247,12 +250,13 @@ async function throughput(system, seconds) {
   const args = ['-t1', '-c64', `-d${seconds}s`, '-s', script, ...t.headers.flatMap((h) => ['-H', h]), `http://127.0.0.1:${t.port}${CHAT_PATH}`];
   const cpu0 = cpuUs(t.pids);
   const r = await run('wrk', args);
-  const cpu = cpuUs(t.pids) - cpu0;
+  const cpu = cpuSince(t.pids, cpu0);
   const requests = Number((r.out.match(/(\d+) requests in/) || [])[1] || 0);
   const rps = Number((r.out.match(/Requests\/sec:\s+([\d.]+)/) || [])[1] || 0);
   const non2xx = Number((r.out.match(/Non-2xx or 3xx responses: (\d+)/) || [])[1] || 0);
   const sockErr = (r.out.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/) || []).slice(1).reduce((a, b) => a + Number(b), 0);
-  return { rps, requests, errors: non2xx + sockErr, cpu_us_per_req: requests ? cpu / requests : NaN };
+  return { rps, requests, errors: non2xx + sockErr, cpu_us_per_req: requests ? cpu.total / requests : NaN,
+    user_us_per_req: requests ? cpu.user / requests : NaN };
 }
 
 async function fixedRate(system, rate, seconds) {
@@ -294,10 +298,11 @@ async function streaming(system, n) {
   peak = Math.max(peak, rssKb(pids));
   let out;
   try { out = JSON.parse(r.out.trim().split('\n').pop()); } catch { out = { completed: 0, failed: n, failures: { [`load client: ${r.err.slice(0, 200)}`]: n } }; }
-  const cpu = cpuUs(pids) - cpu0;
+  const cpu = cpuSince(pids, cpu0);
   return { streams: n, completed: out.completed, failed: out.failed, failures: out.failures, max_open: out.max_open,
-    ttfb_p50_us: out.ttfb_us?.p50, ttfb_p99_us: out.ttfb_us?.p99, chunks_per_s: out.events_per_s, events: out.events,
-    peak_rss_mb: peak / 1024, cpu_us_per_chunk: out.events ? cpu / out.events : NaN };
+    ttfb_p50_us: out.ttfb_us?.p50, ttfb_p99_us: out.ttfb_us?.p99, ttft_p50_us: out.ttft_us?.p50, ttft_p99_us: out.ttft_us?.p99, chunks_per_s: out.events_per_s, events: out.events,
+    peak_rss_mb: peak / 1024, cpu_us_per_chunk: out.events ? cpu.total / out.events : NaN,
+    user_us_per_chunk: out.events ? cpu.user / out.events : NaN };
 }
 
 // ---------------------------------------------------------------- cost
@@ -402,6 +407,7 @@ async function main() {
   const med = (list, pick) => median(list.map(pick));
   result.throughput = Object.fromEntries(SYSTEMS.map((s) => [s, {
     rps: med(rounds.throughput, (r) => r[s].rps), cpu_us_per_req: med(rounds.throughput, (r) => r[s].cpu_us_per_req),
+    user_us_per_req: med(rounds.throughput, (r) => r[s].user_us_per_req),
     errors: rounds.throughput.reduce((a, r) => a + r[s].errors, 0) }]));
   result.latency = P.rates.map((rate) => {
     const rs = rounds.latency.filter((r) => r.rate === rate);
@@ -423,23 +429,24 @@ async function main() {
         completed: median(runs.map((x) => x.completed)), all_completed: runs.every((x) => x.completed === n),
         failures: runs.find((x) => x.completed < n)?.failures, max_open: median(runs.map((x) => x.max_open)),
         ttfb_p50_us: median(runs.map((x) => x.ttfb_p50_us)), ttfb_p99_us: median(runs.map((x) => x.ttfb_p99_us)),
+        ttft_p50_us: median(runs.map((x) => x.ttft_p50_us)), ttft_p99_us: median(runs.map((x) => x.ttft_p99_us)),
         chunks_per_s: median(runs.map((x) => x.chunks_per_s)), peak_rss_mb: median(runs.map((x) => x.peak_rss_mb)),
-        cpu_us_per_chunk: median(runs.map((x) => x.cpu_us_per_chunk)) };
+        cpu_us_per_chunk: median(runs.map((x) => x.cpu_us_per_chunk)), user_us_per_chunk: median(runs.map((x) => x.user_us_per_chunk)) };
     }
     return row;
   });
 
   // Report.
-  table('Max throughput, non-streaming, 64 connections (median of rounds)', ['system', 'req/s', 'CPU µs/req', 'errors'],
-    SYSTEMS.map((s) => [s, fmt(result.throughput[s].rps), fmt(result.throughput[s].cpu_us_per_req, 1), result.throughput[s].errors]));
+  table('Max throughput, non-streaming, 64 connections (median of rounds)', ['system', 'req/s', 'CPU µs/req', 'of which user', 'errors'],
+    SYSTEMS.map((s) => [s, fmt(result.throughput[s].rps), fmt(result.throughput[s].cpu_us_per_req, 1), fmt(result.throughput[s].user_us_per_req, 1), result.throughput[s].errors]));
   for (const row of result.latency)
     table(`Fixed rate ${row.rate} RPS: latency µs (overhead = system − direct, per round, median)`, ['system', 'achieved', 'p50', 'p99', 'p99.9', '+p50', '+p99', '+p99.9', 'kept up'],
       SYSTEMS.map((s) => [s, fmt(row[s].achieved), fmt(row[s].p50_us), fmt(row[s].p99_us), fmt(row[s].p999_us),
         fmt(row[s].p50_overhead_us), fmt(row[s].p99_overhead_us), fmt(row[s].p999_overhead_us), row[s].kept_up ? 'yes' : `no (${row[s].errors} errors)`]));
   for (const row of result.streaming)
-    table(`Streaming: ${row.streams} concurrent streams x ${P.chunks} chunks, ${P.paceMs} ms apart`, ['system', 'completed', 'TTFB p50 µs', 'TTFB p99 µs', 'chunks/s', 'peak RSS MB', 'CPU µs/chunk'],
-      SYSTEMS.map((s) => row[s].skipped ? [s, `skipped: ${row[s].skipped}`, '', '', '', '', ''] : [s, `${row[s].completed}/${row.streams}`, fmt(row[s].ttfb_p50_us), fmt(row[s].ttfb_p99_us),
-        fmt(row[s].chunks_per_s), s === 'direct' ? '-' : fmt(row[s].peak_rss_mb, 1), fmt(row[s].cpu_us_per_chunk, 2)]));
+    table(`Streaming: ${row.streams} concurrent streams x ${P.chunks} chunks, ${P.paceMs} ms apart`, ['system', 'completed', 'TTFB p50 µs', 'TTFT p50 µs', 'TTFT p99 µs', 'chunks/s', 'peak RSS MB', 'CPU µs/chunk', 'of which user'],
+      SYSTEMS.map((s) => row[s].skipped ? [s, `skipped: ${row[s].skipped}`, '', '', '', '', '', '', ''] : [s, `${row[s].completed}/${row.streams}`, fmt(row[s].ttfb_p50_us), fmt(row[s].ttft_p50_us), fmt(row[s].ttft_p99_us),
+        fmt(row[s].chunks_per_s), s === 'direct' ? '-' : fmt(row[s].peak_rss_mb, 1), fmt(row[s].cpu_us_per_chunk, 2), fmt(row[s].user_us_per_chunk, 2)]));
   table('Cost', ['system', 'idle RSS MB', 'start-up ms', 'size'], [
     ['switchyard', fmt(result.idle_rss_mb.switchyard, 1), fmt(result.startup_ms.switchyard, 1), `${fmt(result.sizes.switchyard_stripped_bytes / 1e6, 2)} MB stripped`],
     ['nginx', fmt(result.idle_rss_mb.nginx, 1), fmt(result.startup_ms.nginx, 1), `${fmt(result.sizes.nginx_bytes / 1e6, 2)} MB`],

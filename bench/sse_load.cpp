@@ -61,11 +61,13 @@ struct load_stats {
     std::size_t max_open = 0;
     std::size_t events = 0;
     std::map<std::string, std::size_t> failures;
-    std::vector<double> ttfb_us;
+    std::vector<double> ttfb_us; // to the first event
+    std::vector<double> ttft_us; // to the first event with answer text (the first token)
     clock_type::time_point first_event{}, last_event{};
 };
 
-/// Splits an SSE byte stream into lines; counts `data:` events and notices `[DONE]`.
+/// Splits an SSE byte stream into lines; counts `data:` events, notices the first one that
+/// carries answer text, and `[DONE]`.
 class sse_counter {
 public:
     /// Returns the number of new data events in `bytes`.
@@ -73,26 +75,31 @@ public:
         std::size_t found = 0;
         for (std::size_t i = 0; i < n; ++i) {
             if (bytes[i] != '\n') {
-                if (line_.size() < 64) line_.push_back(bytes[i]); // the prefix is all we inspect
+                line_.push_back(bytes[i]);
                 continue;
             }
             if (line_.starts_with("data: [DONE]"))
                 done_ = true;
             else if (line_.starts_with("data: {\"error\""))
                 error_ = true;
-            else if (line_.starts_with("data:"))
+            else if (line_.starts_with("data:")) {
                 ++found;
+                const auto at = line_.find("\"content\":\"");
+                if (at != std::string::npos && line_.compare(at + 11, 1, "\"") != 0) saw_text_ = true;
+            }
             line_.clear();
         }
         return found;
     }
     bool done() const { return done_; }
     bool error() const { return error_; }
+    bool saw_text() const { return saw_text_; }
 
 private:
     std::string line_;
     bool done_ = false;
     bool error_ = false;
+    bool saw_text_ = false;
 };
 
 std::string build_request(const load_options& o) {
@@ -135,6 +142,7 @@ net::awaitable<void> run_stream(const load_options& o, const std::string& reques
 
     sse_counter sse;
     std::size_t events = 0;
+    bool text_seen = false;
     char chunk[4096];
     while (!parser.is_done()) {
         parser.get().body().data = chunk;
@@ -145,6 +153,10 @@ net::awaitable<void> run_stream(const load_options& o, const std::string& reques
         const std::size_t fresh = sse.feed(chunk, got);
         if (fresh == 0) continue;
         const auto now = clock_type::now();
+        if (!text_seen && sse.saw_text()) {
+            text_seen = true;
+            st.ttft_us.push_back(std::chrono::duration<double, std::micro>(now - started).count());
+        }
         if (events == 0) {
             st.ttfb_us.push_back(std::chrono::duration<double, std::micro>(now - started).count());
             if (st.first_event == clock_type::time_point{} || now < st.first_event) st.first_event = now;
@@ -248,7 +260,8 @@ int main(int argc, char** argv) {
                        {"events", st.events},
                        {"events_per_s", span_s > 0 ? static_cast<double>(st.events) / span_s : 0.0},
                        {"wall_s", wall_s},
-                       {"ttfb_us", {{"p50", percentile(st.ttfb_us, 50)}, {"p99", percentile(st.ttfb_us, 99)}}}};
+                       {"ttfb_us", {{"p50", percentile(st.ttfb_us, 50)}, {"p99", percentile(st.ttfb_us, 99)}}},
+                       {"ttft_us", {{"p50", percentile(st.ttft_us, 50)}, {"p99", percentile(st.ttft_us, 99)}}}};
     std::cout << out.dump() << std::endl;
     return st.completed == opts.streams ? 0 : 1;
 }

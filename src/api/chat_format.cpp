@@ -31,8 +31,72 @@ long estimate_prompt_tokens(const chat_request& req) noexcept {
     return total;
 }
 
+namespace {
+
+/// Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629: no overlongs, no
+/// surrogates, nothing above U+10FFFF), or 0 when there is none.
+std::size_t valid_sequence_length(std::string_view s, std::size_t i) noexcept {
+    const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char b0 = byte(i);
+    const auto cont = [&](std::size_t k, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
+        return i + k < s.size() && byte(i + k) >= lo && byte(i + k) <= hi;
+    };
+    if (b0 >= 0xC2 && b0 <= 0xDF) return cont(1) ? 2 : 0;
+    if (b0 >= 0xE0 && b0 <= 0xEF) {
+        const unsigned char lo = b0 == 0xE0 ? 0xA0 : 0x80, hi = b0 == 0xED ? 0x9F : 0xBF;
+        return cont(1, lo, hi) && cont(2) ? 3 : 0;
+    }
+    if (b0 >= 0xF0 && b0 <= 0xF4) {
+        const unsigned char lo = b0 == 0xF0 ? 0x90 : 0x80, hi = b0 == 0xF4 ? 0x8F : 0xBF;
+        return cont(1, lo, hi) && cont(2) && cont(3) ? 4 : 0;
+    }
+    return 0;
+}
+
+} // namespace
+
 void append_json_string(std::string& out, std::string_view text) {
-    out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    // Runs of bytes that need no escaping are copied whole; this runs once per streamed chunk.
+    static constexpr char hex[] = "0123456789abcdef";
+    out.reserve(out.size() + text.size() + 2);
+    out += '"';
+    std::size_t run = 0;
+    std::size_t i = 0;
+    const auto flush = [&] { out.append(text.data() + run, i - run); };
+    while (i < text.size()) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            ++i;
+            continue;
+        }
+        if (c >= 0x80) {
+            if (const std::size_t n = valid_sequence_length(text, i)) {
+                i += n;
+                continue;
+            }
+            flush();
+            out += "\xEF\xBF\xBD"; // U+FFFD for each byte that is not part of a valid sequence
+            run = ++i;
+            continue;
+        }
+        flush();
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 0xF];
+        }
+        run = ++i;
+    }
+    flush();
+    out += '"';
 }
 
 sse_writer::sse_writer(std::string id, std::time_t created, std::string model) {

@@ -279,6 +279,7 @@ std::variant<std::pair<chat_request, const providers::model_binding*>, api_error
 /// A conversation turn in progress: the lock that makes it the only one, and what the
 /// provider needs to continue.
 struct conversation_turn_state {
+    std::string owner;
     store::conversation record;
     conversation_locks::guard lock;
     std::vector<chat_message> history;
@@ -287,7 +288,8 @@ struct conversation_turn_state {
 
 std::variant<conversation_turn_state, api_error> open_turn(const chat_request& req, const providers::provider& p,
                                                            const handler_context& ctx) {
-    auto record = ctx.conversations.get(ctx.owner, *req.conversation_id);
+    std::string owner = ctx.owner();
+    auto record = ctx.conversations.get(owner, *req.conversation_id);
     if (!record)
         return api_error{error_kind::conversation_not_found, "Conversation with id '" + *req.conversation_id + "' not found.",
                          "conversation_id", std::nullopt};
@@ -303,7 +305,7 @@ std::variant<conversation_turn_state, api_error> open_turn(const chat_request& r
                          std::nullopt};
     std::vector<chat_message> history;
     for (const auto& it :
-         ctx.conversations.list_items(ctx.owner, record->id, std::numeric_limits<int>::max(), true, std::nullopt).items) {
+         ctx.conversations.list_items(owner, record->id, std::numeric_limits<int>::max(), true, std::nullopt).items) {
         chat_message m;
         m.role = it.role == "assistant" ? message_role::assistant
                  : it.role == "system"  ? message_role::system
@@ -312,7 +314,7 @@ std::variant<conversation_turn_state, api_error> open_turn(const chat_request& r
         history.push_back(std::move(m));
     }
     std::string state = record->upstream_state;
-    return conversation_turn_state{std::move(*record), std::move(*lock), std::move(history), std::move(state)};
+    return conversation_turn_state{std::move(owner), std::move(*record), std::move(*lock), std::move(history), std::move(state)};
 }
 
 std::optional<api_error> save_turn(const chat_request& req, const std::string& answer, const providers::provider& p,
@@ -324,7 +326,7 @@ std::optional<api_error> save_turn(const chat_request& req, const std::string& a
             {"msg_" + ids::hex(40), m.role == message_role::tool ? "user" : std::string(role_name(m.role)), m.text, now});
     t.items.push_back({"msg_" + ids::hex(40), "assistant", answer, now});
     try {
-        if (ctx.conversations.append_turn(ctx.owner, turn.record.id, t)) return std::nullopt;
+        if (ctx.conversations.append_turn(turn.owner, turn.record.id, t)) return std::nullopt;
         return api_error{error_kind::conversation_not_found, "The conversation was deleted during this turn.", "conversation_id",
                          std::nullopt};
     } catch (const std::exception& e) {

@@ -17,6 +17,11 @@ std::string_view trim(std::string_view s) noexcept {
 
 } // namespace
 
+authenticator::authenticator(const std::vector<std::string>& keys) {
+    for (const auto& k : keys)
+        key_digests_.push_back(secrets::sha256(k));
+}
+
 std::string_view authenticator::bearer_key(std::string_view authorization) noexcept {
     authorization = trim(authorization);
     constexpr std::string_view scheme = "bearer";
@@ -38,9 +43,10 @@ bool authenticator::allows(std::string_view authorization, std::string_view x_ap
     std::string_view presented = bearer_key(authorization);
     if (presented.empty()) presented = trim(x_api_key);
     if (presented.empty()) return false;
+    const auto digest = secrets::sha256(presented);
     bool match = false;
-    for (const auto& key : keys_)
-        match |= secrets::equal_constant_time(key, presented); // no early exit
+    for (const auto& key : key_digests_)
+        match |= secrets::equal_constant_time(key, digest); // no early exit
     return match;
 }
 

@@ -96,7 +96,9 @@ std::optional<http_response> router::answer_directly(const http_request& req) co
 net::awaitable<void> router::route(const http_request& req, response_stream& out, upstream::http_client& http) const {
     const std::optional<http_response> direct = answer_directly(req);
     if (direct) co_return co_await out.send(*direct);
-    const std::string owner = auth_.owner_of(req.header("authorization"), req.header("x-api-key"));
+    const std::function<std::string()> owner = [&] {
+        return auth_.owner_of(req.header("authorization"), req.header("x-api-key"));
+    };
     co_await api::handle_chat_completions(req, out, {models_, settings_.stream, http, conversations_, locks_, owner});
 }
 

@@ -4,7 +4,6 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -31,7 +30,6 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = net::ip::tcp;
 using boost::system::error_code;
-using namespace net::experimental::awaitable_operators;
 
 namespace {
 
@@ -112,23 +110,35 @@ private:
     int status_ = 0;
 };
 
-/// Completes when the client closes its side, so the upstream exchange is cancelled at once.
-/// Waits for readability without consuming bytes; a pipelined request is left for the parser.
-net::awaitable<void> wait_for_peer_close(tcp::socket& socket) {
-    auto [ec] = co_await socket.async_wait(tcp::socket::wait_read, use_tuple);
-    if (ec == net::error::operation_aborted) throw boost::system::system_error(ec);
-    if (!ec) {
-        char probe;
-        error_code pec;
-        socket.non_blocking(true);
-        const auto n = socket.receive(net::buffer(&probe, 1), tcp::socket::message_peek, pec);
-        if (n > 0 || pec == net::error::would_block) {
-            // The client is sending its next request: not a close. Wait until we are cancelled.
-            net::steady_timer forever(socket.get_executor(), std::chrono::steady_clock::time_point::max());
-            co_await forever.async_wait(net::use_awaitable);
-        }
+/// Cancels the session's exchange as soon as the client closes its side, so the upstream call
+/// ends at once. A plain completion handler rather than a coroutine raced against the exchange:
+/// one reactor registration per request, no frames, no exceptions.
+class peer_close_watch {
+public:
+    peer_close_watch(tcp::socket& socket, net::cancellation_signal& cancel)
+        : socket_(socket), live_(std::make_shared<bool>(true)) {
+        socket_.async_wait(tcp::socket::wait_read, [&socket, &cancel, live = live_](error_code ec) {
+            if (ec || !*live) return; // the exchange is over; socket and signal may be gone
+            char probe;
+            error_code pec;
+            socket.non_blocking(true);
+            // Readable with bytes is the client's next request, not a close: leave those to the parser.
+            if (socket.receive(net::buffer(&probe, 1), tcp::socket::message_peek, pec) == 0 && pec != net::error::would_block)
+                cancel.emit(net::cancellation_type::terminal);
+        });
     }
-}
+    ~peer_close_watch() {
+        *live_ = false;
+        error_code ignored;
+        socket_.cancel(ignored);
+    }
+    peer_close_watch(const peer_close_watch&) = delete;
+    peer_close_watch& operator=(const peer_close_watch&) = delete;
+
+private:
+    tcp::socket& socket_;
+    std::shared_ptr<bool> live_;
+};
 
 } // namespace
 
@@ -278,7 +288,8 @@ struct server::impl {
             beast_response out(stream, request_id, msg.keep_alive() && !draining, settings.limits, draining);
             bool client_gone = false;
             try {
-                co_await (router.route(req, out, w.http) || wait_for_peer_close(stream.socket()));
+                const peer_close_watch watch(stream.socket(), state.cancel);
+                co_await router.route(req, out, w.http);
                 client_gone = out.status() == 0;
             } catch (const std::exception& e) {
                 client_gone = true; // a write failed or the exchange was cancelled

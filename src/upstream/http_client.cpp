@@ -11,10 +11,14 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
+#include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <cstdlib>
+#include <filesystem>
 #include <map>
+#include <mutex>
 #include <strings.h>
 
 namespace switchyard::upstream {
@@ -63,6 +67,44 @@ failure_kind kind_of(const error_code& ec) {
     throw failure(kind_of(ec), std::string(during) + ": " + ec.message());
 }
 
+/// The system's trusted roots. The hashed directory is read one certificate at a time, as
+/// handshakes ask for issuers; the bundle file is parsed whole (about 240 million instructions
+/// and several MB), so it is used only when SSL_CERT_FILE asks for it or there is no directory.
+void use_system_roots(ssl::context& ctx) {
+    const char* dir = std::getenv(X509_get_default_cert_dir_env());
+    if (!dir) dir = X509_get_default_cert_dir();
+    std::error_code ec;
+    if (!std::getenv(X509_get_default_cert_file_env()) && std::filesystem::is_directory(dir, ec)) {
+        ctx.add_verify_path(dir);
+        return;
+    }
+    ctx.set_default_verify_paths(); // honours SSL_CERT_FILE
+}
+
+/// One client TLS context per trust configuration, shared by every worker's client: loading a
+/// CA bundle costs tens of milliseconds and megabytes, and an SSL_CTX may serve many threads.
+std::shared_ptr<ssl::context> shared_tls_context(const config::upstream_settings& s) {
+    static std::mutex mutex;
+    static std::map<std::pair<bool, std::string>, std::weak_ptr<ssl::context>> made;
+    const std::lock_guard lock(mutex);
+    auto& slot = made[{s.tls_verify, s.ca_file}];
+    if (auto ctx = slot.lock()) return ctx;
+    auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                     ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    if (s.tls_verify) {
+        ctx->set_verify_mode(ssl::verify_peer);
+        if (!s.ca_file.empty())
+            ctx->load_verify_file(s.ca_file);
+        else
+            use_system_roots(*ctx);
+    } else {
+        ctx->set_verify_mode(ssl::verify_none);
+    }
+    slot = ctx;
+    return ctx;
+}
+
 } // namespace
 
 struct connection {
@@ -80,22 +122,18 @@ struct connection {
 struct http_client::impl {
     net::any_io_executor executor;
     config::upstream_settings settings;
-    ssl::context tls_context{ssl::context::tls_client};
+    std::shared_ptr<ssl::context> tls_context; // made on the first https exchange
     tcp::resolver resolver;
     std::map<std::string, std::vector<std::unique_ptr<connection>>> idle;
 
     impl(net::any_io_executor ex, config::upstream_settings s) : executor(ex), settings(std::move(s)), resolver(ex) {
-        tls_context.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                                ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-        if (settings.tls_verify) {
-            tls_context.set_verify_mode(ssl::verify_peer);
-            if (!settings.ca_file.empty())
-                tls_context.load_verify_file(settings.ca_file);
-            else
-                tls_context.set_default_verify_paths();
-        } else {
-            tls_context.set_verify_mode(ssl::verify_none);
-        }
+        // A configured CA file is read now, so a wrong path fails at start-up.
+        if (settings.tls_verify && !settings.ca_file.empty()) tls_context = shared_tls_context(settings);
+    }
+
+    ssl::context& tls() {
+        if (!tls_context) tls_context = shared_tls_context(settings);
+        return *tls_context;
     }
 
     std::string proxy_for(bool tls) const { return tls ? settings.https_proxy : settings.http_proxy; }
@@ -130,7 +168,7 @@ struct http_client::impl {
         if (!proxy.empty() && t.tls) co_await tunnel(stream, t);
 
         if (t.tls) {
-            conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(stream), tls_context);
+            conn->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(stream), tls());
             conn->plain.reset();
             error_code not_ip;
             net::ip::make_address(t.host, not_ip);
@@ -190,9 +228,15 @@ static net::awaitable<error_code> read_body_some(Stream& s, connection& c, std::
     body.data = chunk.data();
     body.size = chunk.size();
     beast::get_lowest_layer(s).expires_after(st.idle_timeout);
-    auto [ec, n] = co_await http::async_read(s, c.buffer, *c.parser, use_tuple);
+    // read_some, not read: a read would wait for the whole buffer to fill, holding back every
+    // streamed event until 16 KB had arrived. Loop only past reads that carried no body bytes
+    // (a chunk header alone).
+    error_code ec;
+    do {
+        auto [rec, n] = co_await http::async_read_some(s, c.buffer, *c.parser, use_tuple);
+        ec = rec == http::error::need_buffer ? error_code{} : rec;
+    } while (!ec && body.size == chunk.size() && !c.parser->is_done());
     got = chunk.size() - body.size;
-    if (ec == http::error::need_buffer) ec = {};
     co_return ec;
 }
 

@@ -4,18 +4,13 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <memory>
 
 namespace switchyard::secrets {
 namespace {
 
-using sha256_digest = std::array<unsigned char, 32>;
-
-sha256_digest sha256(std::string_view data) {
-    sha256_digest out{};
-    unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr);
-    return out;
-}
+/// Fetched once: an implicit fetch (EVP_sha256() in EVP_Digest) costs a provider lookup per call.
+const EVP_MD* fetched(const char* name) { return EVP_MD_fetch(nullptr, name, nullptr); }
 
 std::string to_hex(const unsigned char* p, std::size_t n) {
     static constexpr char digits[] = "0123456789abcdef";
@@ -34,22 +29,31 @@ std::string mask(std::string_view secret) {
     return "…" + std::string(secret.substr(secret.size() - 4));
 }
 
-bool equal_constant_time(std::string_view expected, std::string_view candidate) {
-    // Hashing first makes both sides the same length, so the comparison leaks nothing about length.
-    const auto a = sha256(expected);
-    const auto b = sha256(candidate);
+sha256_digest sha256(std::string_view data) {
+    static const EVP_MD* const md = fetched("SHA256");
+    // One context per thread, reused: a fresh one per call costs allocations inside OpenSSL.
+    thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    sha256_digest out{};
+    unsigned int len = 0;
+    EVP_DigestInit_ex2(ctx.get(), md, nullptr);
+    EVP_DigestUpdate(ctx.get(), data.data(), data.size());
+    EVP_DigestFinal_ex(ctx.get(), out.data(), &len);
+    return out;
+}
+
+bool equal_constant_time(const sha256_digest& a, const sha256_digest& b) {
     return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string sha256_hex(std::string_view data) {
-    const auto digest = sha256(data);
-    return to_hex(digest.data(), digest.size());
-}
+std::string to_hex(const sha256_digest& digest) { return to_hex(digest.data(), digest.size()); }
+
+std::string sha256_hex(std::string_view data) { return to_hex(sha256(data)); }
 
 std::string md5_hex(std::string_view data) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
     unsigned int len = 0;
-    EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_md5(), nullptr);
+    static const EVP_MD* const md = fetched("MD5");
+    EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr);
     return to_hex(out.data(), len);
 }
 

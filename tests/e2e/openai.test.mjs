@@ -1,7 +1,8 @@
 // The OpenAI-compatible provider in front of the emulator's OpenAI mode.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator, startGateway, rawRequest, chat, user, parseSse, contentOf } from './harness.mjs';
+import { startEmulator, startGateway, rawRequest, chat, user, parseSse, contentOf, API_KEY } from './harness.mjs';
+import http from 'node:http';
 
 let emulator;
 let gateway;
@@ -81,4 +82,29 @@ test('a stored conversation sends its history to a stateless upstream', async ()
   await chat(gateway.url, { model: 'emu-small', conversation_id: conv.id, messages: user('one') });
   const r = await chat(gateway.url, { model: 'emu-small', conversation_id: conv.id, messages: user('two') });
   assert.match(answerOf(r), /^echo: two \| model emu-small \| messages 3 /);
+});
+
+test('a paced upstream stream is relayed event by event, not batched', async () => {
+  const paced = await startEmulator(['--openai-tokens', '30', '--openai-token-delay-ms', '20']);
+  const gw = await startGateway({ env: { OPENAI_BASE_URL: `${paced.url}/v1`, OPENAI_MODELS: 'emu-small' } });
+  try {
+    const started = performance.now();
+    const arrivals = await new Promise((resolve, reject) => {
+      const times = [];
+      const req = http.request(`${gw.url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' } }, (res) => {
+        res.on('data', (d) => { for (const line of d.toString().split('\n')) if (line.includes('"content":"')) times.push(performance.now() - started); });
+        res.on('end', () => resolve(times));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ model: 'emu-small', stream: true, messages: user('pace') }));
+    });
+    // 30 tokens 20 ms apart take about 600 ms upstream; the first must not wait for the rest.
+    assert.ok(arrivals.length >= 29, `${arrivals.length} content events`);
+    assert.ok(arrivals.at(-1) - arrivals[0] > 400, `events arrived within ${arrivals.at(-1) - arrivals[0]} ms of each other`);
+    assert.ok(arrivals[0] < 250, `first content after ${arrivals[0]} ms`);
+  } finally {
+    await gw.stop();
+    await paced.stop();
+  }
 });

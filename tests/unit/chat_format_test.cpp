@@ -2,6 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "switchyard/api/chat_format.hpp"
 
 using namespace switchyard::api;
@@ -74,4 +78,42 @@ TEST(TokenEstimate, IsCeilOfCodePointsOverFour) {
     EXPECT_EQ(estimate_tokens("abcd"), 1);
     EXPECT_EQ(estimate_tokens("abcde"), 2);
     EXPECT_EQ(estimate_tokens("世界世界"), 1);
+}
+
+TEST(JsonString, MatchesNlohmannOnValidText) {
+    const std::vector<std::string> samples = {"",
+                                              "plain",
+                                              "quote \" and backslash \\",
+                                              "tab\tnew\nline\r",
+                                              std::string("nul \0 bell \x07 del \x7f", 18),
+                                              "\b\f\x1f",
+                                              "héllo wörld",
+                                              "日本語",
+                                              "emoji 😀 and 𝄞",
+                                              "mixed \"日本\"\n😀"};
+    for (const auto& s : samples) {
+        std::string ours;
+        append_json_string(ours, s);
+        EXPECT_EQ(ours, nlohmann::json(s).dump()) << s;
+    }
+}
+
+TEST(JsonString, ReplacesEachInvalidByteWithReplacementCharacter) {
+    const std::string replacement = "\xEF\xBF\xBD";
+    const std::vector<std::pair<std::string, std::string>> cases = {
+        {"a\xff"
+         "b",
+         "\"a" + replacement + "b\""},
+        {"\xc3", "\"" + replacement + "\""},                                                       // truncated two-byte sequence
+        {"\xc0\xaf", "\"" + replacement + replacement + "\""},                                     // overlong
+        {"\xed\xa0\x80", "\"" + replacement + replacement + replacement + "\""},                   // UTF-16 surrogate
+        {"\xf4\x90\x80\x80", "\"" + replacement + replacement + replacement + replacement + "\""}, // above U+10FFFF
+        {"ok \xe2\x82", "\"ok " + replacement + replacement + "\""},
+    };
+    for (const auto& [in, expected] : cases) {
+        std::string ours;
+        append_json_string(ours, in);
+        EXPECT_EQ(ours, expected);
+        EXPECT_TRUE(nlohmann::json::accept(ours)); // always valid JSON
+    }
 }

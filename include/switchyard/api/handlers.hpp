@@ -2,6 +2,9 @@
 // Handlers for the OpenAI routes. Each takes a parsed HTTP request and answers on the stream.
 #include <boost/asio/awaitable.hpp>
 
+#include <functional>
+#include <string>
+
 #include "switchyard/api/error.hpp"
 #include "switchyard/config/settings.hpp"
 #include "switchyard/http/message.hpp"
@@ -26,7 +29,8 @@ struct handler_context {
     upstream::http_client& http;
     store::conversation_store& conversations;
     conversation_locks& locks;
-    const std::string& owner; // who is asking (see http::authenticator::owner_of)
+    // Who is asking (http::authenticator::owner_of): a digest, so computed only when needed.
+    const std::function<std::string()>& owner;
 };
 
 /// An error as an HTTP response: the envelope, plus retry headers where they apply.

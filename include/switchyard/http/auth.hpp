@@ -4,14 +4,16 @@
 #include <string_view>
 #include <vector>
 
+#include "switchyard/util/secrets.hpp"
+
 namespace switchyard::http {
 
 class authenticator {
 public:
-    explicit authenticator(std::vector<std::string> keys) : keys_(std::move(keys)) {}
+    explicit authenticator(const std::vector<std::string>& keys);
 
     /// With no keys configured, auth is off.
-    bool enabled() const noexcept { return !keys_.empty(); }
+    bool enabled() const noexcept { return !key_digests_.empty(); }
 
     /// Accepts `Authorization: Bearer <key>` (scheme case-insensitive, blanks trimmed) or
     /// `x-api-key: <key>`. Every configured key is compared in constant time.
@@ -25,7 +27,7 @@ public:
     static std::string_view bearer_key(std::string_view authorization) noexcept;
 
 private:
-    std::vector<std::string> keys_;
+    std::vector<secrets::sha256_digest> key_digests_; // the keys themselves are not kept
 };
 
 } // namespace switchyard::http

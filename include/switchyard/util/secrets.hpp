@@ -1,5 +1,6 @@
 #pragma once
 // Handling of credentials: masking for logs, constant-time comparison, digests.
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -8,10 +9,16 @@ namespace switchyard::secrets {
 /// "…abcd": at most the last four characters, so logs can tell keys apart without leaking them.
 std::string mask(std::string_view secret);
 
-/// Compares two secrets in time that depends on neither content nor length of `candidate`.
-bool equal_constant_time(std::string_view expected, std::string_view candidate);
+using sha256_digest = std::array<unsigned char, 32>;
 
-/// Lowercase hex SHA-256 of `data`.
+sha256_digest sha256(std::string_view data);
+
+/// Compares two digests in constant time. Comparing digests of secrets rather than the secrets
+/// makes both sides the same length, so the time leaks nothing about length either.
+bool equal_constant_time(const sha256_digest& a, const sha256_digest& b);
+
+/// Lowercase hex of a digest, and the SHA-256 of `data` in that form.
+std::string to_hex(const sha256_digest& digest);
 std::string sha256_hex(std::string_view data);
 
 /// Lowercase hex MD5 of `data`.

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "switchyard/api/chat_format.hpp"
 #include "switchyard/providers/upstream_errors.hpp"
 #include "switchyard/upstream/sse_reader.hpp"
 #include "switchyard/util/secrets.hpp"
@@ -50,35 +51,135 @@ provider_error status_error(int status, const std::string& body, const upstream:
     return error(error_kind::upstream_error, "The upstream " + name + " failed with HTTP " + std::to_string(status) + ".");
 }
 
-/// Text and usage from one chat.completion or chat.completion.chunk object.
-void read_answer(const json& obj, bool streaming, std::string& text, std::optional<usage_report>& usage) {
-    if (auto c = obj.find("choices"); c != obj.end() && c->is_array() && !c->empty()) {
-        const json& choice = (*c)[0];
-        const char* key = streaming ? "delta" : "message";
-        if (auto m = choice.find(key); m != choice.end() && m->is_object())
-            if (auto content = m->find("content"); content != m->end() && content->is_string())
-                text += content->get<std::string>();
+/// Text and usage from one chat.completion (`message`) or chat.completion.chunk (`delta`),
+/// read in one SAX pass without building a document: this runs for every relayed chunk.
+class answer_scanner final : public nlohmann::json_sax<json> {
+public:
+    enum class name : unsigned char { other, choices, message, delta, content, usage, prompt_tokens, completion_tokens, error };
+
+    explicit answer_scanner(bool streaming) : text_key_(streaming ? name::delta : name::message) {}
+
+    /// False when `body` is not JSON.
+    bool scan(std::string_view body) { return json::sax_parse(body, this); }
+
+    std::string text;
+    std::optional<usage_report> usage;
+    bool has_choices = false;
+    bool has_error = false;
+
+    bool null() override { return value_done(); }
+    bool boolean(bool) override { return value_done(); }
+    bool number_integer(number_integer_t v) override { return count(v); }
+    bool number_unsigned(number_unsigned_t v) override { return count(static_cast<long>(v)); }
+    bool number_float(number_float_t, const string_t&) override { return value_done(); }
+    bool string(string_t& v) override {
+        if (frames_.size() == 4 && frames_[0].key == name::choices && frames_[1].array && frames_[1].index == 0 &&
+            frames_[2].key == text_key_ && frames_[3].key == name::content)
+            text += v;
+        return value_done();
     }
-    if (auto u = obj.find("usage"); u != obj.end() && u->is_object())
-        usage = usage_report{u->value("prompt_tokens", 0L), u->value("completion_tokens", 0L)};
-}
+    bool binary(binary_t&) override { return value_done(); }
+    bool start_object(std::size_t) override { return open(false); }
+    bool end_object() override { return close(); }
+    bool start_array(std::size_t) override { return open(true); }
+    bool end_array() override { return close(); }
+    bool key(string_t& k) override {
+        frame& f = frames_.back();
+        f.key = classify(k);
+        if (frames_.size() == 1) {
+            has_choices |= f.key == name::choices;
+            has_error |= f.key == name::error;
+        }
+        return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+private:
+    struct frame {
+        bool array = false;
+        std::size_t index = 0;  // element being read, in arrays
+        name key = name::other; // member being read, in objects
+    };
+
+    static name classify(std::string_view k) {
+        static constexpr std::pair<std::string_view, name> known[] = {{"choices", name::choices},
+                                                                      {"message", name::message},
+                                                                      {"delta", name::delta},
+                                                                      {"content", name::content},
+                                                                      {"usage", name::usage},
+                                                                      {"prompt_tokens", name::prompt_tokens},
+                                                                      {"completion_tokens", name::completion_tokens},
+                                                                      {"error", name::error}};
+        for (const auto& [text, id] : known)
+            if (k == text) return id;
+        return name::other;
+    }
+    bool open(bool array) {
+        frames_.push_back({array, 0, name::other});
+        return true;
+    }
+    bool close() {
+        frames_.pop_back();
+        return value_done();
+    }
+    bool value_done() {
+        if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+        return true;
+    }
+    bool count(long v) {
+        if (frames_.size() == 2 && frames_[0].key == name::usage) {
+            if (!usage && (frames_[1].key == name::prompt_tokens || frames_[1].key == name::completion_tokens)) usage.emplace();
+            if (frames_[1].key == name::prompt_tokens) usage->prompt_tokens = v;
+            if (frames_[1].key == name::completion_tokens) usage->completion_tokens = v;
+        }
+        return value_done();
+    }
+
+    name text_key_;
+    std::vector<frame> frames_;
+};
 
 } // namespace
 
 std::string upstream_body(const api::chat_request& req, const model_route& route, const conversation_turn* conversation) {
-    json body = req.original;
-    body["model"] = route.upstream_id;
-    body.erase("conversation_id");                                  // ours, not the upstream's
-    if (req.stream) body["stream_options"]["include_usage"] = true; // we re-frame, and keep its usage
-    if (conversation && !conversation->history.empty()) {
-        json messages = json::array();
-        for (const auto& m : conversation->history)
-            messages.push_back({{"role", api::role_name(m.role)}, {"content", m.text}});
-        for (const auto& m : body["messages"])
-            messages.push_back(m);
-        body["messages"] = std::move(messages);
+    // Written field by field from the client's document: cheaper than editing a deep copy.
+    std::string out;
+    out.reserve(req.original.contains("messages") ? 256 : 64);
+    out += '{';
+    const auto field = [&out](std::string_view name) {
+        if (out.size() > 1) out += ',';
+        api::append_json_string(out, name);
+        out += ':';
+    };
+    const auto value = [&out](const json& v) { out += v.dump(-1, ' ', false, json::error_handler_t::replace); };
+    field("model");
+    api::append_json_string(out, route.upstream_id);
+    bool has_stream_options = false;
+    for (const auto& [name, v] : req.original.items()) {
+        if (name == "model" || name == "conversation_id") continue; // conversation_id is ours, not the upstream's
+        field(name);
+        if (name == "stream_options" && req.stream) { // we re-frame the stream and keep its usage
+            has_stream_options = true;
+            json options = v.is_object() ? v : json::object();
+            options["include_usage"] = true;
+            value(options);
+        } else if (name == "messages" && conversation && !conversation->history.empty()) {
+            json messages = json::array();
+            for (const auto& m : conversation->history)
+                messages.push_back({{"role", api::role_name(m.role)}, {"content", m.text}});
+            for (const auto& m : v)
+                messages.push_back(m);
+            value(messages);
+        } else {
+            value(v);
+        }
     }
-    return body.dump(-1, ' ', false, json::error_handler_t::replace);
+    if (req.stream && !has_stream_options) {
+        field("stream_options");
+        out += R"({"include_usage":true})";
+    }
+    out += '}';
+    return out;
 }
 
 openai_provider::openai_provider(config::openai_upstream upstream)
@@ -114,11 +215,11 @@ net::awaitable<std::optional<provider_error>> openai_provider::complete(const ap
             std::optional<usage_report> usage;
             if (!req.stream) {
                 const std::string answer = co_await res.read_all(max_body);
-                const json doc = json::parse(answer, nullptr, false);
-                if (!doc.is_object() || !doc.contains("choices"))
+                answer_scanner scanner(false);
+                if (!scanner.scan(answer) || !scanner.has_choices)
                     co_return error(error_kind::upstream_error, "The upstream " + upstream_.name + " sent an unreadable answer.");
-                std::string text;
-                read_answer(doc, false, text, usage);
+                std::string text = std::move(scanner.text);
+                usage = scanner.usage;
                 if (!text.empty()) {
                     provider_event ev{text_delta{std::move(text)}};
                     if (!co_await sink.emit(std::move(ev))) co_return std::nullopt;
@@ -140,15 +241,14 @@ net::awaitable<std::optional<provider_error>> openai_provider::complete(const ap
                     finished = true;
                     return;
                 }
-                const json chunk = json::parse(ev.data, nullptr, false);
-                if (!chunk.is_object()) return;
-                if (chunk.contains("error")) {
+                answer_scanner chunk(true);
+                if (!chunk.scan(ev.data)) return;
+                if (chunk.has_error) {
                     in_band = upstream_message(ev.data);
                     return;
                 }
-                std::string text;
-                read_answer(chunk, true, text, usage);
-                if (!text.empty()) texts.push_back(std::move(text));
+                if (chunk.usage) usage = chunk.usage;
+                if (!chunk.text.empty()) texts.push_back(std::move(chunk.text));
             };
             bool consumer_gone = false;
             while (auto bytes = co_await res.read_some()) {
