@@ -15,9 +15,12 @@ const flag = (name) => argv.includes(name);
 const option = (name, fallback) => { const i = argv.indexOf(name); return i >= 0 ? argv[i + 1] : fallback; };
 
 const PROFILES = {
-  full: { rounds: 3, warmup: 2, throughput: 10, latency: 10, rates: [1000, 5000, 10000], streams: [1000, 9000], streamRounds: 3, chunks: 200, paceMs: 100, starts: 5 },
-  quick: { rounds: 3, warmup: 1, throughput: 4, latency: 4, rates: [1000, 5000, 10000], streams: [1000, 9000], streamRounds: 1, chunks: 200, paceMs: 50, starts: 3 },
-  smoke: { rounds: 1, warmup: 0, throughput: 1, latency: 1, rates: [200, 500], streams: [20], streamRounds: 1, chunks: 20, paceMs: 5, starts: 1 },
+  // streams: [concurrent streams, ms between chunks]. 1k streams get a realistic 20 tokens/s;
+  // 9k streams get 2 tokens/s, the same aggregate chunk rate, which is what two cores can
+  // generate, relay and consume at once (see bench/README.md).
+  full: { rounds: 3, warmup: 2, throughput: 10, latency: 10, rates: [1000, 5000, 10000], streams: [[1000, 50], [9000, 500]], streamRounds: 3, chunks: 200, starts: 5 },
+  quick: { rounds: 3, warmup: 1, throughput: 3, latency: 3, rates: [1000, 5000, 10000], streams: [[1000, 50], [9000, 500]], streamRounds: 1, chunks: 200, starts: 3 },
+  smoke: { rounds: 1, warmup: 0, throughput: 1, latency: 1, rates: [200, 500], streams: [[20, 5]], streamRounds: 1, chunks: 20, starts: 1 },
 };
 const profileName = flag('--smoke') ? 'smoke' : flag('--quick') ? 'quick' : 'full';
 const P = PROFILES[profileName];
@@ -132,12 +135,16 @@ function rssKb(pids) {
 const ports = {};
 const procs = {};
 
+// One emulator answers non-streaming requests; one per stream size streams at that size's pace.
+const UPSTREAMS = [{ name: 'fast', args: ['--openai-tokens', '20'] },
+  ...P.streams.map(([n, pace]) => ({ name: `paced${n}`, args: ['--openai-tokens', String(P.chunks), '--openai-token-delay-ms', String(pace)] }))];
+const upstreamFor = (n) => (n ? `paced${n}` : 'fast');
+
 async function startEmulators() {
-  for (const [name, extra] of [['emuFast', ['--openai-tokens', '20']],
-    ['emuPaced', ['--openai-tokens', String(P.chunks), '--openai-token-delay-ms', String(P.paceMs)]]]) {
-    ports[name] = await freePort();
-    procs[name] = launch(bin('switchyard-emulator'), ['--listen', `127.0.0.1:${ports[name]}`, '--no-event-log', ...extra], { cpu: LOAD_CPU });
-    await waitForHttp(ports[name], '/_emulator/health', procs[name]);
+  for (const u of UPSTREAMS) {
+    ports[u.name] = await freePort();
+    procs[u.name] = launch(bin('switchyard-emulator'), ['--listen', `127.0.0.1:${ports[u.name]}`, '--no-event-log', ...u.args], { cpu: LOAD_CPU });
+    await waitForHttp(ports[u.name], '/_emulator/health', procs[u.name]);
   }
 }
 
@@ -146,10 +153,8 @@ function switchyardConfig() {
   writeFileSync(file, JSON.stringify({
     server: { max_connections: 20000 },
     providers: {
-      openai: [
-        { name: 'fast', base_url: `http://127.0.0.1:${ports.emuFast}/v1`, api_keys: ['sk-upstream'], models: ['emu-small'] },
-        { name: 'paced', base_url: `http://127.0.0.1:${ports.emuPaced}/v1`, api_keys: ['sk-upstream'], models: ['emu-small'], prefix: 'paced/' },
-      ],
+      openai: UPSTREAMS.map((u) => ({ name: u.name, base_url: `http://127.0.0.1:${ports[u.name]}/v1`, api_keys: ['sk-upstream'],
+        models: ['emu-small'], ...(u.name === 'fast' ? {} : { prefix: `${u.name}/` }) })),
     },
     upstream: { pool_max_idle_per_host: 256 },
     conversations: { store: 'memory' },
@@ -190,21 +195,18 @@ http {
   access_log off;
   client_body_temp_path ${dir}/body;
   proxy_temp_path ${dir}/proxy;
-  upstream fast { server 127.0.0.1:${ports.emuFast}; keepalive 256; }
-  upstream paced { server 127.0.0.1:${ports.emuPaced}; keepalive 256; }
-  ${proxied(ports.nginx, 'fast')}
-  ${proxied(ports.nginxPaced, 'paced')}
+  ${UPSTREAMS.map((u) => `upstream ${u.name} { server 127.0.0.1:${ports[u.name]}; keepalive 256; }`).join('\n  ')}
+  ${UPSTREAMS.map((u) => proxied(ports[`nginx_${u.name}`], u.name)).join('\n')}
 }
 `);
   return dir;
 }
 
 async function startNginx() {
-  ports.nginx = await freePort();
-  ports.nginxPaced = await freePort();
+  for (const u of UPSTREAMS) ports[`nginx_${u.name}`] = await freePort();
   const dir = nginxConfig();
   procs.nginx = launch('nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')]);
-  return waitForHttp(ports.nginx, '/_emulator/health', procs.nginx);
+  return waitForHttp(ports.nginx_fast, '/_emulator/health', procs.nginx);
 }
 
 // Portkey listens on every interface; a preloaded module pins its server to loopback.
@@ -225,13 +227,15 @@ net.Server.prototype.listen = function (...a) {
   return waitForHttp(ports.portkey, '/', procs.portkey);
 }
 
-/// What a load generator needs to reach a system: port, extra headers and the model name.
-function target(system, paced = false) {
+/// What a load generator needs to reach a system: port, extra headers, model name and the
+/// processes whose CPU counts. `streams` picks the paced upstream of that stream size.
+function target(system, streams = 0) {
+  const up = upstreamFor(streams);
   switch (system) {
-    case 'direct': return { port: paced ? ports.emuPaced : ports.emuFast, headers: ['Authorization: Bearer sk-upstream'], model: 'emu-small', pids: [procs[paced ? 'emuPaced' : 'emuFast'].pid] };
-    case 'switchyard': return { port: ports.switchyard, headers: [`Authorization: Bearer ${API_KEY}`], model: paced ? 'paced/emu-small' : 'emu-small', pids: [procs.switchyard.pid] };
-    case 'nginx': return { port: paced ? ports.nginxPaced : ports.nginx, headers: ['Authorization: Bearer sk-upstream'], model: 'emu-small', pids: treePids(procs.nginx.pid) };
-    case 'portkey': return { port: ports.portkey, headers: ['Authorization: Bearer sk-upstream', 'x-portkey-provider: openai', `x-portkey-custom-host: http://127.0.0.1:${paced ? ports.emuPaced : ports.emuFast}/v1`], model: 'emu-small', pids: [procs.portkey.pid] };
+    case 'direct': return { port: ports[up], headers: ['Authorization: Bearer sk-upstream'], model: 'emu-small', pids: [procs[up].pid] };
+    case 'switchyard': return { port: ports.switchyard, headers: [`Authorization: Bearer ${API_KEY}`], model: streams ? `${up}/emu-small` : 'emu-small', pids: [procs.switchyard.pid] };
+    case 'nginx': return { port: ports[`nginx_${up}`], headers: ['Authorization: Bearer sk-upstream'], model: 'emu-small', pids: treePids(procs.nginx.pid) };
+    case 'portkey': return { port: ports.portkey, headers: ['Authorization: Bearer sk-upstream', 'x-portkey-provider: openai', `x-portkey-custom-host: http://127.0.0.1:${ports[up]}/v1`], model: 'emu-small', pids: [procs.portkey.pid] };
   }
 }
 const CHAT_PATH = '/v1/chat/completions';
@@ -283,14 +287,14 @@ async function fixedRate(system, rate, seconds) {
     p50_us: percentile(ok, 50), p99_us: percentile(ok, 99), p999_us: percentile(ok, 99.9) };
 }
 
-async function streaming(system, n) {
-  const t = target(system, true);
-  const pids = system === 'nginx' ? treePids(procs.nginx.pid) : t.pids;
+async function streaming(system, n, paceMs) {
+  const t = target(system, n);
+  const pids = t.pids;
   const cpu0 = cpuUs(pids);
   let peak = rssKb(pids);
   const sampler = setInterval(() => { peak = Math.max(peak, rssKb(pids)); }, 50);
   const ramp = Math.min(3000, n); // about 3 connections per ms
-  const streamSeconds = (P.chunks * P.paceMs + ramp) / 1000;
+  const streamSeconds = (P.chunks * paceMs + ramp) / 1000;
   const r = await run(bin('switchyard-sse-load'), ['--port', String(t.port), '--path', CHAT_PATH, '--body-file', bodyFile(t.model, true),
     ...t.headers.flatMap((h) => ['--header', h]), '--streams', String(n), '--ramp-ms', String(ramp), '--expect-events', String(P.chunks),
     '--timeout-s', String(Math.ceil(streamSeconds * 3 + 30))]);
@@ -389,12 +393,12 @@ async function main() {
   await startSwitchyard(); await startNginx(); await startPortkey();
   const portkeyStreamFailed = {};
   for (let round = 0; round < P.streamRounds; round++) {
-    for (const n of P.streams) {
-      log(`round ${round + 1}/${P.streamRounds}: ${n} streams`);
-      const st = { streams: n };
+    for (const [n, pace] of P.streams) {
+      log(`round ${round + 1}/${P.streamRounds}: ${n} streams, a chunk every ${pace} ms`);
+      const st = { streams: n, pace_ms: pace };
       for (const s of rotate(SYSTEMS, round)) {
-        if (s === 'portkey' && portkeyStreamFailed.any && n > Math.min(...P.streams)) { st[s] = { streams: n, skipped: 'failed at a smaller size' }; continue; }
-        st[s] = await streaming(s, n);
+        if (s === 'portkey' && portkeyStreamFailed.any && n > P.streams[0][0]) { st[s] = { streams: n, skipped: 'failed at a smaller size' }; continue; }
+        st[s] = await streaming(s, n, pace);
         if (s === 'portkey' && st[s].completed < n) portkeyStreamFailed.any = true;
         await sleep(500);
       }
@@ -420,9 +424,9 @@ async function main() {
     }
     return row;
   });
-  result.streaming = P.streams.map((n) => {
+  result.streaming = P.streams.map(([n, pace]) => {
     const rs = rounds.streaming.filter((r) => r.streams === n);
-    const row = { streams: n };
+    const row = { streams: n, pace_ms: pace };
     for (const s of SYSTEMS) {
       const runs = rs.map((r) => r[s]).filter((x) => x && !x.skipped);
       row[s] = runs.length === 0 ? { skipped: rs[0]?.[s]?.skipped } : {
@@ -444,7 +448,7 @@ async function main() {
       SYSTEMS.map((s) => [s, fmt(row[s].achieved), fmt(row[s].p50_us), fmt(row[s].p99_us), fmt(row[s].p999_us),
         fmt(row[s].p50_overhead_us), fmt(row[s].p99_overhead_us), fmt(row[s].p999_overhead_us), row[s].kept_up ? 'yes' : `no (${row[s].errors} errors)`]));
   for (const row of result.streaming)
-    table(`Streaming: ${row.streams} concurrent streams x ${P.chunks} chunks, ${P.paceMs} ms apart`, ['system', 'completed', 'TTFB p50 µs', 'TTFT p50 µs', 'TTFT p99 µs', 'chunks/s', 'peak RSS MB', 'CPU µs/chunk', 'of which user'],
+    table(`Streaming: ${row.streams} concurrent streams x ${P.chunks} chunks, ${row.pace_ms} ms apart`, ['system', 'completed', 'TTFB p50 µs', 'TTFT p50 µs', 'TTFT p99 µs', 'chunks/s', 'peak RSS MB', 'CPU µs/chunk', 'of which user'],
       SYSTEMS.map((s) => row[s].skipped ? [s, `skipped: ${row[s].skipped}`, '', '', '', '', '', '', ''] : [s, `${row[s].completed}/${row.streams}`, fmt(row[s].ttfb_p50_us), fmt(row[s].ttft_p50_us), fmt(row[s].ttft_p99_us),
         fmt(row[s].chunks_per_s), s === 'direct' ? '-' : fmt(row[s].peak_rss_mb, 1), fmt(row[s].cpu_us_per_chunk, 2), fmt(row[s].user_us_per_chunk, 2)]));
   table('Cost', ['system', 'idle RSS MB', 'start-up ms', 'size'], [

@@ -19,10 +19,9 @@ void append_usage(std::string& out, const usage_counts& u) {
 
 } // namespace
 
-long estimate_tokens(std::string_view text) noexcept {
-    const auto cps = static_cast<long>(utf8::count_code_points(text));
-    return (cps + 3) / 4;
-}
+long estimate_tokens(std::size_t code_points) noexcept { return static_cast<long>((code_points + 3) / 4); }
+
+long estimate_tokens(std::string_view text) noexcept { return estimate_tokens(utf8::count_code_points(text)); }
 
 long estimate_prompt_tokens(const chat_request& req) noexcept {
     long total = 3;

@@ -48,10 +48,10 @@ std::optional<api_error> check_against_provider(const chat_request& req, const p
     return std::nullopt;
 }
 
-usage_counts usage_for(const chat_request& req, const std::string& answer,
+usage_counts usage_for(const chat_request& req, const text_shaper& answer,
                        const std::optional<providers::usage_report>& reported) {
     if (reported) return {reported->prompt_tokens, reported->completion_tokens};
-    return {estimate_prompt_tokens(req), estimate_tokens(answer)};
+    return {estimate_prompt_tokens(req), estimate_tokens(answer.emitted_code_points())};
 }
 
 /// Stores a finished turn; returns an error when it could not be made durable.
@@ -100,7 +100,7 @@ public:
     streamed_completion(const chat_request& req, http::response_stream& out, const config::stream_settings& st,
                         const persist_fn& persist)
         : req_(req), out_(out), settings_(st), persist_(persist), writer_(ids::completion_id(), std::time(nullptr), req.model),
-          shaper_(req.stop, req.max_tokens) {}
+          shaper_(req.stop, req.max_tokens, persist != nullptr) {}
 
     net::awaitable<void> run(providers::provider& p, const providers::model_route& route, providers::call_context ctx) {
         reports_usage_ = p.caps().reports_usage;
@@ -164,7 +164,7 @@ private:
         const std::string finish_chunk = writer_.finish_event(shaper_.finish_reason());
         co_await write(finish_chunk);
         if (req_.include_usage) {
-            const std::string usage_chunk = writer_.usage_event(usage_for(req_, shaper_.emitted(), usage_));
+            const std::string usage_chunk = writer_.usage_event(usage_for(req_, shaper_, usage_));
             co_await write(usage_chunk);
         }
         co_await write(sse_writer::done_event);
@@ -257,7 +257,7 @@ net::awaitable<void> complete_collected(const chat_request& req, const providers
         }
     }
     auto r = json_response(completion_body(ids::completion_id(), std::time(nullptr), req.model, shaper.emitted(),
-                                           shaper.finish_reason(), usage_for(req, shaper.emitted(), sink.usage)));
+                                           shaper.finish_reason(), usage_for(req, shaper, sink.usage)));
     if (!sink.usage) r.headers.emplace_back("x-switchyard-usage", "estimated");
     co_await out.send(r);
 }

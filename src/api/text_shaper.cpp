@@ -4,7 +4,8 @@
 
 namespace switchyard::api {
 
-text_shaper::text_shaper(std::vector<std::string> stop, std::optional<long> max_tokens) : stop_(std::move(stop)) {
+text_shaper::text_shaper(std::vector<std::string> stop, std::optional<long> max_tokens, bool keep_text)
+    : stop_(std::move(stop)), keep_text_(keep_text) {
     // Same 4-code-points-per-token rule as the usage estimate, so usage and cut agree.
     if (max_tokens) max_code_points_ = static_cast<std::size_t>(*max_tokens) * 4;
     for (const auto& s : stop_)
@@ -30,7 +31,7 @@ std::string text_shaper::release(std::string text) {
         }
     }
     emitted_code_points_ += utf8::count_code_points(text);
-    emitted_ += text;
+    if (keep_text_) emitted_ += text;
     return text;
 }
 

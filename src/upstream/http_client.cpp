@@ -115,6 +115,15 @@ struct connection {
     std::optional<http::response_parser<http::buffer_body>> parser;
     bool reused = false;
     error_code pending_error; // a read failure that followed data already handed on
+    // The parser's chunk callback (Beast keeps a reference, so it lives here): appends body
+    // bytes to the string a body read is filling.
+    struct chunk_appender {
+        std::string* sink = nullptr;
+        std::size_t operator()(std::uint64_t, std::string_view data, error_code&) const {
+            sink->append(data);
+            return data.size();
+        }
+    } body_sink;
 
     beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
 };
@@ -221,22 +230,34 @@ static net::awaitable<error_code> write_and_read_head(Stream& s, connection& c, 
     co_return rec;
 }
 
+/// Appends to `out` the body bytes that have arrived, reading at least once. read_some, not
+/// read: a read would wait for a whole buffer, holding back every streamed event until it filled.
+/// Chunked bodies (every stream) are appended by the parser's chunk callback, so an idle stream
+/// holds no read buffer while it waits; other bodies are read through a transient 16 KB buffer.
 template <class Stream>
-static net::awaitable<error_code> read_body_some(Stream& s, connection& c, std::array<char, 16384>& chunk, std::size_t& got,
+static net::awaitable<error_code> read_body_some(Stream& s, connection& c, std::string& out,
                                                  const config::upstream_settings& st) {
-    auto& body = c.parser->get().body();
-    body.data = chunk.data();
-    body.size = chunk.size();
     beast::get_lowest_layer(s).expires_after(st.idle_timeout);
-    // read_some, not read: a read would wait for the whole buffer to fill, holding back every
-    // streamed event until 16 KB had arrived. Loop only past reads that carried no body bytes
-    // (a chunk header alone).
+    auto& parser = *c.parser;
+    const bool chunked = parser.chunked();
+    auto& body = parser.get().body();
+    if (chunked) {
+        c.body_sink.sink = &out;
+    } else {
+        out.resize(16 * 1024);
+        body.data = out.data();
+        body.size = out.size();
+    }
+    const auto nothing_yet = [&] { return chunked ? out.empty() : body.size == out.size(); };
     error_code ec;
-    do {
-        auto [rec, n] = co_await http::async_read_some(s, c.buffer, *c.parser, use_tuple);
+    do { // past reads that carried no body bytes (a chunk header alone)
+        auto [rec, n] = co_await http::async_read_some(s, c.buffer, parser, use_tuple);
         ec = rec == http::error::need_buffer ? error_code{} : rec;
-    } while (!ec && body.size == chunk.size() && !c.parser->is_done());
-    got = chunk.size() - body.size;
+    } while (!ec && nothing_yet() && !parser.is_done());
+    if (chunked)
+        c.body_sink.sink = nullptr;
+    else
+        out.resize(out.size() - body.size);
     co_return ec;
 }
 
@@ -275,6 +296,7 @@ net::awaitable<response> http_client::send(request&& req) {
         if (!conn) conn = co_await impl_->open(t, key);
         conn->parser.emplace();
         conn->parser->body_limit(boost::none);
+        conn->parser->on_chunk_body(conn->body_sink);
 
         error_code ec = conn->tls ? co_await write_and_read_head(*conn->tls, *conn, msg, impl_->settings)
                                   : co_await write_and_read_head(*conn->plain, *conn, msg, impl_->settings);
@@ -318,32 +340,30 @@ net::awaitable<std::optional<std::string>> response::read_some() {
         conn_.reset();
         co_return std::nullopt;
     }
-    std::array<char, 16384> chunk;
-    std::size_t got = 0;
+    std::string got;
     const auto& st = owner_->impl_->settings;
-    error_code ec =
-        c.tls ? co_await read_body_some(*c.tls, c, chunk, got, st) : co_await read_body_some(*c.plain, c, chunk, got, st);
+    error_code ec = c.tls ? co_await read_body_some(*c.tls, c, got, st) : co_await read_body_some(*c.plain, c, got, st);
     // A close-delimited body ends with EOF (or a TLS truncation after a complete message).
     if (ec == http::error::end_of_stream || ec == net::ssl::error::stream_truncated) {
         conn_.reset();
-        if (got == 0) co_return std::nullopt;
-        co_return std::string(chunk.data(), got);
+        if (got.empty()) co_return std::nullopt;
+        co_return got;
     }
     if (ec) {
         // Bytes that arrived before the failure are still delivered; the failure comes next call.
-        if (got > 0) {
+        if (!got.empty()) {
             c.pending_error = ec;
-            co_return std::string(chunk.data(), got);
+            co_return got;
         }
         conn_.reset();
         fail(ec, "upstream body");
     }
-    if (c.parser->is_done() && got == 0) {
+    if (c.parser->is_done() && got.empty()) {
         if (c.parser->keep_alive()) owner_->release(std::move(conn_));
         conn_.reset();
         co_return std::nullopt;
     }
-    co_return std::string(chunk.data(), got);
+    co_return got;
 }
 
 net::awaitable<std::string> response::read_all(std::size_t limit) {

@@ -18,6 +18,7 @@ struct usage_counts {
 /// Token estimate used when the upstream reports none: ceil(code points / 4), the common
 /// rule of thumb for English text with OpenAI tokenizers. Marked in `x-switchyard-usage: estimated`.
 long estimate_tokens(std::string_view text) noexcept;
+long estimate_tokens(std::size_t code_points) noexcept;
 /// Estimate for a whole prompt: every message's text plus 4 tokens of framing, plus 3 for the reply.
 long estimate_prompt_tokens(const chat_request& req) noexcept;
 

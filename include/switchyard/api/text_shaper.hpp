@@ -13,7 +13,9 @@ namespace switchyard::api {
 
 class text_shaper {
 public:
-    text_shaper(std::vector<std::string> stop, std::optional<long> max_tokens);
+    /// `keep_text`: remember everything emitted (for a stored turn or a whole response); a plain
+    /// stream only needs the count.
+    text_shaper(std::vector<std::string> stop, std::optional<long> max_tokens, bool keep_text = true);
 
     /// Feeds upstream text; returns what may be sent now (possibly empty). Text that could be
     /// the start of a stop sequence is held back until it is decided.
@@ -25,8 +27,9 @@ public:
     bool finished() const noexcept { return finish_reason_ != nullptr; }
     /// "stop" or "length" once finished; "stop" for a natural end.
     std::string_view finish_reason() const noexcept { return finish_reason_ ? finish_reason_ : "stop"; }
-    /// Everything emitted so far.
+    /// Everything emitted so far (empty unless keep_text).
     const std::string& emitted() const noexcept { return emitted_; }
+    std::size_t emitted_code_points() const noexcept { return emitted_code_points_; }
 
 private:
     std::string release(std::string text);
@@ -38,6 +41,7 @@ private:
     std::string held_;
     std::string emitted_;
     std::size_t emitted_code_points_ = 0;
+    bool keep_text_;
     utf8::carry carry_;
     const char* finish_reason_ = nullptr;
 };
