@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <filesystem>
@@ -244,7 +245,9 @@ static net::awaitable<error_code> read_body_some(Stream& s, connection& c, std::
     if (chunked) {
         c.body_sink.sink = &out;
     } else {
-        out.resize(16 * 1024);
+        // Sized to what is still expected, so a small answer does not clear 16 KB first.
+        const auto remaining = parser.content_length_remaining();
+        out.resize(remaining ? std::clamp<std::uint64_t>(*remaining, 1, 16 * 1024) : 16 * 1024);
         body.data = out.data();
         body.size = out.size();
     }

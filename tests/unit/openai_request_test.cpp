@@ -56,3 +56,37 @@ TEST(OpenaiRequest, ConversationHistoryComesFirst) {
     EXPECT_EQ(sent["messages"][1], json::parse(R"({"role":"assistant","content":"answer"})"));
     EXPECT_EQ(sent["messages"][2]["content"], "second");
 }
+
+TEST(OpenaiAnswer, ReadsTextAndUsageFromTheirPathsOnly) {
+    using providers::openai::scan_answer;
+    const auto whole =
+        scan_answer(R"({"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"caf\u00e9 \"q\"\n\ud83d\ude00"}},
+        {"index":1,"message":{"content":"second choice"}}],"content":"top level","usage":{"prompt_tokens":12,"completion_tokens":34,
+        "completion_tokens_details":{"reasoning_tokens":5}}})",
+                    false);
+    ASSERT_TRUE(whole);
+    EXPECT_TRUE(whole->has_choices);
+    EXPECT_FALSE(whole->has_error);
+    EXPECT_EQ(whole->text, "café \"q\"\n😀");
+    ASSERT_TRUE(whole->usage);
+    EXPECT_EQ(whole->usage->prompt_tokens, 12);
+    EXPECT_EQ(whole->usage->completion_tokens, 34);
+
+    const auto chunk =
+        scan_answer(R"({"choices":[{"index":0,"delta":{"content":"tok","tool_calls":[{"content":"no"}]}}]})", true);
+    ASSERT_TRUE(chunk);
+    EXPECT_EQ(chunk->text, "tok");
+    EXPECT_FALSE(chunk->usage);
+    EXPECT_EQ(scan_answer(R"({"choices":[{"delta":{"content":null}}],"usage":null})", true)->text, "");
+    EXPECT_EQ(scan_answer(R"({"choices":[{"message":{"content":"not a delta"}}]})", true)->text, "");
+}
+
+TEST(OpenaiAnswer, ErrorsAndInvalidJson) {
+    using providers::openai::scan_answer;
+    EXPECT_TRUE(scan_answer(R"({"error":{"message":"overloaded"}})", true)->has_error);
+    EXPECT_FALSE(scan_answer(R"({"error":1})", true)->has_choices);
+    EXPECT_FALSE(scan_answer(R"({"choices":[}")", true));
+    EXPECT_FALSE(scan_answer(R"({"choices":[]} trailing)", true));
+    EXPECT_FALSE(scan_answer("\"\xff\"", true)); // invalid UTF-8
+    EXPECT_FALSE(scan_answer("", true));
+}

@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -15,6 +16,7 @@ namespace switchyard::providers::openai {
 namespace {
 
 using api::error_kind;
+using boost::system::error_code;
 using nlohmann::json;
 
 constexpr std::size_t max_body = 16 * 1024 * 1024;
@@ -51,55 +53,67 @@ provider_error status_error(int status, const std::string& body, const upstream:
     return error(error_kind::upstream_error, "The upstream " + name + " failed with HTTP " + std::to_string(status) + ".");
 }
 
-/// Text and usage from one chat.completion (`message`) or chat.completion.chunk (`delta`),
-/// read in one SAX pass without building a document: this runs for every relayed chunk.
-class answer_scanner final : public nlohmann::json_sax<json> {
+/// Collects the answer text and usage of one chat.completion (`message`) or
+/// chat.completion.chunk (`delta`) from Boost.JSON's push parser: no document is built.
+class answer_handler {
 public:
-    enum class name : unsigned char { other, choices, message, delta, content, usage, prompt_tokens, completion_tokens, error };
+    static constexpr std::size_t max_array_size = -1;
+    static constexpr std::size_t max_object_size = -1;
+    static constexpr std::size_t max_string_size = -1;
+    static constexpr std::size_t max_key_size = -1;
 
-    explicit answer_scanner(bool streaming) : text_key_(streaming ? name::delta : name::message) {}
+    explicit answer_handler(bool streaming) : text_key_(streaming ? name::delta : name::message) {}
 
-    /// False when `body` is not JSON.
-    bool scan(std::string_view body) { return json::sax_parse(body, this); }
+    upstream_answer answer;
 
-    std::string text;
-    std::optional<usage_report> usage;
-    bool has_choices = false;
-    bool has_error = false;
-
-    bool null() override { return value_done(); }
-    bool boolean(bool) override { return value_done(); }
-    bool number_integer(number_integer_t v) override { return count(v); }
-    bool number_unsigned(number_unsigned_t v) override { return count(static_cast<long>(v)); }
-    bool number_float(number_float_t, const string_t&) override { return value_done(); }
-    bool string(string_t& v) override {
-        if (frames_.size() == 4 && frames_[0].key == name::choices && frames_[1].array && frames_[1].index == 0 &&
-            frames_[2].key == text_key_ && frames_[3].key == name::content)
-            text += v;
-        return value_done();
-    }
-    bool binary(binary_t&) override { return value_done(); }
-    bool start_object(std::size_t) override { return open(false); }
-    bool end_object() override { return close(); }
-    bool start_array(std::size_t) override { return open(true); }
-    bool end_array() override { return close(); }
-    bool key(string_t& k) override {
-        frame& f = frames_.back();
-        f.key = classify(k);
-        if (frames_.size() == 1) {
-            has_choices |= f.key == name::choices;
-            has_error |= f.key == name::error;
-        }
+    bool on_document_begin(error_code&) { return true; }
+    bool on_document_end(error_code&) { return true; }
+    bool on_object_begin(error_code&) { return open(false); }
+    bool on_object_end(std::size_t, error_code&) { return close(); }
+    bool on_array_begin(error_code&) { return open(true); }
+    bool on_array_end(std::size_t, error_code&) { return close(); }
+    bool on_key_part(std::string_view s, std::size_t, error_code&) {
+        key_.append(s);
         return true;
     }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+    bool on_key(std::string_view s, std::size_t, error_code&) {
+        key_.append(s);
+        if (depth_ > 0 && depth_ <= tracked) {
+            frame& f = frames_[depth_ - 1];
+            f.key = classify(key_);
+            if (depth_ == 1) {
+                answer.has_choices |= f.key == name::choices;
+                answer.has_error |= f.key == name::error;
+            }
+        }
+        key_.clear();
+        return true;
+    }
+    bool on_string_part(std::string_view s, std::size_t, error_code&) {
+        if (at_text()) answer.text.append(s);
+        return true;
+    }
+    bool on_string(std::string_view s, std::size_t, error_code&) {
+        if (at_text()) answer.text.append(s);
+        return value_done();
+    }
+    bool on_number_part(std::string_view, error_code&) { return true; }
+    bool on_int64(std::int64_t v, std::string_view, error_code&) { return count(static_cast<long>(v)); }
+    bool on_uint64(std::uint64_t v, std::string_view, error_code&) { return count(static_cast<long>(v)); }
+    bool on_double(double, std::string_view, error_code&) { return value_done(); }
+    bool on_bool(bool, error_code&) { return value_done(); }
+    bool on_null(error_code&) { return value_done(); }
+    bool on_comment_part(std::string_view, error_code&) { return true; }
+    bool on_comment(std::string_view, error_code&) { return true; }
 
 private:
+    enum class name : unsigned char { other, choices, message, delta, content, usage, prompt_tokens, completion_tokens, error };
     struct frame {
         bool array = false;
         std::size_t index = 0;  // element being read, in arrays
         name key = name::other; // member being read, in objects
     };
+    static constexpr std::size_t tracked = 4; // the paths read are at most this deep
 
     static name classify(std::string_view k) {
         static constexpr std::pair<std::string_view, name> known[] = {{"choices", name::choices},
@@ -114,32 +128,49 @@ private:
             if (k == text) return id;
         return name::other;
     }
+    bool at_text() const {
+        return depth_ == 4 && frames_[0].key == name::choices && frames_[1].array && frames_[1].index == 0 &&
+               frames_[2].key == text_key_ && frames_[3].key == name::content;
+    }
     bool open(bool array) {
-        frames_.push_back({array, 0, name::other});
+        if (depth_ < tracked) frames_[depth_] = {array, 0, name::other};
+        ++depth_;
         return true;
     }
     bool close() {
-        frames_.pop_back();
+        --depth_;
         return value_done();
     }
     bool value_done() {
-        if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+        if (depth_ > 0 && depth_ <= tracked && frames_[depth_ - 1].array) ++frames_[depth_ - 1].index;
         return true;
     }
     bool count(long v) {
-        if (frames_.size() == 2 && frames_[0].key == name::usage) {
-            if (!usage && (frames_[1].key == name::prompt_tokens || frames_[1].key == name::completion_tokens)) usage.emplace();
-            if (frames_[1].key == name::prompt_tokens) usage->prompt_tokens = v;
-            if (frames_[1].key == name::completion_tokens) usage->completion_tokens = v;
+        if (depth_ == 2 && frames_[0].key == name::usage &&
+            (frames_[1].key == name::prompt_tokens || frames_[1].key == name::completion_tokens)) {
+            auto& u = answer.usage ? *answer.usage : answer.usage.emplace();
+            (frames_[1].key == name::prompt_tokens ? u.prompt_tokens : u.completion_tokens) = v;
         }
         return value_done();
     }
 
     name text_key_;
-    std::vector<frame> frames_;
+    std::array<frame, tracked> frames_{};
+    std::size_t depth_ = 0;
+    std::string key_; // a key delivered in parts (escapes)
 };
 
 } // namespace
+
+std::optional<upstream_answer> scan_answer(std::string_view body, bool streaming) {
+    // Boost.JSON's push parser rather than nlohmann's: this runs for every relayed chunk, and
+    // nlohmann's lexer costs about 80 instructions per byte here (bench/README.md).
+    boost::json::basic_parser<answer_handler> parser(boost::json::parse_options{}, streaming);
+    error_code ec;
+    const std::size_t used = parser.write_some(false, body.data(), body.size(), ec);
+    if (ec || body.find_first_not_of(" \t\r\n", used) != std::string_view::npos) return std::nullopt; // one value only
+    return std::move(parser.handler().answer);
+}
 
 std::string upstream_body(const api::chat_request& req, const model_route& route, const conversation_turn* conversation) {
     // Written field by field from the client's document: cheaper than editing a deep copy.
@@ -215,11 +246,11 @@ net::awaitable<std::optional<provider_error>> openai_provider::complete(const ap
             std::optional<usage_report> usage;
             if (!req.stream) {
                 const std::string answer = co_await res.read_all(max_body);
-                answer_scanner scanner(false);
-                if (!scanner.scan(answer) || !scanner.has_choices)
+                auto scanned = scan_answer(answer, false);
+                if (!scanned || !scanned->has_choices)
                     co_return error(error_kind::upstream_error, "The upstream " + upstream_.name + " sent an unreadable answer.");
-                std::string text = std::move(scanner.text);
-                usage = scanner.usage;
+                std::string text = std::move(scanned->text);
+                usage = scanned->usage;
                 if (!text.empty()) {
                     provider_event ev{text_delta{std::move(text)}};
                     if (!co_await sink.emit(std::move(ev))) co_return std::nullopt;
@@ -241,8 +272,9 @@ net::awaitable<std::optional<provider_error>> openai_provider::complete(const ap
                     finished = true;
                     return;
                 }
-                answer_scanner chunk(true);
-                if (!chunk.scan(ev.data)) return;
+                auto scanned = scan_answer(ev.data, true);
+                if (!scanned) return;
+                auto& chunk = *scanned;
                 if (chunk.has_error) {
                     in_band = upstream_message(ev.data);
                     return;

@@ -4,6 +4,7 @@
 // point, stop/max_tokens and in-band errors apply as for every provider, and the upstream's own
 // usage is kept.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,17 @@ private:
 /// The body sent upstream: the client's JSON with `model` mapped, our extensions removed,
 /// stored conversation turns prepended, and usage requested when streaming.
 std::string upstream_body(const api::chat_request& req, const model_route& route, const conversation_turn* conversation);
+
+/// What the gateway reads from one upstream chat.completion (`choices[0].message.content`) or
+/// chat.completion.chunk (`choices[0].delta.content`), plus usage and whether it is an error.
+struct upstream_answer {
+    std::string text;
+    std::optional<usage_report> usage;
+    bool has_choices = false;
+    bool has_error = false;
+};
+/// nullopt when `body` is not one valid JSON value.
+std::optional<upstream_answer> scan_answer(std::string_view body, bool streaming);
 
 /// Model ids the upstream lists at GET {base_url}/models. Blocking; for start-up only.
 std::vector<std::string> discover_models(const config::openai_upstream& upstream, const config::upstream_settings& settings);
