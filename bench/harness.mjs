@@ -2,7 +2,7 @@
 // directly and through switchyard, nginx and Portkey, interleaved within each round.
 // Usage: node bench/harness.mjs [--quick|--smoke] [--build-dir DIR]
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, statSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -193,6 +193,7 @@ error_log ${dir}/error.log warn;
 events { worker_connections 20000; }
 http {
   access_log off;
+  keepalive_requests 1000000; # the default (1000) closes client connections that load generators reuse
   client_body_temp_path ${dir}/body;
   proxy_temp_path ${dir}/proxy;
   ${UPSTREAMS.map((u) => `upstream ${u.name} { server 127.0.0.1:${ports[u.name]}; keepalive 256; }`).join('\n  ')}
@@ -265,30 +266,16 @@ async function throughput(system, seconds) {
 
 async function fixedRate(system, rate, seconds) {
   const t = target(system);
-  // h2load starts every client's rate timer at once, so each tick is a burst of one request per
-  // client; 1,000 RPS per client keeps bursts small (5 at 5k RPS) without letting a client fall
-  // behind while latency stays under a millisecond.
-  const clients = Math.max(1, Math.ceil(rate / 1000));
-  const logFile = join(work, `h2load-${system}-${rate}.tsv`);
-  rmSync(logFile, { force: true }); // h2load appends
-  const args = ['--h1', '-c', String(clients), '--rps', String(rate / clients), '-D', String(seconds), '--warm-up-time', String(Math.max(1, P.warmup)),
-    '-d', bodyFile(t.model, false), '-H', 'content-type: application/json', ...t.headers.flatMap((h) => ['-H', h.replace(/^([^:]+):\s*/, (m, k) => `${k.toLowerCase()}: `)]),
-    '--log-file', logFile, `http://127.0.0.1:${t.port}${CHAT_PATH}`];
-  const r = await run('h2load', args, { timeoutMs: (seconds + 30) * 1000 });
-  const lines = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').filter(Boolean) : [];
-  const ok = [], starts = [];
-  let errors = 0;
-  for (const line of lines) {
-    const [start, status, us] = line.split('\t').map(Number);
-    starts.push(start);
-    if (status === 200) ok.push(us); else errors++;
-  }
-  ok.sort((a, b) => a - b);
-  const span = starts.length > 1 ? (Math.max(...starts) - Math.min(...starts)) / 1e6 : seconds;
-  const achieved = lines.length / Math.max(span, 1e-3);
-  const failed = Number((r.out.match(/requests: .*?(\d+) failed/) || [])[1] || 0);
-  return { rate, achieved, requests: lines.length, errors: errors + failed, kept_up: errors + failed === 0 && achieved >= 0.95 * rate,
-    p50_us: percentile(ok, 50), p99_us: percentile(ok, 99), p999_us: percentile(ok, 99.9) };
+  // One keep-alive connection per 1k RPS, schedules staggered; latency counts from each
+  // request's scheduled time (bench/load.cpp).
+  const r = await run(bin('switchyard-load'), ['--mode', 'rate', '--port', String(t.port), '--path', CHAT_PATH,
+    '--body-file', bodyFile(t.model, false), ...t.headers.flatMap((h) => ['--header', h]), '--rate', String(rate),
+    '--connections', String(Math.max(1, Math.ceil(rate / 1000))), '--duration-s', String(seconds), '--warmup-s', String(Math.max(1, P.warmup))],
+  { timeoutMs: (seconds + 60) * 1000 });
+  let out;
+  try { out = JSON.parse(r.out.trim().split('\n').pop()); } catch { out = { requests: 0, errors: 1, achieved_rps: 0, latency_us: {} }; }
+  return { rate, achieved: out.achieved_rps, requests: out.requests, errors: out.errors, kept_up: out.errors === 0 && out.achieved_rps >= 0.95 * rate,
+    p50_us: out.latency_us.p50 ?? NaN, p99_us: out.latency_us.p99 ?? NaN, p999_us: out.latency_us.p999 ?? NaN };
 }
 
 async function streaming(system, n, paceMs) {
@@ -299,7 +286,7 @@ async function streaming(system, n, paceMs) {
   const sampler = setInterval(() => { peak = Math.max(peak, rssKb(pids)); }, 50);
   const ramp = Math.min(3000, n); // about 3 connections per ms
   const streamSeconds = (P.chunks * paceMs + ramp) / 1000;
-  const r = await run(bin('switchyard-sse-load'), ['--port', String(t.port), '--path', CHAT_PATH, '--body-file', bodyFile(t.model, true),
+  const r = await run(bin('switchyard-load'), ['--mode', 'stream', '--port', String(t.port), '--path', CHAT_PATH, '--body-file', bodyFile(t.model, true),
     ...t.headers.flatMap((h) => ['--header', h]), '--streams', String(n), '--ramp-ms', String(ramp), '--expect-events', String(P.chunks),
     '--timeout-s', String(Math.ceil(streamSeconds * 3 + 30))]);
   clearInterval(sampler);
@@ -308,9 +295,14 @@ async function streaming(system, n, paceMs) {
   try { out = JSON.parse(r.out.trim().split('\n').pop()); } catch { out = { completed: 0, failed: n, failures: { [`load client: ${r.err.slice(0, 200)}`]: n } }; }
   const cpu = cpuSince(pids, cpu0);
   return { streams: n, completed: out.completed, failed: out.failed, failures: out.failures, max_open: out.max_open,
-    ttfb_p50_us: out.ttfb_us?.p50, ttfb_p99_us: out.ttfb_us?.p99, ttft_p50_us: out.ttft_us?.p50, ttft_p99_us: out.ttft_us?.p99, chunks_per_s: out.events_per_s, events: out.events,
+    ttfb_p50_us: out.ttfb_us?.p50 ?? NaN, ttfb_p99_us: out.ttfb_us?.p99 ?? NaN, ttft_p50_us: out.ttft_us?.p50 ?? NaN, ttft_p99_us: out.ttft_us?.p99 ?? NaN, chunks_per_s: out.events_per_s, events: out.events,
     peak_rss_mb: peak / 1024, cpu_us_per_chunk: out.events ? cpu.total / out.events : NaN,
     user_us_per_chunk: out.events ? cpu.user / out.events : NaN };
+}
+
+async function restart(system) {
+  await stop(procs[system]);
+  await { switchyard: startSwitchyard, nginx: startNginx, portkey: startPortkey }[system]();
 }
 
 // ---------------------------------------------------------------- cost
@@ -350,7 +342,6 @@ function machine() {
     cpu: cpus()[0]?.model, cores: nCpu, memory_gb: Math.round(totalmem() / 2 ** 30),
     kernel: version('uname', ['-r']), nofile_limit: Number(version('sh', ['-c', 'ulimit -n'])),
     nginx: version('nginx', ['-v']), node: process.version, wrk: version('sh', ['-c', 'wrk -v 2>&1 | head -1']),
-    h2load: version('h2load', ['--version']),
     portkey: JSON.parse(readFileSync(join(here, 'node_modules/@portkey-ai/gateway/package.json'), 'utf8')).version,
   };
 }
@@ -392,9 +383,6 @@ async function main() {
     }
   }
 
-  // Streaming starts from fresh gateways so that peak RSS is the streams' and not earlier runs'.
-  for (const s of ['switchyard', 'nginx', 'portkey']) await stop(procs[s]);
-  await startSwitchyard(); await startNginx(); await startPortkey();
   const portkeyStreamFailed = {};
   for (let round = 0; round < P.streamRounds; round++) {
     for (const [n, pace] of P.streams) {
@@ -402,6 +390,7 @@ async function main() {
       const st = { streams: n, pace_ms: pace };
       for (const s of rotate(SYSTEMS, round)) {
         if (s === 'portkey' && portkeyStreamFailed.any && n > P.streams[0][0]) { st[s] = { streams: n, skipped: 'failed at a smaller size' }; continue; }
+        if (s !== 'direct') await restart(s); // peak RSS is this run's, not an earlier one's
         st[s] = await streaming(s, n, pace);
         if (s === 'portkey' && st[s].completed < n) portkeyStreamFailed.any = true;
         await sleep(500);

@@ -3,8 +3,10 @@
 # and the pinned openai SDK for the SDK tests (npm, from tests/sdk/package-lock.json).
 #   scripts/install-deps.sh            build + test dependencies
 #   scripts/install-deps.sh --runtime  only what the built binary needs to run
-#   scripts/install-deps.sh --bench    build dependencies plus what bench/run compares against
-#                                      (wrk, h2load, nginx; Portkey from bench/package-lock.json)
+#   scripts/install-deps.sh --bench    build dependencies plus what bench/run uses and compares
+#                                      against: wrk, nginx, Portkey (bench/package-lock.json), and
+#                                      h2load for cross-checks (bench/README.md says why the
+#                                      fixed-rate runs use bench/load.cpp instead)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

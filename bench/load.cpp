@@ -1,8 +1,13 @@
-// switchyard-sse-load: holds N concurrent SSE streams open against one endpoint and reports, as
-// one JSON line, how many completed correctly, time to first event and the event rate.
-// wrk and h2load cannot tell a complete stream from a truncated one, so the benchmark uses this.
-//   switchyard-sse-load --port P --body-file F [--host H] [--path P] [--header 'K: V']...
-//                       [--streams N] [--ramp-ms R] [--expect-events K] [--timeout-s T]
+// switchyard-load: the benchmark's own load generator, reporting one JSON line.
+//   --mode stream: holds N concurrent SSE streams open and reports how many completed correctly,
+//     time to the first event and to the first text, and the event rate. wrk and h2load cannot
+//     tell a complete stream from a truncated one.
+//   --mode rate: open-loop fixed request rate over keep-alive connections, each request sent at
+//     its scheduled time and its latency counted from that time (so a stall is not hidden by the
+//     requests it delays). h2load's --rps stalls against nginx, so the benchmark uses this.
+//   switchyard-load --port P --body-file F [--host H] [--path P] [--header 'K: V']...
+//     stream: [--streams N] [--ramp-ms R] [--expect-events K] [--timeout-s T]
+//     rate:   --mode rate --rate R [--connections C] [--duration-s D] [--warmup-s W]
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -16,6 +21,7 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 #include <sys/resource.h>
 
@@ -24,6 +30,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <string>
@@ -41,6 +48,11 @@ namespace {
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
 struct load_options {
+    std::string mode = "stream";
+    double rate = 1000;
+    std::size_t connections = 1;
+    double duration_s = 10;
+    double warmup_s = 1;
     std::string host = "127.0.0.1";
     unsigned short port = 0;
     std::string path = "/v1/chat/completions";
@@ -102,12 +114,13 @@ private:
     bool saw_text_ = false;
 };
 
-std::string build_request(const load_options& o) {
+std::string build_request(const load_options& o, bool keep_alive = false) {
     std::string r = "POST " + o.path + " HTTP/1.1\r\nHost: " + o.host + ":" + std::to_string(o.port) +
                     "\r\nContent-Type: application/json\r\nAccept: text/event-stream\r\n";
     for (const auto& h : o.headers)
         r += h + "\r\n";
-    r += "Content-Length: " + std::to_string(o.body.size()) + "\r\nConnection: close\r\n\r\n" + o.body;
+    r +=
+        "Content-Length: " + std::to_string(o.body.size()) + (keep_alive ? "\r\n\r\n" : "\r\nConnection: close\r\n\r\n") + o.body;
     return r;
 }
 
@@ -171,8 +184,65 @@ net::awaitable<void> run_stream(const load_options& o, const std::string& reques
     ++st.completed;
 }
 
+struct rate_stats {
+    std::vector<double> latency_us; // of requests due inside the measured window
+    std::size_t errors = 0;
+    std::size_t sent = 0;
+};
+
+/// One keep-alive connection sending request k at t0 + (k + index / C) * C / R.
+net::awaitable<void> run_rate_connection(const load_options& o, const std::string& request, std::size_t index,
+                                         clock_type::time_point t0, rate_stats& st) {
+    auto ex = co_await net::this_coro::executor;
+    const std::chrono::duration<double> interval(static_cast<double>(o.connections) / o.rate);
+    const auto measured_from = t0 + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.warmup_s));
+    const auto end =
+        measured_from + std::chrono::duration_cast<clock_type::duration>(std::chrono::duration<double>(o.duration_s));
+    tcp::socket socket(ex);
+    const tcp::endpoint to(net::ip::make_address(o.host), o.port);
+    boost::beast::flat_buffer buffer;
+    net::steady_timer timer(ex);
+    for (std::size_t k = 0;; ++k) {
+        const auto offset = interval * (static_cast<double>(k) + static_cast<double>(index) / static_cast<double>(o.connections));
+        const auto due = t0 + std::chrono::duration_cast<clock_type::duration>(offset);
+        // The window is over: a system that fell behind is not sent its backlog, which it would
+        // still be working through while the next system is measured.
+        if (due >= end || clock_type::now() >= end) co_return;
+        if (clock_type::now() < due) {
+            timer.expires_at(due);
+            co_await timer.async_wait(use_tuple);
+        }
+        ++st.sent;
+        if (!socket.is_open()) { // first request, or the server closed the last connection: reconnect as clients do
+            buffer.clear();
+            auto [cec] = co_await socket.async_connect(to, use_tuple);
+            if (!cec) socket.set_option(tcp::no_delay(true), cec);
+            if (cec) {
+                socket.close();
+                if (due >= measured_from) ++st.errors;
+                continue;
+            }
+        }
+        bhttp::response_parser<bhttp::string_body> parser;
+        auto [wec, wn] = co_await net::async_write(socket, net::buffer(request), use_tuple);
+        boost::system::error_code rec;
+        if (!wec) {
+            auto [ec, n] = co_await bhttp::async_read(socket, buffer, parser, use_tuple);
+            rec = ec;
+        }
+        const bool ok = !wec && !rec && parser.get().result_int() == 200;
+        if (due >= measured_from) {
+            if (ok)
+                st.latency_us.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - due).count());
+            else
+                ++st.errors;
+        }
+        if (wec || rec || !parser.get().keep_alive()) socket.close();
+    }
+}
+
 double percentile(std::vector<double>& v, double p) {
-    if (v.empty()) return 0;
+    if (v.empty()) return std::numeric_limits<double>::quiet_NaN(); // written as null
     std::sort(v.begin(), v.end());
     const auto i = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
     return v[std::min(i, v.size() - 1)];
@@ -184,7 +254,17 @@ load_options parse_args(int argc, char** argv) {
         const std::string arg = argv[i];
         if (i + 1 >= argc) throw std::runtime_error(arg + " needs a value");
         const std::string v = argv[++i];
-        if (arg == "--host")
+        if (arg == "--mode")
+            o.mode = v;
+        else if (arg == "--rate")
+            o.rate = std::stod(v);
+        else if (arg == "--connections")
+            o.connections = std::stoul(v);
+        else if (arg == "--duration-s")
+            o.duration_s = std::stod(v);
+        else if (arg == "--warmup-s")
+            o.warmup_s = std::stod(v);
+        else if (arg == "--host")
             o.host = v;
         else if (arg == "--port")
             o.port = static_cast<unsigned short>(std::stoul(v));
@@ -210,18 +290,42 @@ load_options parse_args(int argc, char** argv) {
             throw std::runtime_error("unknown option " + arg);
     }
     if (o.port == 0 || o.body.empty()) throw std::runtime_error("--port and --body-file are required");
-    if (o.streams == 0) throw std::runtime_error("--streams must be at least 1");
+    if (o.mode != "stream" && o.mode != "rate") throw std::runtime_error("--mode is stream or rate");
+    if (o.streams == 0 || o.connections == 0 || o.rate <= 0)
+        throw std::runtime_error("--streams, --connections and --rate must be positive");
     return o;
 }
 
 } // namespace
+
+int run_rate(const load_options& opts) {
+    rate_stats st;
+    net::io_context ioc(1);
+    const std::string request = build_request(opts, true);
+    const auto t0 = clock_type::now() + std::chrono::milliseconds(50); // connections are open by then
+    for (std::size_t i = 0; i < opts.connections; ++i)
+        net::co_spawn(ioc, run_rate_connection(opts, request, i, t0, st), net::detached);
+    ioc.run();
+    const std::size_t ok = st.latency_us.size();
+    nlohmann::json out{{"rate", opts.rate},
+                       {"requests", ok + st.errors},
+                       {"errors", st.errors},
+                       {"achieved_rps", static_cast<double>(ok) / opts.duration_s},
+                       {"latency_us",
+                        {{"p50", percentile(st.latency_us, 50)},
+                         {"p99", percentile(st.latency_us, 99)},
+                         {"p999", percentile(st.latency_us, 99.9)},
+                         {"max", percentile(st.latency_us, 100)}}}};
+    std::cout << out.dump() << std::endl;
+    return st.errors == 0 ? 0 : 1;
+}
 
 int main(int argc, char** argv) {
     load_options opts;
     try {
         opts = parse_args(argc, argv);
     } catch (const std::exception& e) {
-        std::cerr << "switchyard-sse-load: " << e.what() << "\n";
+        std::cerr << "switchyard-load: " << e.what() << "\n";
         return 2;
     }
     // One descriptor per stream: take the whole hard limit.
@@ -230,6 +334,8 @@ int main(int argc, char** argv) {
         lim.rlim_cur = lim.rlim_max;
         setrlimit(RLIMIT_NOFILE, &lim);
     }
+
+    if (opts.mode == "rate") return run_rate(opts);
 
     load_stats st; // outlives the io_context, whose destructor ends abandoned streams
     net::io_context ioc(1);
