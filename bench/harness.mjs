@@ -37,7 +37,6 @@ const SUT_CPU = nCpu > 1 ? '1' : '0';
 const log = (...a) => console.error(...a);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => { const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b); return v.length ? v[Math.floor((v.length - 1) / 2)] : NaN; };
-const percentile = (sorted, p) => sorted.length ? sorted[Math.min(sorted.length - 1, Math.round(p / 100 * (sorted.length - 1)))] : NaN;
 
 // ---------------------------------------------------------------- processes
 const running = new Set();
@@ -383,16 +382,16 @@ async function main() {
     }
   }
 
-  const portkeyStreamFailed = {};
+  let portkeyStreamsFailed = false;
   for (let round = 0; round < P.streamRounds; round++) {
     for (const [n, pace] of P.streams) {
       log(`round ${round + 1}/${P.streamRounds}: ${n} streams, a chunk every ${pace} ms`);
       const st = { streams: n, pace_ms: pace };
       for (const s of rotate(SYSTEMS, round)) {
-        if (s === 'portkey' && portkeyStreamFailed.any && n > P.streams[0][0]) { st[s] = { streams: n, skipped: 'failed at a smaller size' }; continue; }
+        if (s === 'portkey' && portkeyStreamsFailed && n > P.streams[0][0]) { st[s] = { streams: n, skipped: 'failed at a smaller size' }; continue; }
         if (s !== 'direct') await restart(s); // peak RSS is this run's, not an earlier one's
         st[s] = await streaming(s, n, pace);
-        if (s === 'portkey' && st[s].completed < n) portkeyStreamFailed.any = true;
+        if (s === 'portkey' && st[s].completed < n) portkeyStreamsFailed = true;
         await sleep(500);
       }
       rounds.streaming.push(st);
