@@ -1,6 +1,5 @@
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/experimental/channel.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -20,16 +19,9 @@
 namespace switchyard::api {
 namespace {
 
-using namespace boost::asio::experimental::awaitable_operators;
 using boost::system::error_code;
 using clock = std::chrono::steady_clock;
-
-struct provider_done {
-    std::optional<providers::provider_error> error;
-};
-struct tick {};
-using stream_message = std::variant<providers::text_delta, providers::usage_report, provider_done, tick>;
-using message_channel = net::experimental::channel<void(error_code, stream_message)>;
+using std::chrono::milliseconds;
 
 api_error to_api_error(const providers::provider_error& e) { return {e.kind, e.message, e.param, e.retry_after_seconds}; }
 
@@ -57,6 +49,28 @@ usage_counts usage_for(const chat_request& req, const text_shaper& answer,
 /// Stores a finished turn; returns an error when it could not be made durable.
 using persist_fn = std::function<std::optional<api_error>(const std::string& answer)>;
 
+/// The provider seam. Whatever a provider throws ends here: an exchange stopped from outside
+/// (client gone, shutdown) is told apart by `out.stopped()`, never guessed; anything else is a
+/// provider fault, logged with its cause and answered as a 502.
+net::awaitable<std::optional<providers::provider_error>> call_provider(providers::provider& p, const chat_request& req,
+                                                                       const providers::model_route& route,
+                                                                       providers::event_sink& sink, providers::call_context ctx,
+                                                                       http::response_stream& out) {
+    try {
+        co_return co_await p.complete(req, route, sink, ctx);
+    } catch (const std::exception& e) {
+        if (out.stopped() == http::stop_reason::client_gone) throw;
+        if (out.stopped() != http::stop_reason::shutdown)
+            spdlog::warn("[{}] the {} provider failed: {}", ctx.request_id, p.name(), e.what());
+    }
+    if (out.stopped() == http::stop_reason::shutdown) {
+        co_await net::this_coro::reset_cancellation_state(); // so the error can still be written
+        co_return providers::provider_error{shutting_down.kind, shutting_down.message, std::nullopt, std::nullopt};
+    }
+    co_return providers::provider_error{error_kind::upstream_error, "The upstream failed unexpectedly.", std::nullopt,
+                                        std::nullopt};
+}
+
 /// Collects the whole answer for a non-streaming request.
 class collecting_sink final : public providers::event_sink {
 public:
@@ -74,28 +88,12 @@ private:
     text_shaper& shaper_;
 };
 
-/// Forwards provider events into the stream's channel.
-class channel_sink final : public providers::event_sink {
-public:
-    explicit channel_sink(message_channel& ch) : ch_(ch) {}
-    net::awaitable<bool> emit(providers::provider_event&& ev) override {
-        stream_message msg = std::visit([](auto&& e) -> stream_message { return std::move(e); }, std::move(ev));
-        auto [ec] = co_await ch_.async_send(error_code{}, std::move(msg), net::as_tuple(net::use_awaitable));
-        co_return !ec;
-    }
-
-private:
-    message_channel& ch_;
-};
-
-net::awaitable<void> wait_forever() {
-    net::steady_timer t(co_await net::this_coro::executor, clock::time_point::max());
-    co_await t.async_wait(net::use_awaitable);
-}
-
-/// One streamed completion: the single writer of the response. Provider events and timer
-/// ticks arrive on one channel, so writes never interleave.
-class streamed_completion {
+/// One streamed completion. The handler's coroutine owns the client side: provider events
+/// are written from `emit`, on the provider's own call stack, so the upstream read and the
+/// client write are one chain and end together. A small ticker coroutine covers the silences
+/// (the commit hold and `: keep-alive` comments); it writes only while nothing else does,
+/// and when one of its writes fails it stops the exchange, which cancels the upstream wait.
+class streamed_completion final : public providers::event_sink {
 public:
     streamed_completion(const chat_request& req, http::response_stream& out, const config::stream_settings& st,
                         const persist_fn& persist)
@@ -104,39 +102,76 @@ public:
 
     net::awaitable<void> run(providers::provider& p, const providers::model_route& route, providers::call_context ctx) {
         reports_usage_ = p.caps().reports_usage;
-        message_channel ch(co_await net::this_coro::executor, 16);
-        bool stopped_by_shutdown = false;
+        const auto executor = co_await net::this_coro::executor;
+        net::steady_timer tick_timer(executor), ticker_done(executor, clock::time_point::max());
+        bool ticker_running = true;
+        net::co_spawn(executor, ticker(tick_timer), [&](std::exception_ptr) {
+            ticker_running = false;
+            ticker_done.cancel();
+        });
+        std::optional<providers::provider_error> err;
+        std::exception_ptr thrown;
         try {
-            co_await (consume(ch) || produce(p, route, ctx, ch) || ticker(ch));
+            err = co_await call_provider(p, req_, route, *this, ctx, out_);
+        } catch (...) {
+            thrown = std::current_exception();
+        }
+        // The ticker uses this frame, so it must be gone before the frame is, however the
+        // exchange ended.
+        finished_ = true;
+        tick_timer.cancel();
+        co_await net::this_coro::reset_cancellation_state();
+        while (ticker_running)
+            co_await ticker_done.async_wait(net::as_tuple(net::use_awaitable));
+        if (thrown) std::rethrow_exception(thrown);
+        if (write_failure_) std::rethrow_exception(write_failure_); // the client is gone: nothing more to say
+        if (err) {
+            const api_error e = to_api_error(*err);
+            co_return co_await fail(e);
+        }
+        const std::string rest = shaper_.flush();
+        co_await relay(rest);
+        co_await finish();
+    }
+
+    /// Called by the provider for every event; false tells it to stop.
+    net::awaitable<bool> emit(providers::provider_event&& ev) override {
+        if (write_failure_ || shaper_.finished()) co_return false;
+        if (auto* u = std::get_if<providers::usage_report>(&ev)) {
+            usage_ = *u;
+            co_return true;
+        }
+        const std::string text = shaper_.push(std::get<providers::text_delta>(ev).text);
+        try {
+            co_await relay(text);
         } catch (const std::exception&) {
-            // Cancelled by the shutdown deadline: every branch may have thrown at once
-            // (multiple_exceptions), so the server's state is what tells.
-            if (!out_.draining()) throw;
-            stopped_by_shutdown = true;
+            if (out_.stopped() == http::stop_reason::shutdown) throw; // call_provider answers it
+            write_failure_ = std::current_exception();
+            co_return false;
         }
-        if (stopped_by_shutdown) {
-            co_await net::this_coro::reset_cancellation_state();
-            co_await fail(shutting_down);
-        }
+        co_return !shaper_.finished();
     }
 
 private:
-    net::awaitable<void> produce(providers::provider& p, const providers::model_route& route, providers::call_context ctx,
-                                 message_channel& ch) {
-        channel_sink sink(ch);
-        auto err = co_await p.complete(req_, route, sink, ctx);
-        stream_message done{provider_done{std::move(err)}};
-        co_await ch.async_send(error_code{}, std::move(done), net::use_awaitable);
-        co_await wait_forever(); // consume() decides when the exchange is over
-    }
-
-    net::awaitable<void> ticker(message_channel& ch) {
-        const auto interval = std::min(settings_.commit_hold, settings_.keepalive_interval) / 2;
-        net::steady_timer t(co_await net::this_coro::executor);
-        for (;;) {
-            t.expires_after(std::max(interval, std::chrono::milliseconds(10)));
-            co_await t.async_wait(net::use_awaitable);
-            co_await ch.async_send(error_code{}, tick{}, net::use_awaitable);
+    net::awaitable<void> ticker(net::steady_timer& timer) {
+        const auto interval = std::max(std::min(settings_.commit_hold, settings_.keepalive_interval) / 2, milliseconds(10));
+        const auto started = clock::now();
+        while (!finished_) {
+            timer.expires_after(interval);
+            (void)co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+            if (finished_ || write_failure_) co_return;
+            if (writing_) continue; // the provider's events are on their way
+            const auto now = clock::now();
+            try {
+                if (!committed_ && now - started >= settings_.commit_hold)
+                    co_await commit();
+                else if (committed_ && now - last_write_ >= settings_.keepalive_interval)
+                    co_await write(sse_writer::keepalive_comment);
+            } catch (const std::exception&) {
+                write_failure_ = std::current_exception();
+                out_.stop(http::stop_reason::client_gone); // ends the upstream wait at once
+                co_return;
+            }
         }
     }
 
@@ -145,12 +180,22 @@ private:
         committed_ = true;
         http::header_list extra;
         if (!reports_usage_) extra.emplace_back("x-switchyard-usage", "estimated");
+        const writing_scope busy(*this);
         co_await out_.begin_stream(extra);
         const std::string role = writer_.role_event();
-        co_await write(role);
+        co_await out_.write(role);
+        last_write_ = clock::now();
     }
 
+    /// Marks a write in progress, so the ticker stays out of it.
+    struct writing_scope {
+        streamed_completion& self;
+        explicit writing_scope(streamed_completion& s) : self(s) { ++self.writing_; }
+        ~writing_scope() { --self.writing_; }
+    };
+
     net::awaitable<void> write(std::string_view bytes) {
+        const writing_scope busy(*this);
         co_await out_.write(bytes);
         last_write_ = clock::now();
     }
@@ -185,37 +230,14 @@ private:
 
     net::awaitable<void> relay(const std::string& text) {
         if (text.empty()) co_return;
+        // The ticker may be half way through a keep-alive; wait for it (a few microseconds).
+        while (writing_) {
+            net::steady_timer pause(co_await net::this_coro::executor, milliseconds(1));
+            co_await pause.async_wait(net::use_awaitable);
+        }
         co_await commit();
         const std::string chunk = writer_.content_event(text);
         co_await write(chunk);
-    }
-
-    net::awaitable<void> consume(message_channel& ch) {
-        const auto started = clock::now();
-        for (;;) {
-            stream_message msg = co_await ch.async_receive(net::use_awaitable);
-            if (auto* t = std::get_if<providers::text_delta>(&msg)) {
-                const std::string text = shaper_.push(t->text);
-                co_await relay(text);
-                if (shaper_.finished()) co_return co_await finish();
-            } else if (auto* u = std::get_if<providers::usage_report>(&msg)) {
-                usage_ = *u;
-            } else if (auto* d = std::get_if<provider_done>(&msg)) {
-                if (d->error) {
-                    const api_error e = to_api_error(*d->error);
-                    co_return co_await fail(e);
-                }
-                const std::string rest = shaper_.flush();
-                co_await relay(rest);
-                co_return co_await finish();
-            } else {
-                const auto now = clock::now();
-                if (!committed_ && now - started >= settings_.commit_hold)
-                    co_await commit();
-                else if (committed_ && now - last_write_ >= settings_.keepalive_interval)
-                    co_await write(sse_writer::keepalive_comment);
-            }
-        }
     }
 
     const chat_request& req_;
@@ -227,6 +249,9 @@ private:
     std::optional<providers::usage_report> usage_;
     bool committed_ = false;
     bool reports_usage_ = false;
+    bool finished_ = false;
+    int writing_ = 0;
+    std::exception_ptr write_failure_;
     clock::time_point last_write_ = clock::now();
 };
 
@@ -234,15 +259,8 @@ net::awaitable<void> complete_collected(const chat_request& req, const providers
                                         providers::call_context ctx, const persist_fn& persist) {
     text_shaper shaper(req.stop, req.max_tokens);
     collecting_sink sink(shaper);
-    std::optional<providers::provider_error> err;
-    try {
-        err = co_await m.target->complete(req, m.route, sink, ctx);
-    } catch (const std::exception&) {
-        if (!out.draining()) throw;
-        err = providers::provider_error{shutting_down.kind, shutting_down.message, std::nullopt, std::nullopt};
-    }
+    const auto err = co_await call_provider(*m.target, req, m.route, sink, ctx, out);
     if (err) {
-        co_await net::this_coro::reset_cancellation_state();
         // Never a truncated answer with finish_reason "stop": a failure is a failure.
         const api_error e = to_api_error(*err);
         const auto response = error_response(e);
@@ -281,7 +299,7 @@ std::variant<std::pair<chat_request, const providers::model_binding*>, api_error
 struct conversation_turn_state {
     std::string owner;
     store::conversation record;
-    conversation_locks::guard lock;
+    std::optional<conversation_locks::guard> lock; // released as soon as the turn is saved
     std::vector<chat_message> history;
     std::string upstream_state;
 };
@@ -314,7 +332,7 @@ std::variant<conversation_turn_state, api_error> open_turn(const chat_request& r
         history.push_back(std::move(m));
     }
     std::string state = record->upstream_state;
-    return conversation_turn_state{std::move(owner), std::move(*record), std::move(*lock), std::move(history), std::move(state)};
+    return conversation_turn_state{std::move(owner), std::move(*record), std::move(lock), std::move(history), std::move(state)};
 }
 
 std::optional<api_error> save_turn(const chat_request& req, const std::string& answer, const providers::provider& p,
@@ -363,7 +381,12 @@ net::awaitable<void> handle_chat_completions(const http::http_request& http_req,
     auto& turn = std::get<conversation_turn_state>(opened);
     providers::conversation_turn provider_view{turn.history, turn.upstream_state};
     call.conversation = &provider_view;
-    const persist_fn persist = [&](const std::string& answer) { return save_turn(req, answer, *binding->target, turn, ctx); };
+    // The next turn may start once this one is saved, before the last bytes reach the client.
+    const persist_fn persist = [&](const std::string& answer) {
+        auto failed = save_turn(req, answer, *binding->target, turn, ctx);
+        turn.lock.reset();
+        return failed;
+    };
     if (!req.stream) co_return co_await complete_collected(req, *binding, out, call, persist);
     streamed_completion completion(req, out, ctx.stream, persist);
     co_await completion.run(*binding->target, binding->route, call);

@@ -11,6 +11,28 @@ api_error bad(error_kind kind, std::string message, std::string param) {
     return api_error{kind, std::move(message), std::move(param), std::nullopt};
 }
 
+/// True when `text` nests arrays and objects deeper than `limit` (strings are skipped).
+bool nests_deeper_than(std::string_view text, std::size_t limit) {
+    std::size_t depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > limit) return true;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return false;
+}
+
 std::optional<message_role> parse_role(std::string_view r) {
     if (r == "system" || r == "developer") return message_role::system;
     if (r == "user") return message_role::user;
@@ -130,13 +152,24 @@ std::string chat_request::last_user_text() const {
     return {};
 }
 
-parse_result parse_chat_request(std::string_view body) {
+std::variant<json, api_error> parse_client_json(std::string_view body) {
+    if (nests_deeper_than(body, max_json_depth))
+        return api_error{error_kind::invalid_json,
+                         "The request body nests JSON deeper than " + std::to_string(max_json_depth) + " levels.", std::nullopt,
+                         std::nullopt};
     json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded())
         return api_error{error_kind::invalid_json,
                          "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP "
                          "library correctly. The OpenAI API expects a JSON payload.)",
                          std::nullopt, std::nullopt};
+    return doc;
+}
+
+parse_result parse_chat_request(std::string_view body) {
+    auto parsed = parse_client_json(body);
+    if (auto* err = std::get_if<api_error>(&parsed)) return std::move(*err);
+    json doc = std::move(std::get<json>(parsed));
     if (!doc.is_object()) return bad(error_kind::invalid_value, "The request body must be a JSON object.", "body");
 
     chat_request req;

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <ctime>
 
+#include "switchyard/api/chat_request.hpp"
 #include "switchyard/api/conversations.hpp"
 #include "switchyard/api/handlers.hpp"
 #include "switchyard/util/ids.hpp"
@@ -73,7 +74,9 @@ std::optional<std::string> query_param(std::string_view target, std::string_view
 }
 
 http::http_response create(const http::http_request& req, const std::string& owner, store::conversation_store& store) {
-    json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
+    auto parsed = req.body.empty() ? std::variant<json, api_error>(json::object()) : parse_client_json(req.body);
+    if (auto* err = std::get_if<api_error>(&parsed)) return error_response(*err);
+    const json& body = std::get<json>(parsed);
     if (!body.is_object())
         return error_response({error_kind::invalid_json, "The request body must be a JSON object.", std::nullopt, std::nullopt});
     const auto metadata = metadata_of(body);
@@ -87,7 +90,8 @@ http::http_response create(const http::http_request& req, const std::string& own
         for (std::size_t i = 0; i < items->size(); ++i) {
             const json& it = (*items)[i];
             const std::string where = "items[" + std::to_string(i) + "]";
-            const std::string role = it.is_object() ? it.value("role", std::string()) : std::string();
+            const auto role_it = it.is_object() ? it.find("role") : it.end();
+            const std::string role = role_it != it.end() && role_it->is_string() ? role_it->get<std::string>() : std::string();
             if (role != "user" && role != "assistant" && role != "system" && role != "developer")
                 return bad_request("Each item needs a role of user, assistant, system or developer.", where + ".role");
             auto text = it.contains("content") ? item_text(it["content"]) : std::nullopt;
@@ -184,7 +188,9 @@ http::http_response handle_conversations(const http::http_request& req, std::str
         return json_response(dump({{"id", id}, {"object", "conversation.deleted"}, {"deleted", true}}));
     }
     if (req.method == "POST") {
-        const json body = json::parse(req.body, nullptr, false);
+        auto parsed = parse_client_json(req.body);
+        if (auto* err = std::get_if<api_error>(&parsed)) return error_response(*err);
+        const json& body = std::get<json>(parsed);
         if (!body.is_object() || !body.contains("metadata")) return bad_request("Send {\"metadata\": {...}}.", "metadata");
         const auto metadata = metadata_of(body);
         if (!metadata) return bad_request("metadata must be an object of at most 16 string values.", "metadata");

@@ -17,6 +17,7 @@ error_traits traits_of(error_kind kind) noexcept {
     case error_kind::conversation_busy: return {409, "invalid_request_error", "conversation_busy", false};
     case error_kind::method_not_allowed: return {405, "invalid_request_error", "method_not_allowed", true};
     case error_kind::payload_too_large: return {413, "invalid_request_error", "payload_too_large", true};
+    case error_kind::headers_too_large: return {431, "invalid_request_error", "headers_too_large", true};
     case error_kind::provider_unavailable: return {503, "server_error", "provider_not_configured", false};
     case error_kind::insufficient_quota: return {429, "insufficient_quota", "insufficient_quota", false};
     case error_kind::upstream_auth_failed: return {502, "server_error", "upstream_auth_failed", false};
@@ -24,6 +25,8 @@ error_traits traits_of(error_kind kind) noexcept {
     case error_kind::upstream_error: return {502, "server_error", "upstream_error", true};
     case error_kind::upstream_timeout: return {504, "server_error", "upstream_timeout", true};
     case error_kind::server_shutting_down: return {503, "server_error", "server_shutting_down", true};
+    case error_kind::server_overloaded: return {503, "server_error", "server_overloaded", true};
+    case error_kind::origin_not_allowed: return {403, "invalid_request_error", "origin_not_allowed", false};
     case error_kind::internal_error: return {500, "server_error", "internal_error", true};
     }
     return {500, "server_error", "internal_error", true};

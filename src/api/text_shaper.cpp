@@ -1,13 +1,17 @@
 #include "switchyard/api/text_shaper.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace switchyard::api {
 
 text_shaper::text_shaper(std::vector<std::string> stop, std::optional<long> max_tokens, bool keep_text)
     : stop_(std::move(stop)), keep_text_(keep_text) {
     // Same 4-code-points-per-token rule as the usage estimate, so usage and cut agree.
-    if (max_tokens) max_code_points_ = static_cast<std::size_t>(*max_tokens) * 4;
+    // Saturating: a huge max_tokens (2^62) means "no practical limit", never a wrap to zero.
+    constexpr auto unlimited = std::numeric_limits<std::size_t>::max() / 4;
+    if (max_tokens && *max_tokens > 0 && static_cast<unsigned long>(*max_tokens) < unlimited)
+        max_code_points_ = static_cast<std::size_t>(*max_tokens) * 4;
     for (const auto& s : stop_)
         longest_stop_ = std::max(longest_stop_, s.size());
 }
@@ -41,7 +45,9 @@ std::string text_shaper::push(std::string_view delta) {
         finish_reason_ = "length"; // more text arrived after the limit was reached
         return {};
     }
-    std::string text = held_ + carry_.push(delta);
+    // Upstream bytes that are not UTF-8 become U+FFFD here, once whole characters are joined,
+    // so every path (stream, JSON answer, stored turn) carries valid text.
+    std::string text = held_ + utf8::replace_invalid(carry_.push(delta));
     held_.clear();
     for (const auto& s : stop_) {
         if (auto pos = text.find(s); pos != std::string::npos) {
@@ -66,7 +72,7 @@ std::string text_shaper::push(std::string_view delta) {
 
 std::string text_shaper::flush() {
     if (finished()) return {};
-    std::string text = held_ + carry_.flush();
+    std::string text = held_ + utf8::replace_invalid(carry_.flush());
     held_.clear();
     return release(std::move(text));
 }

@@ -3,6 +3,8 @@
 #include <boost/url/decode_view.hpp>
 #include <boost/url/parse.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include "switchyard/api/handlers.hpp"
 
 namespace switchyard::http {
@@ -54,9 +56,12 @@ std::string_view api_path(std::string_view path) noexcept {
 }
 
 router::router(const config::settings& settings, const providers::registry& models, store::conversation_store& conversations)
-    : settings_(settings), models_(models), conversations_(conversations), auth_(settings.api_keys) {}
+    : settings_(settings), models_(models), conversations_(conversations), auth_(settings.api_keys),
+      cors_(!settings.api_keys.empty(), settings.cors_origins, names_loopback(settings.listen.host)) {}
 
 std::optional<http_response> router::answer_directly(const http_request& req) const {
+    if (auto refused = cors_.refusal(req.header("origin"), req.header("host")))
+        return api::error_response({error_kind::origin_not_allowed, std::move(*refused), std::nullopt, std::nullopt});
     if (req.method == "OPTIONS") return preflight(req);
 
     const std::string_view path = api_path(req.path());
@@ -94,7 +99,15 @@ std::optional<http_response> router::answer_directly(const http_request& req) co
 }
 
 net::awaitable<void> router::route(const http_request& req, response_stream& out, upstream::http_client& http) const {
-    const std::optional<http_response> direct = answer_directly(req);
+    std::optional<http_response> direct;
+    try {
+        direct = answer_directly(req);
+    } catch (const std::exception& e) {
+        // A bug, or a store that failed: the client still gets an answer in its API's shape.
+        spdlog::error("[{}] {} {} failed: {}", req.request_id, req.method, req.path(), e.what());
+        direct = api::error_response({error_kind::internal_error, "The server could not answer this request.", std::nullopt,
+                                      std::nullopt});
+    }
     if (direct) co_return co_await out.send(*direct);
     const std::function<std::string()> owner = [&] {
         return auth_.owner_of(req.header("authorization"), req.header("x-api-key"));

@@ -14,11 +14,13 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <cctype>
 #include <optional>
 #include <list>
 #include <thread>
+#include <unistd.h>
 
 #include "switchyard/api/handlers.hpp"
 #include "switchyard/upstream/http_client.hpp"
@@ -35,37 +37,63 @@ namespace {
 
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
+/// What the server knows of one connection. The cancellation signal is bound to the session's
+/// coroutine; `stop` is the one way to fire it while a request is being handled.
 struct session_state {
     net::cancellation_signal cancel;
     bool busy = false;
-};
+    http::stop_reason reason = http::stop_reason::none;
+    int writing = 0;             // a response write is under way: cancelling it would cut a frame
+    bool cancel_pending = false; // stop() arrived during a write; fired when the write ends
 
-void add_common_headers(bhttp::fields& f, const std::string& request_id) {
-    f.set("x-request-id", request_id);
-    f.set(bhttp::field::access_control_allow_origin, "*");
-    f.set(bhttp::field::access_control_expose_headers, "x-request-id, retry-after, retry-after-ms, x-should-retry");
-}
+    void stop(http::stop_reason why) {
+        if (reason != http::stop_reason::none) return;
+        reason = why;
+        if (writing > 0)
+            cancel_pending = true;
+        else
+            cancel.emit(net::cancellation_type::terminal);
+    }
+    void write_done() {
+        if (--writing == 0 && cancel_pending) {
+            cancel_pending = false;
+            cancel.emit(net::cancellation_type::terminal);
+        }
+    }
+};
 
 /// response_stream over a Beast TCP stream. Every write has a deadline, so a client that stops
 /// reading cannot hold a stream open forever.
 class beast_response final : public http::response_stream {
 public:
-    beast_response(beast::tcp_stream& stream, std::string request_id, bool keep_alive, const config::server_limits& limits,
-                   const std::atomic<bool>& draining)
-        : stream_(stream), request_id_(std::move(request_id)), keep_alive_(keep_alive), limits_(limits), draining_(draining) {}
+    struct request_facts {
+        std::string request_id;
+        bool keep_alive = false;
+        bool head = false;                       // a HEAD request: the head only, never a body
+        std::optional<std::string> allow_origin; // Access-Control-Allow-Origin, if any
+    };
+
+    beast_response(beast::tcp_stream& stream, request_facts facts, const config::server_limits& limits, session_state& state)
+        : stream_(stream), facts_(std::move(facts)), limits_(limits), state_(state) {}
 
     net::awaitable<void> send(const http::http_response& r) override {
         bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
         if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
         for (auto& [k, v] : r.headers)
             res.set(k, v);
-        add_common_headers(res, request_id_);
-        res.keep_alive(keep_alive_);
+        add_common_headers(res);
+        res.keep_alive(facts_.keep_alive);
         res.body() = r.body;
         res.prepare_payload();
         status_ = r.status;
+        const write_scope scope(state_);
         stream_.expires_after(limits_.write_timeout);
-        co_await bhttp::async_write(stream_, res, net::use_awaitable);
+        if (facts_.head) {
+            bhttp::response_serializer<bhttp::string_body> sr{res};
+            co_await bhttp::async_write_header(stream_, sr, net::use_awaitable);
+        } else {
+            co_await bhttp::async_write(stream_, res, net::use_awaitable);
+        }
     }
 
     net::awaitable<void> begin_stream(const http::header_list& extra) override {
@@ -75,57 +103,69 @@ public:
         res.set("x-accel-buffering", "no");
         for (auto& [k, v] : extra)
             res.set(k, v);
-        add_common_headers(res, request_id_);
-        res.keep_alive(keep_alive_);
+        add_common_headers(res);
+        res.keep_alive(facts_.keep_alive);
         res.chunked(true);
         status_ = 200;
         bhttp::response_serializer<bhttp::empty_body> sr{res};
+        const write_scope scope(state_);
         stream_.expires_after(limits_.write_timeout);
         co_await bhttp::async_write_header(stream_, sr, net::use_awaitable);
     }
 
     net::awaitable<void> write(std::string_view bytes) override {
+        const write_scope scope(state_);
         stream_.expires_after(limits_.write_timeout);
         auto chunk = bhttp::make_chunk(net::buffer(bytes.data(), bytes.size()));
         co_await net::async_write(stream_, chunk, net::use_awaitable);
     }
 
     net::awaitable<void> end_stream() override {
+        const write_scope scope(state_);
         stream_.expires_after(limits_.write_timeout);
         auto last = bhttp::make_chunk_last();
         co_await net::async_write(stream_, last, net::use_awaitable);
     }
 
-    bool draining() const noexcept override { return draining_.load(std::memory_order_relaxed); }
+    void stop(http::stop_reason why) override { state_.stop(why); }
+    http::stop_reason stopped() const noexcept override { return state_.reason; }
 
     int status() const noexcept { return status_; }
-    bool keep_alive() const noexcept { return keep_alive_; }
+    bool keep_alive() const noexcept { return facts_.keep_alive; }
 
 private:
+    struct write_scope {
+        session_state& s;
+        explicit write_scope(session_state& st) : s(st) { ++s.writing; }
+        ~write_scope() { s.write_done(); }
+    };
+
+    void add_common_headers(bhttp::fields& f) const {
+        f.set("x-request-id", facts_.request_id);
+        if (facts_.allow_origin) {
+            f.set(bhttp::field::access_control_allow_origin, *facts_.allow_origin);
+            if (*facts_.allow_origin != "*") f.set(bhttp::field::vary, "Origin");
+            f.set(bhttp::field::access_control_expose_headers, "x-request-id, retry-after, retry-after-ms, x-should-retry");
+        }
+    }
+
     beast::tcp_stream& stream_;
-    std::string request_id_;
-    bool keep_alive_;
+    request_facts facts_;
     const config::server_limits& limits_;
-    const std::atomic<bool>& draining_;
+    session_state& state_;
     int status_ = 0;
 };
 
-/// Cancels the session's exchange as soon as the client closes its side, so the upstream call
-/// ends at once. A plain completion handler rather than a coroutine raced against the exchange:
-/// one reactor registration per request, no frames, no exceptions.
+/// Watches the client side while a request is handled: a close stops the exchange at once, so
+/// the upstream call ends with it. Bytes the client sends meanwhile (a pipelined request, or one
+/// stray byte before it hangs up) are moved into the session's buffer, up to `limit`, and the
+/// watch goes on. A plain completion handler rather than a coroutine: one reactor registration
+/// per request, no frames, no exceptions.
 class peer_close_watch {
 public:
-    peer_close_watch(tcp::socket& socket, net::cancellation_signal& cancel)
+    peer_close_watch(tcp::socket& socket, beast::flat_buffer& pipelined, std::size_t limit, session_state& state)
         : socket_(socket), live_(std::make_shared<bool>(true)) {
-        socket_.async_wait(tcp::socket::wait_read, [&socket, &cancel, live = live_](error_code ec) {
-            if (ec || !*live) return; // the exchange is over; socket and signal may be gone
-            char probe;
-            error_code pec;
-            socket.non_blocking(true);
-            // Readable with bytes is the client's next request, not a close: leave those to the parser.
-            if (socket.receive(net::buffer(&probe, 1), tcp::socket::message_peek, pec) == 0 && pec != net::error::would_block)
-                cancel.emit(net::cancellation_type::terminal);
-        });
+        arm(socket, pipelined, limit, state, live_);
     }
     ~peer_close_watch() {
         *live_ = false;
@@ -136,9 +176,42 @@ public:
     peer_close_watch& operator=(const peer_close_watch&) = delete;
 
 private:
+    static void arm(tcp::socket& socket, beast::flat_buffer& pipelined, std::size_t limit, session_state& state,
+                    const std::shared_ptr<bool>& live) {
+        socket.async_wait(tcp::socket::wait_read, [&socket, &pipelined, limit, &state, live](error_code ec) {
+            if (ec || !*live) return; // the exchange is over; socket, buffer and state may be gone
+            if (pipelined.size() >= limit) return; // enough queued; a close now shows up as a failed write
+            error_code rec;
+            socket.non_blocking(true);
+            const std::size_t n = socket.receive(pipelined.prepare(std::min<std::size_t>(limit - pipelined.size(), 4096)), 0, rec);
+            pipelined.commit(n);
+            if (rec == net::error::would_block || (!rec && n > 0))
+                arm(socket, pipelined, limit, state, live);
+            else
+                state.stop(http::stop_reason::client_gone);
+        });
+    }
+
     tcp::socket& socket_;
     std::shared_ptr<bool> live_;
 };
+
+/// After an error answered before the request was read (413, 431), the client may still be
+/// sending. Closing now would make the kernel reset the connection and destroy the answer in
+/// flight, so the rest is read and dropped, for a bounded time, before the close.
+net::awaitable<void> linger_close(beast::tcp_stream& stream) {
+    using namespace std::chrono_literals;
+    error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    std::array<char, 16 * 1024> sink;
+    const auto give_up = std::chrono::steady_clock::now() + 3s;
+    while (std::chrono::steady_clock::now() < give_up) {
+        stream.expires_after(1s);
+        auto [rec, n] = co_await stream.async_read_some(net::buffer(sink), use_tuple);
+        if (rec) break;
+    }
+    stream.close();
+}
 
 } // namespace
 
@@ -167,23 +240,48 @@ struct server::impl {
             workers.push_back(std::make_unique<worker>(s.upstream));
     }
 
-    void bind(worker& w, const tcp::endpoint& ep) {
-        w.acceptor.open(ep.protocol());
-        w.acceptor.set_option(net::socket_base::reuse_address(true));
-        int one = 1;
-        ::setsockopt(w.acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-        w.acceptor.bind(ep);
-        w.acceptor.listen(net::socket_base::max_listen_connections);
+    /// One listening socket, without SO_REUSEPORT, so a second gateway on the same port fails to
+    /// start instead of silently taking half the traffic. Every worker accepts on its own
+    /// duplicate of that socket.
+    void listen_on(const tcp::endpoint& ep) {
+        auto& first = workers.front()->acceptor;
+        first.open(ep.protocol());
+        first.set_option(net::socket_base::reuse_address(true));
+        first.bind(ep);
+        first.listen(net::socket_base::max_listen_connections);
+        for (std::size_t i = 1; i < workers.size(); ++i) {
+            const int fd = ::dup(first.native_handle());
+            if (fd < 0) throw boost::system::system_error(error_code(errno, boost::system::system_category()));
+            workers[i]->acceptor.assign(ep.protocol(), fd);
+        }
     }
 
     net::awaitable<void> accept_loop(worker& w) {
+        using namespace std::chrono_literals;
+        // Out of file descriptors (or memory), accept fails at once, every time: back off, and
+        // say so at most once a second.
+        auto backoff = 10ms;
+        std::size_t unreported = 0;
+        auto last_report = std::chrono::steady_clock::time_point{};
+        net::steady_timer pause(w.ioc);
         for (;;) {
             auto [ec, socket] = co_await w.acceptor.async_accept(use_tuple);
             if (ec) {
                 if (ec == net::error::operation_aborted || !w.acceptor.is_open()) co_return;
-                spdlog::warn("accept failed: {}", ec.message());
+                ++unreported;
+                if (const auto now = std::chrono::steady_clock::now(); now - last_report >= 1s) {
+                    spdlog::warn("accept failed: {} ({} time(s) since the last report); retrying in {} ms", ec.message(),
+                                 unreported, backoff.count());
+                    unreported = 0;
+                    last_report = now;
+                }
+                pause.expires_after(backoff);
+                auto [pec] = co_await pause.async_wait(use_tuple);
+                if (pec || !w.acceptor.is_open()) co_return;
+                backoff = std::min(backoff * 2, std::chrono::milliseconds(1s));
                 continue;
             }
+            backoff = 10ms;
             socket.set_option(tcp::no_delay(true), ec);
             auto it = w.sessions.emplace(w.sessions.end());
             co_spawn(w.ioc, session(w, std::move(socket), *it),
@@ -201,12 +299,35 @@ struct server::impl {
         }
     }
 
-    net::awaitable<void> reject_overload(beast::tcp_stream& stream) {
-        beast_response out(stream, ids::request_id(), false, settings.limits, draining);
-        const api::api_error e{api::error_kind::server_shutting_down, "Too many open connections; retry shortly.", std::nullopt,
-                               std::nullopt};
+    /// An error answered before the request was read: Connection: close, then a lingering close.
+    net::awaitable<void> refuse(beast::tcp_stream& stream, session_state& state, const api::api_error& e,
+                                std::optional<std::string> allow_origin) {
+        beast_response out(stream, {ids::request_id(), false, false, std::move(allow_origin)}, settings.limits, state);
         const auto response = api::error_response(e);
-        co_await out.send(response);
+        bool sent = true;
+        try {
+            co_await out.send(response);
+        } catch (const std::exception&) {
+            sent = false; // the client is already gone
+        }
+        if (sent) co_await linger_close(stream);
+    }
+
+    /// The request as the API layer sees it: no Beast types past this point.
+    static http::http_request to_api_request(bhttp::request<bhttp::string_body>&& msg, std::string request_id) {
+        http::http_request req;
+        req.method = std::string(msg.method_string());
+        req.target = std::string(msg.target());
+        req.request_id = std::move(request_id);
+        req.headers.reserve(16);
+        for (const auto& f : msg) {
+            std::string name(f.name_string());
+            for (auto& c : name)
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            req.headers.emplace_back(std::move(name), std::string(f.value()));
+        }
+        req.body = std::move(msg.body());
+        return req;
     }
 
     net::awaitable<void> session(worker& w, tcp::socket socket, session_state& state) {
@@ -218,7 +339,9 @@ struct server::impl {
 
         beast::tcp_stream stream(std::move(socket));
         if (over_limit) {
-            co_await reject_overload(stream);
+            const api::api_error e{api::error_kind::server_overloaded, "Too many open connections; retry shortly.", std::nullopt,
+                                   1};
+            co_await refuse(stream, state, e, router.cors().allow_origin(""));
             co_return;
         }
         beast::flat_buffer buffer;
@@ -233,30 +356,26 @@ struct server::impl {
             first = false;
             auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
             if (hec == bhttp::error::header_limit) {
-                beast_response out(stream, ids::request_id(), false, settings.limits, draining);
-                const api::api_error e{api::error_kind::payload_too_large, "Request headers are too large.", std::nullopt,
+                const api::api_error e{api::error_kind::headers_too_large, "Request headers are too large.", std::nullopt,
                                        std::nullopt};
-                const auto response = api::error_response(e);
-                co_await out.send(response);
-                break;
+                co_await refuse(stream, state, e, router.cors().allow_origin(""));
+                co_return;
             }
             if (hec) break; // closed, idle timeout or shutdown: nothing to answer
             state.busy = true;
+            state.reason = http::stop_reason::none;
+            state.cancel_pending = false;
             const auto started = std::chrono::steady_clock::now();
             const std::string request_id = ids::request_id();
+            const auto allow_origin = router.cors().allow_origin(parser.get()[bhttp::field::origin]);
 
-            const auto too_large = [&]() -> net::awaitable<void> {
-                beast_response out(stream, request_id, false, settings.limits, draining);
-                const api::api_error e{api::error_kind::payload_too_large,
-                                       "Request body is larger than the limit of " +
-                                           std::to_string(settings.limits.max_body_bytes) + " bytes.",
-                                       std::nullopt, std::nullopt};
-                const auto response = api::error_response(e);
-                co_await out.send(response);
-            };
+            const api::api_error too_large{api::error_kind::payload_too_large,
+                                           "Request body is larger than the limit of " +
+                                               std::to_string(settings.limits.max_body_bytes) + " bytes.",
+                                           std::nullopt, std::nullopt};
             if (auto cl = parser.content_length(); cl && *cl > settings.limits.max_body_bytes) {
-                co_await too_large();
-                break;
+                co_await refuse(stream, state, too_large, allow_origin);
+                co_return;
             }
             if (parser.get()[bhttp::field::expect] == "100-continue") {
                 bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
@@ -265,41 +384,32 @@ struct server::impl {
             stream.expires_after(settings.limits.idle_timeout);
             auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
             if (bec == bhttp::error::body_limit) {
-                co_await too_large();
-                break;
+                co_await refuse(stream, state, too_large, allow_origin);
+                co_return;
             }
             if (bec) break;
             stream.expires_never();
 
             auto msg = parser.release();
-            http::http_request req;
-            req.method = std::string(msg.method_string());
-            req.target = std::string(msg.target());
-            req.request_id = request_id;
-            req.headers.reserve(16);
-            for (const auto& f : msg) {
-                std::string name(f.name_string());
-                for (auto& c : name)
-                    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-                req.headers.emplace_back(std::move(name), std::string(f.value()));
-            }
-            req.body = std::move(msg.body());
+            const bool keep_alive = msg.keep_alive() && !draining;
+            const bool head = msg.method() == bhttp::verb::head;
+            http::http_request req = to_api_request(std::move(msg), request_id);
 
-            beast_response out(stream, request_id, msg.keep_alive() && !draining, settings.limits, draining);
+            beast_response out(stream, {request_id, keep_alive, head, allow_origin}, settings.limits, state);
             bool client_gone = false;
             try {
-                const peer_close_watch watch(stream.socket(), state.cancel);
+                const peer_close_watch watch(stream.socket(), buffer, settings.limits.max_header_bytes, state);
                 co_await router.route(req, out, w.http);
                 client_gone = out.status() == 0;
             } catch (const std::exception& e) {
-                client_gone = true; // a write failed or the exchange was cancelled
+                client_gone = true; // a write failed or the exchange was stopped
                 spdlog::debug("[{}] exchange ended: {}", request_id, e.what());
             }
             const auto ms =
                 std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
             spdlog::info("[{}] {} {} {} {}ms{}", request_id, req.method, req.path(), out.status(), ms,
                          client_gone ? " (client gone)" : "");
-            if (client_gone || !out.keep_alive()) break;
+            if (client_gone || !out.keep_alive() || state.reason != http::stop_reason::none) break;
         }
         error_code ignored;
         stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -316,8 +426,12 @@ struct server::impl {
         w.drain_deadline.async_wait([&w](error_code ec) {
             if (ec) return; // every session finished in time
             spdlog::warn("shutdown grace period over: ending {} open exchange(s)", w.sessions.size());
-            for (auto& s : w.sessions)
-                s.cancel.emit(net::cancellation_type::terminal);
+            for (auto& s : w.sessions) {
+                if (s.busy)
+                    s.stop(http::stop_reason::shutdown);
+                else
+                    s.cancel.emit(net::cancellation_type::terminal);
+            }
         });
     }
 };
@@ -330,16 +444,14 @@ void server::start() {
     error_code ec;
     const auto address = net::ip::make_address(l.host == "localhost" ? "127.0.0.1" : l.host, ec);
     if (ec) throw std::runtime_error("invalid listen host '" + l.host + "': use an IP address");
-    std::uint16_t port = l.port;
-    for (auto& w : impl_->workers) {
-        try {
-            impl_->bind(*w, tcp::endpoint(address, port));
-        } catch (const boost::system::system_error& e) {
-            throw std::runtime_error("cannot listen on " + l.host + ":" + std::to_string(port) + ": " + e.code().message());
-        }
-        port = w->acceptor.local_endpoint().port(); // later workers share the port chosen for port 0
+    try {
+        impl_->listen_on(tcp::endpoint(address, l.port));
+    } catch (const boost::system::system_error& e) {
+        const bool taken = e.code() == net::error::address_in_use;
+        throw std::runtime_error("cannot listen on " + l.host + ":" + std::to_string(l.port) + ": " + e.code().message() +
+                                 (taken ? " (is another switchyard or another server already running there?)" : ""));
     }
-    impl_->bound_port = port;
+    impl_->bound_port = impl_->workers.front()->acceptor.local_endpoint().port();
 }
 
 std::uint16_t server::port() const noexcept { return impl_->bound_port; }

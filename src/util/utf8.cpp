@@ -13,7 +13,66 @@ std::size_t sequence_length(unsigned char lead) {
     return 1; // invalid lead byte: stands alone
 }
 
+/// Length of the well-formed sequence starting at `i`, or 0 with `bad` set to the length of
+/// its maximal ill-formed subpart (at least 1).
+std::size_t valid_sequence_at(std::string_view s, std::size_t i, std::size_t& bad) noexcept {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    bad = 1;
+    if (b0 < 0x80) return 1;
+    std::size_t need;
+    unsigned char lo = 0x80, hi = 0xBF; // allowed range of the second byte (Unicode table 3-7)
+    if (b0 >= 0xC2 && b0 <= 0xDF) {
+        need = 2;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+        need = 3;
+        if (b0 == 0xE0) lo = 0xA0;
+        if (b0 == 0xED) hi = 0x9F; // no surrogates
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+        need = 4;
+        if (b0 == 0xF0) lo = 0x90;
+        if (b0 == 0xF4) hi = 0x8F; // nothing past U+10FFFF
+    } else {
+        return 0;
+    }
+    for (std::size_t k = 1; k < need; ++k) {
+        if (i + k >= s.size()) {
+            bad = k;
+            return 0;
+        }
+        const auto b = static_cast<unsigned char>(s[i + k]);
+        const bool ok = k == 1 ? (b >= lo && b <= hi) : is_continuation(b);
+        if (!ok) {
+            bad = k;
+            return 0;
+        }
+    }
+    return need;
+}
+
 } // namespace
+
+std::string replace_invalid(std::string s) {
+    std::size_t i = 0, bad = 0;
+    while (i < s.size()) { // fast path: most text is valid
+        const std::size_t n = valid_sequence_at(s, i, bad);
+        if (n == 0) break;
+        i += n;
+    }
+    if (i == s.size()) return s;
+    std::string out(s, 0, i);
+    out.reserve(s.size() + 8);
+    while (i < s.size()) {
+        const std::size_t n = valid_sequence_at(s, i, bad);
+        if (n) {
+            out.append(s, i, n);
+            i += n;
+        } else {
+            out += "\xEF\xBF\xBD";
+            i += bad;
+        }
+    }
+    return out;
+}
 
 std::size_t complete_prefix_length(std::string_view s) noexcept {
     // Look back at most 3 bytes for the lead byte of the last sequence.

@@ -48,6 +48,14 @@ struct chat_request {
 
 using parse_result = std::variant<chat_request, api_error>;
 
+/// Client JSON may nest at most this deep. Code that walks a document recurses, so a body of
+/// 100k nested arrays must be refused before it is parsed.
+constexpr std::size_t max_json_depth = 64;
+
+/// Parses a client body as JSON: an `invalid_json` error when it is not JSON or nests deeper
+/// than max_json_depth. Every client JSON body goes through here.
+std::variant<nlohmann::json, api_error> parse_client_json(std::string_view body);
+
 /// Parses and validates a request body. Unknown fields are ignored; fields that would change
 /// the shape or correctness of the answer are checked, with `param` naming the culprit.
 parse_result parse_chat_request(std::string_view body);

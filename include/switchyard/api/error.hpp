@@ -18,6 +18,7 @@ enum class error_kind {
     conversation_busy,      // 409, not retryable
     method_not_allowed,     // 405
     payload_too_large,      // 413
+    headers_too_large,      // 431
     provider_unavailable,   // 503 provider not configured
     upstream_auth_failed,   // 502, not retryable
     rate_limit_exceeded,    // 429
@@ -25,6 +26,8 @@ enum class error_kind {
     upstream_error,         // 502
     upstream_timeout,       // 504
     server_shutting_down,   // 503
+    server_overloaded,      // 503, too many connections
+    origin_not_allowed,     // 403, cross-site request while auth is off
     internal_error,         // 500
 };
 

@@ -94,6 +94,7 @@ struct settings {
     unsigned threads = 0; // 0: one per core
     std::string log_level = "info";
     std::vector<std::string> api_keys;
+    std::vector<std::string> cors_origins; // CORS_ORIGINS: pages that may call a gateway whose auth is off
     bool allow_no_auth = false;
     server_limits limits;
     stream_settings stream;

@@ -34,11 +34,22 @@ struct http_response {
     std::string body;
 };
 
+/// Why an exchange was ended from outside the handler.
+enum class stop_reason {
+    none,
+    client_gone, // the client closed, or stopped reading until a write timed out
+    shutdown,    // the shutdown grace period is over
+};
+
 /// Where a handler writes its answer: either one `send`, or `begin_stream`, `write`s and
 /// `end_stream`. Every call throws boost::system::system_error when the client is gone.
 /// Arguments are taken by reference: GCC 12 mishandles owning by-value coroutine parameters
 /// and temporaries inside a co_await, so callers pass named objects.
 /// The server adds x-request-id and CORS headers to whatever is sent.
+///
+/// Ending an exchange from outside is signalled, not inferred: `stop(reason)` records the
+/// reason and cancels (terminal) whatever the handler's coroutine is waiting on, never a
+/// write half done. A handler that catches the resulting operation_aborted asks `stopped()`.
 class response_stream {
 public:
     virtual ~response_stream() = default;
@@ -48,8 +59,10 @@ public:
     /// Writes bytes and flushes them to the client at once.
     virtual net::awaitable<void> write(std::string_view bytes) = 0;
     virtual net::awaitable<void> end_stream() = 0;
-    /// True once shutdown has begun and in-flight streams should wind down.
-    virtual bool draining() const noexcept = 0;
+    /// Records why the exchange must end and cancels the handler's current wait. The first
+    /// reason wins; later calls do nothing.
+    virtual void stop(stop_reason why) = 0;
+    virtual stop_reason stopped() const noexcept = 0;
 };
 
 } // namespace switchyard::http

@@ -8,6 +8,7 @@
 #include "switchyard/api/conversations.hpp"
 #include "switchyard/config/settings.hpp"
 #include "switchyard/http/auth.hpp"
+#include "switchyard/http/cors.hpp"
 #include "switchyard/http/message.hpp"
 #include "switchyard/providers/registry.hpp"
 
@@ -24,6 +25,9 @@ public:
     /// Answers one request. Throws only when the client is gone.
     net::awaitable<void> route(const http_request& req, response_stream& out, upstream::http_client& http) const;
 
+    /// Which origins may call, for the server's CORS headers.
+    const cors_policy& cors() const noexcept { return cors_; }
+
 private:
     /// Everything but a chat completion is answered synchronously; nullopt means "chat handler".
     std::optional<http_response> answer_directly(const http_request& req) const;
@@ -33,6 +37,7 @@ private:
     store::conversation_store& conversations_;
     mutable api::conversation_locks locks_;
     authenticator auth_;
+    cors_policy cors_;
 };
 
 /// The API path with `/v1` and any trailing slash removed ("/v1/models/" → "/models");

@@ -16,6 +16,11 @@ std::size_t count_code_points(std::string_view s) noexcept;
 /// Byte offset of the first `n` code points of `s` (or s.size()).
 std::size_t offset_of_code_point(std::string_view s, std::size_t n) noexcept;
 
+/// `s` with every ill-formed sequence (stray continuation bytes, overlong forms, surrogates,
+/// values past U+10FFFF, truncated sequences) replaced by U+FFFD, one per maximal ill-formed
+/// subpart as Unicode recommends. Valid text is returned unchanged.
+std::string replace_invalid(std::string s);
+
 /// Joins byte fragments into text that never ends in the middle of a character:
 /// whatever incomplete sequence ends one fragment is carried into the next.
 /// One instance per stream; not thread-safe.
