@@ -4,6 +4,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -108,11 +109,20 @@ std::shared_ptr<ssl::context> shared_tls_context(const config::upstream_settings
 
 } // namespace
 
+/// Bounds on what an upstream may make us hold: a response head, and the framing bytes
+/// (chunk-size lines, trailers) waiting in the read buffer. Body bytes never pile up there: they
+/// are handed on as they arrive, and each reader bounds its own lines.
+constexpr std::uint32_t max_head_bytes = 64 * 1024;
+constexpr std::size_t max_buffered_bytes = 256 * 1024;
+/// 1xx interim heads (100 Continue, 103 Early Hints) skipped before the real one, at most.
+constexpr int max_interim_heads = 8;
+
 struct connection {
     std::string key; // scheme://host:port
     std::unique_ptr<beast::tcp_stream> plain;
     std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
-    beast::flat_buffer buffer;
+    beast::flat_buffer buffer{max_buffered_bytes};
+    std::chrono::steady_clock::time_point idle_since;
     std::optional<http::response_parser<http::buffer_body>> parser;
     bool reused = false;
     error_code pending_error; // a read failure that followed data already handed on
@@ -133,10 +143,9 @@ struct http_client::impl {
     net::any_io_executor executor;
     config::upstream_settings settings;
     std::shared_ptr<ssl::context> tls_context; // made on the first https exchange
-    tcp::resolver resolver;
     std::map<std::string, std::vector<std::unique_ptr<connection>>> idle;
 
-    impl(net::any_io_executor ex, config::upstream_settings s) : executor(ex), settings(std::move(s)), resolver(ex) {
+    impl(net::any_io_executor ex, config::upstream_settings s) : executor(ex), settings(std::move(s)) {
         // A configured CA file is read now, so a wrong path fails at start-up.
         if (settings.tls_verify && !settings.ca_file.empty()) tls_context = shared_tls_context(settings);
     }
@@ -166,9 +175,10 @@ struct http_client::impl {
         if (resolve_host.size() > 2 && resolve_host.front() == '[')
             resolve_host = resolve_host.substr(1, resolve_host.size() - 2);
 
-        stream.expires_after(settings.connect_timeout);
-        auto [rec, endpoints] = co_await resolver.async_resolve(resolve_host, connect_port, use_tuple);
-        if (rec) throw failure(failure_kind::connect, "resolve " + connect_host + ": " + rec.message());
+        // One deadline covers name resolution, connect and the TLS handshake.
+        const auto deadline = std::chrono::steady_clock::now() + settings.connect_timeout;
+        const auto endpoints = co_await resolve(resolve_host, connect_port, deadline);
+        stream.expires_at(deadline);
         auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
         if (cec)
             throw failure(cec == beast::error::timeout ? failure_kind::timeout : failure_kind::connect,
@@ -186,13 +196,49 @@ struct http_client::impl {
             if (not_ip && !SSL_set_tlsext_host_name(conn->tls->native_handle(), t.host.c_str()))
                 throw failure(failure_kind::tls, "cannot set SNI");
             if (settings.tls_verify) conn->tls->set_verify_callback(ssl::host_name_verification(t.host));
-            beast::get_lowest_layer(*conn->tls).expires_after(settings.connect_timeout);
+            beast::get_lowest_layer(*conn->tls).expires_at(deadline);
             auto [hec] = co_await conn->tls->async_handshake(ssl::stream_base::client, use_tuple);
             if (hec)
                 throw failure(hec == beast::error::timeout ? failure_kind::timeout : failure_kind::tls,
                               "TLS handshake: " + hec.message());
         }
         co_return conn;
+    }
+
+    /// Resolves a host name within `deadline`, and at once on cancellation. getaddrinfo runs on
+    /// Asio's resolver thread and cannot be interrupted, so the wait is on a timer that the
+    /// resolution completes early; a late result finds nobody waiting and is dropped.
+    net::awaitable<tcp::resolver::results_type> resolve(const std::string& host, const std::string& port,
+                                                        std::chrono::steady_clock::time_point deadline) {
+        error_code literal;
+        const auto address = net::ip::make_address(host, literal);
+        const auto port_number = static_cast<std::uint16_t>(std::strtoul(port.c_str(), nullptr, 10));
+        if (!literal) co_return tcp::resolver::results_type::create(tcp::endpoint(address, port_number), host, port);
+
+        struct lookup {
+            explicit lookup(const net::any_io_executor& ex) : resolver(ex), wake(ex) {}
+            tcp::resolver resolver;
+            net::steady_timer wake;
+            bool done = false;
+            error_code ec;
+            tcp::resolver::results_type results;
+        };
+        auto state = std::make_shared<lookup>(executor);
+        state->wake.expires_at(deadline);
+        state->resolver.async_resolve(host, port, [state](error_code ec, tcp::resolver::results_type r) {
+            state->done = true;
+            state->ec = ec;
+            state->results = std::move(r);
+            state->wake.cancel();
+        });
+        auto [wec] = co_await state->wake.async_wait(use_tuple);
+        if (!state->done) {
+            state->resolver.cancel();
+            if (wec == net::error::operation_aborted) throw failure(failure_kind::cancelled, "resolve " + host + ": cancelled");
+            throw failure(failure_kind::timeout, "resolve " + host + ": no answer within the connect timeout");
+        }
+        if (state->ec) throw failure(failure_kind::connect, "resolve " + host + ": " + state->ec.message());
+        co_return state->results;
     }
 
     net::awaitable<void> tunnel(beast::tcp_stream& stream, const target& t) {
@@ -211,24 +257,59 @@ struct http_client::impl {
                           "proxy refused CONNECT with status " + std::to_string(parser.get().result_int()));
     }
 
+    /// A pooled connection that is still worth trying: idle for less than pool_idle_timeout
+    /// (upstreams close idle keep-alives after a few seconds: uvicorn and Node after 5) and with
+    /// nothing to read, since a peer that closed has sent its FIN and one that sent bytes
+    /// unasked is not in a state we understand. Dead ones are dropped on the way.
     std::unique_ptr<connection> take_idle(const std::string& key) {
         auto it = idle.find(key);
-        if (it == idle.end() || it->second.empty()) return nullptr;
-        auto conn = std::move(it->second.back());
-        it->second.pop_back();
-        conn->reused = true;
-        return conn;
+        if (it == idle.end()) return nullptr;
+        auto& list = it->second;
+        const auto now = std::chrono::steady_clock::now();
+        while (!list.empty()) {
+            auto conn = std::move(list.back());
+            list.pop_back();
+            if (now - conn->idle_since >= settings.pool_idle_timeout || !quiet(conn->lowest().socket())) continue;
+            conn->reused = true;
+            return conn;
+        }
+        return nullptr;
+    }
+
+    static bool quiet(tcp::socket& socket) {
+        char probe;
+        error_code ec;
+        socket.non_blocking(true);
+        const auto n = socket.receive(net::buffer(&probe, 1), tcp::socket::message_peek, ec);
+        return ec == net::error::would_block && n == 0;
     }
 };
 
+/// A fresh response parser with our bounds, its body handed to the chunk callback.
+void reset_parser(connection& c) {
+    c.parser.emplace();
+    c.parser->header_limit(max_head_bytes);
+    c.parser->body_limit(boost::none);
+    c.parser->on_chunk_body(c.body_sink);
+}
+
+/// Writes the request and reads the final response head. Interim 1xx heads are read and
+/// dropped: taking one for the answer would leave the real answer unread on a pooled
+/// connection, for the next caller to receive.
 template <class Stream>
 static net::awaitable<error_code> write_and_read_head(Stream& s, connection& c, const http::request<http::string_body>& req,
                                                       const config::upstream_settings& st) {
     beast::get_lowest_layer(s).expires_after(st.request_timeout);
     auto [wec, wn] = co_await http::async_write(s, req, use_tuple);
     if (wec) co_return wec;
-    auto [rec, rn] = co_await http::async_read_header(s, c.buffer, *c.parser, use_tuple);
-    co_return rec;
+    for (int interim = 0;; ++interim) {
+        auto [rec, rn] = co_await http::async_read_header(s, c.buffer, *c.parser, use_tuple);
+        if (rec) co_return rec;
+        const int status = c.parser->get().result_int();
+        if (status >= 200 || status == 101) co_return error_code{};
+        if (interim == max_interim_heads) co_return error_code(http::error::bad_status);
+        reset_parser(c);
+    }
 }
 
 /// Appends to `out` the body bytes that have arrived, reading at least once. read_some, not
@@ -274,6 +355,7 @@ void http_client::release(std::unique_ptr<connection> conn) {
     if (list.size() >= impl_->settings.pool_max_idle_per_host) return;
     conn->parser.reset();
     conn->lowest().expires_never(); // an idle pooled connection must not time out and close itself
+    conn->idle_since = std::chrono::steady_clock::now();
     list.push_back(std::move(conn));
 }
 
@@ -295,16 +377,17 @@ net::awaitable<response> http_client::send(request&& req) {
     // A pooled connection may have been closed by the peer while idle; such a failure before any
     // response byte is retried once on a fresh connection.
     for (int attempt = 0; attempt < 2; ++attempt) {
-        auto conn = impl_->take_idle(key);
+        auto conn = attempt == 0 ? impl_->take_idle(key) : nullptr; // the retry never takes another pooled one
         if (!conn) conn = co_await impl_->open(t, key);
-        conn->parser.emplace();
-        conn->parser->body_limit(boost::none);
-        conn->parser->on_chunk_body(conn->body_sink);
+        reset_parser(*conn);
 
         error_code ec = conn->tls ? co_await write_and_read_head(*conn->tls, *conn, msg, impl_->settings)
                                   : co_await write_and_read_head(*conn->plain, *conn, msg, impl_->settings);
         if (ec) {
-            const bool stale = conn->reused && ec != beast::error::timeout && ec != net::error::operation_aborted;
+            // A reused connection that failed before any byte of an answer was closed by the
+            // upstream while idle: the request is sent once more, on a new connection.
+            const bool stale = conn->reused && ec != beast::error::timeout && ec != net::error::operation_aborted &&
+                               conn->buffer.size() == 0 && !conn->parser->got_some();
             if (stale && attempt == 0) continue;
             fail(ec, "upstream response head");
         }
@@ -346,8 +429,10 @@ net::awaitable<std::optional<std::string>> response::read_some() {
     std::string got;
     const auto& st = owner_->impl_->settings;
     error_code ec = c.tls ? co_await read_body_some(*c.tls, c, got, st) : co_await read_body_some(*c.plain, c, got, st);
-    // A close-delimited body ends with EOF (or a TLS truncation after a complete message).
-    if (ec == http::error::end_of_stream || ec == net::ssl::error::stream_truncated) {
+    // A close-delimited body ends with EOF. A TLS peer that closes without close_notify may
+    // have been cut off by anyone on the path, so that is an end only when the framing
+    // (content-length, the last chunk) proves the body complete.
+    if (ec == http::error::end_of_stream || (ec == net::ssl::error::stream_truncated && c.parser->is_done())) {
         conn_.reset();
         if (got.empty()) co_return std::nullopt;
         co_return got;

@@ -44,6 +44,7 @@ struct upstream_settings {
     std::string https_proxy;
     std::string http_proxy;
     std::size_t pool_max_idle_per_host = 32;
+    milliseconds pool_idle_timeout{4'000}; // pooled connections idle longer are not reused
 };
 
 enum class signature_scheme { v1, v2, v3, none };
