@@ -43,6 +43,7 @@ struct outcome {
     shared_nonce::status status;
     std::string nonce;
     bool resumed_on_own_thread;
+    bool led;
 };
 
 /// `per_context` callers on each of two io_contexts, each on its own thread.
@@ -61,10 +62,10 @@ std::vector<outcome> callers_on_two_threads(shared_nonce& n, const shared_nonce:
                     try {
                         r = co_await n.get(fetch, limit);
                     } catch (const std::exception&) {
-                        r = {shared_nonce::status::failed, "threw"};
+                        r = {shared_nonce::status::failed, "threw", true};
                     }
                     std::lock_guard lock(m);
-                    out.push_back({r.outcome, r.nonce, std::this_thread::get_id() == me});
+                    out.push_back({r.outcome, r.nonce, std::this_thread::get_id() == me, r.led});
                 },
                 net::detached);
     std::thread ta([&] { a.run(); });
@@ -84,11 +85,14 @@ TEST(SharedNonce, EightCallersOnTwoThreadsShareOneFetch) {
     ASSERT_EQ(out.size(), 8u);
     EXPECT_EQ(calls, 1);
     EXPECT_EQ(n.fetches(), 1u);
+    int leaders = 0;
     for (const auto& o : out) {
+        leaders += o.led;
         EXPECT_EQ(o.status, shared_nonce::status::ok);
         EXPECT_EQ(o.nonce, "n1");
         EXPECT_TRUE(o.resumed_on_own_thread);
     }
+    EXPECT_EQ(leaders, 1);
 }
 
 TEST(SharedNonce, AHeldNonceNeedsNoFetchUntilForgotten) {

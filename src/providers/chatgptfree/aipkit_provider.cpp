@@ -142,6 +142,8 @@ net::awaitable<std::string> aipkit_provider::nonce(const model_route& route, cal
     const auto got = co_await nonce_.get(fetch, nonce_wait_);
     if (got.outcome == shared_nonce::status::timed_out)
         spdlog::warn("[{}] chatgptfree nonce refresh by another request took over {} ms", ctx.request_id, nonce_wait_.count());
+    else if (got.outcome == shared_nonce::status::failed && !got.led)
+        spdlog::warn("[{}] chatgptfree nonce refresh by another request failed", ctx.request_id);
     co_return got.nonce;
 }
 

@@ -78,8 +78,8 @@ net::awaitable<shared_nonce::result> shared_nonce::get(const fetcher& fetch, std
         std::shared_ptr<waiter> me;
         {
             std::lock_guard lock(mutex_);
-            if (!nonce_.empty()) co_return result{status::ok, nonce_};
-            if (std::chrono::steady_clock::now() >= deadline) co_return result{status::timed_out, {}};
+            if (!nonce_.empty()) co_return result{status::ok, nonce_, false};
+            if (std::chrono::steady_clock::now() >= deadline) co_return result{status::timed_out, {}, false};
             if (fetching_) {
                 me = std::make_shared<waiter>(executor);
                 waiters_.push_back(me);
@@ -109,7 +109,7 @@ net::awaitable<shared_nonce::result> shared_nonce::get(const fetcher& fetch, std
                 std::rethrow_exception(thrown);
             }
             leading.end(fresh.empty() ? ending::failed : ending::value, fresh);
-            co_return fresh.empty() ? result{status::failed, {}} : result{status::ok, fresh};
+            co_return fresh.empty() ? result{status::failed, {}, true} : result{status::ok, fresh, true};
         }
 
         me->timer.expires_at(deadline);
@@ -125,11 +125,11 @@ net::awaitable<shared_nonce::result> shared_nonce::get(const fetcher& fetch, std
                 std::erase(waiters_, me);
             }
         }
-        if (woken == ending::value) co_return result{status::ok, value};
-        if (woken == ending::failed) co_return result{status::failed, {}};
+        if (woken == ending::value) co_return result{status::ok, value, false};
+        if (woken == ending::failed) co_return result{status::failed, {}, false};
         if (woken == ending::abandoned) continue; // lead, or wait for the next leader
         if (ec == net::error::operation_aborted) throw boost::system::system_error(net::error::operation_aborted);
-        co_return result{status::timed_out, {}};
+        co_return result{status::timed_out, {}, false};
     }
 }
 

@@ -29,6 +29,7 @@ public:
     struct result {
         status outcome = status::failed;
         std::string nonce; // set when outcome is ok
+        bool led = false;  // this call ran the fetch (and its fetcher logged any failure)
     };
     /// Fetches a fresh nonce: "" when the upstream did not hand one out.
     using fetcher = std::function<net::awaitable<std::string>()>;
