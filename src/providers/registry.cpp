@@ -28,7 +28,7 @@ const model_binding* registry::find(std::string_view model_id) const {
 std::unique_ptr<registry> build_registry(const config::settings& s) {
     auto r = std::make_unique<registry>();
     r->add_provider(std::make_unique<flowgpt::flowgpt_provider>(s.flowgpt));
-    r->add_provider(std::make_unique<chatgptfree::aipkit_provider>(s.chatgptfree));
+    r->add_provider(std::make_unique<chatgptfree::aipkit_provider>(s.chatgptfree, s.upstream.request_timeout));
     for (const auto& m : s.models)
         r->add_model(m);
     for (const auto& u : s.openai) {

@@ -17,6 +17,34 @@ after(async () => {
 
 const answerOf = (r) => JSON.parse(r.body).choices[0].message.content;
 const streams = async (up) => (await up.events()).filter((e) => e.type === 'aipkit_stream');
+const count = (events, type) => events.filter((e) => e.type === type).length;
+
+/// Fails instead of hanging when the gateway does not answer within `ms`.
+function within(ms, what, promise) {
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+function assertUpstreamError(r, what) {
+  assert.equal(r.status, 502, `${what}: ${r.body}`);
+  assert.match(r.headers['content-type'], /^application\/json/, what);
+  const { error } = JSON.parse(r.body);
+  assert.equal(error.code, 'upstream_error', what);
+  assert.match(error.message, /^chatgptfree\.ai /, what);
+}
+
+/// A fresh emulator and gateway for one test, stopped afterwards.
+async function withFreshPair(emulatorArgs, body) {
+  const up = await startEmulator(emulatorArgs);
+  const gw = await startGateway({ emulator: up, env: { CHATGPTFREE_BASE_URL: up.url } });
+  try {
+    await body(up, gw);
+  } finally {
+    await gw.stop();
+    await up.stop();
+  }
+}
 
 test('the AIPKit models are listed as owned by chatgptfree', async () => {
   const list = JSON.parse((await rawRequest(gateway.url, { method: 'GET', path: '/v1/models' })).body).data;
@@ -164,4 +192,51 @@ test('kill -9 between turns: the AIPKit conversation continues after a restart',
   } finally {
     await gw.stop();
   }
+});
+
+test('odd nonce replies are a JSON 502 upstream_error, streamed or not, and never hang', async () => {
+  for (const [scenario, shape] of [['nonce-success-number', 'success=number data=object'], ['nonce-no-data', 'success=boolean data=missing'],
+    ['nonce-data-string', 'success=boolean data=string'], ['nonce-number', 'data: nonce=number']]) {
+    await withFreshPair(['--scenario', scenario], async (up, gw) => {
+      assertUpstreamError(await within(3000, scenario, chat(gw.url, { model: 'gemini', messages: user('hi') })), scenario);
+      const streamed = await within(3000, `${scenario} streamed`, chat(gw.url, { model: 'gemini', stream: true, messages: user('hi') }));
+      assertUpstreamError(streamed, `${scenario} streamed`); // nothing was committed: no text arrived
+      assert.equal(count(await up.events(), 'aipkit_cached'), 0, scenario);
+      assert.match(gw.proc.logs, new RegExp(`\\[[^\\]]+\\] chatgptfree nonce reply unreadable \\(.*${shape.replace(/[()]/g, '')}`), scenario);
+    });
+  }
+});
+
+test('odd cache replies are a JSON 502 upstream_error, streamed or not, and never hang', async () => {
+  for (const scenario of ['cache-success-number', 'cache-key-number', 'cache-data-array', 'cache-code-number']) {
+    for (const stream of [false, true]) {
+      const what = `${scenario}${stream ? ' streamed' : ''}`;
+      assertUpstreamError(await within(3000, what, chat(gateway.url, { model: 'gemini', stream, messages: user(`[scenario:${scenario}]`) })), what);
+    }
+  }
+  // The gateway is still healthy afterwards.
+  assert.equal((await chat(gateway.url, { model: 'gemini', messages: user('after odd replies') })).status, 200);
+});
+
+test('eight concurrent requests on a fresh gateway share one nonce fetch', async () => {
+  await withFreshPair(['--nonce-delay-ms', '300'], async (up, gw) => {
+    const rs = await Promise.all(Array.from({ length: 8 }, (_, i) => chat(gw.url, { model: 'gemini', messages: user(`together ${i}`) })));
+    rs.forEach((r, i) => {
+      assert.equal(r.status, 200, r.body);
+      assert.match(answerOf(r), new RegExp(`you said: together ${i}$`));
+    });
+    const ev = await up.events();
+    assert.equal(count(ev, 'aipkit_nonce_issued'), 1, 'one fetch for all eight');
+    assert.equal(count(ev, 'aipkit_stream'), 8);
+  });
+});
+
+test('a failed nonce fetch fails every request waiting for it, with one fetch', async () => {
+  // Shorter than the gateway's commit_hold (300 ms in tests), so streamed requests are not yet committed.
+  await withFreshPair(['--nonce-delay-ms', '100', '--scenario', 'nonce-success-number'], async (up, gw) => {
+    const rs = await within(5000, 'eight waiters', Promise.all(Array.from({ length: 8 }, (_, i) =>
+      chat(gw.url, { model: 'gemini', stream: i % 2 === 1, messages: user(`doomed ${i}`) }))));
+    rs.forEach((r, i) => assertUpstreamError(r, `request ${i}`));
+    assert.equal(count(await up.events(), 'aipkit_nonce_issued'), 1);
+  });
 });

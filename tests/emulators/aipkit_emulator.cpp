@@ -219,7 +219,17 @@ net::awaitable<void> aipkit_emulator::nonce(const form& f, const request& req, b
     }
     nonce_valid(""); // rotates the nonce if its tick has passed
     log_.add("aipkit_nonce_issued");
-    const json reply = {{"success", true}, {"data", {{"nonce", nonce_}}}};
+    const std::string issued = nonce_; // it may rotate while we pause
+    if (opts_.nonce_delay.count() > 0) {
+        net::steady_timer t(co_await net::this_coro::executor, opts_.nonce_delay);
+        co_await t.async_wait(use_tuple);
+    }
+    // Odd replies a broken or changed site might send (only through --scenario: no text here).
+    json reply = {{"success", true}, {"data", {{"nonce", issued}}}};
+    if (opts_.scenario == "nonce-success-number") reply["success"] = 1;
+    if (opts_.scenario == "nonce-no-data") reply.erase("data");
+    if (opts_.scenario == "nonce-data-string") reply["data"] = issued;
+    if (opts_.scenario == "nonce-number") reply["data"]["nonce"] = 12345;
     co_await wp_json(stream, 200, reply);
 }
 
@@ -269,8 +279,18 @@ net::awaitable<void> aipkit_emulator::cache(const form& f, const request& req, b
     const std::string key = "aipkit_sse_" + ids::alphanumeric(32);
     cache_[lower_key(key)] = {message, images, std::chrono::steady_clock::now() + cache_ttl};
     log_.add("aipkit_cached", json{{"images", images}});
-    const json reply = {{"success", true}, {"data", {{"cache_key", key}}}};
-    co_await wp_json(stream, 200, reply);
+    json reply = {{"success", true}, {"data", {{"cache_key", key}}}};
+    // Odd replies a broken or changed site might send.
+    const std::string scenario = scenario_of(message, opts_.scenario);
+    int status = 200;
+    if (scenario == "cache-success-number") reply["success"] = 1;
+    if (scenario == "cache-key-number") reply["data"]["cache_key"] = 7;
+    if (scenario == "cache-data-array") reply["data"] = json::array({key});
+    if (scenario == "cache-code-number") {
+        status = 400;
+        reply = {{"success", false}, {"data", {{"message", "Refused."}, {"code", 400}}}};
+    }
+    co_await wp_json(stream, status, reply);
 }
 
 net::awaitable<void> aipkit_emulator::chat_stream(const form& q, const request& req, beast::tcp_stream& stream) {

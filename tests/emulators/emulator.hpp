@@ -36,6 +36,7 @@ struct options {
     long max_clock_skew_s = 300;
     // AIPKit
     std::chrono::milliseconds nonce_ttl{12 * 3600 * 1000}; // one WordPress nonce tick
+    std::chrono::milliseconds nonce_delay{0};              // before each nonce reply, so callers overlap
     std::string site_origin = "https://chatgptfree.ai";
     // OpenAI mode
     std::set<std::string> openai_keys; // accepted API keys; empty: any

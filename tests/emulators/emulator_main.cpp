@@ -1,14 +1,15 @@
 // switchyard-emulator: a small HTTP server speaking the upstream protocols for tests and benches.
 //   switchyard-emulator [--listen HOST:PORT] [--signature v1|v2|v3|none] [--tokens T1,T2]
 //                       [--device-id ID] [--scenario NAME] [--token-delay-ms N]
-//                       [--tls-listen HOST:PORT --tls-cert-out FILE [--tls-cert-names SANS]] [--nonce-ttl-ms N] [--site-origin
-//                       URL]
+//                       [--tls-listen HOST:PORT --tls-cert-out FILE [--tls-cert-names SANS]] [--nonce-ttl-ms N] [--nonce-delay-ms N]
+//                       [--site-origin URL]
 // OpenAI mode: [--openai-keys K1,K2] [--openai-tokens N] [--openai-token-delay-ms D].
 // Benchmarks: [--no-event-log] keeps nothing per request.
 // With --tls-listen it also serves https (printing "emulator tls on https://HOST:PORT"), and it
 // acts as an HTTP proxy: absolute-form requests are served, CONNECT is tunnelled.
 // Prints "emulator listening on http://HOST:PORT" once bound. Scenarios are chosen per request
-// by "[scenario:NAME]" in the user's text, or for every request by --scenario.
+// by "[scenario:NAME]" in the user's text, or for every request by --scenario (the only way for
+// requests that carry no text, such as AIPKit's nonce: --scenario nonce-success-number).
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -127,6 +128,8 @@ int main(int argc, char** argv) {
                 state.opts.token_delay = std::chrono::milliseconds(std::stol(value()));
             else if (arg == "--nonce-ttl-ms")
                 state.opts.nonce_ttl = std::chrono::milliseconds(std::stol(value()));
+            else if (arg == "--nonce-delay-ms")
+                state.opts.nonce_delay = std::chrono::milliseconds(std::stol(value()));
             else if (arg == "--site-origin")
                 state.opts.site_origin = value();
             else if (arg == "--openai-keys")

@@ -6,19 +6,13 @@
 #include <functional>
 
 #include "switchyard/store/conversation_store.hpp"
+#include "temp_db.hpp"
 
 using namespace switchyard::store;
 
 namespace {
 
-std::string temp_db() {
-    static int n = 0;
-    const auto dir = std::filesystem::temp_directory_path() / ("switchyard-store-test-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    const auto path = dir / ("db" + std::to_string(n++) + ".sqlite");
-    std::filesystem::remove(path);
-    return path.string();
-}
+using switchyard::testing_support::temp_db;
 
 item msg(std::string id, std::string role, std::string text, std::int64_t at = 100) {
     return {std::move(id), std::move(role), std::move(text), at};

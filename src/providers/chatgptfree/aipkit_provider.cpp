@@ -9,6 +9,7 @@
 #include <chrono>
 
 #include "switchyard/providers/upstream_errors.hpp"
+#include "switchyard/providers/upstream_json.hpp"
 #include "switchyard/upstream/sse_reader.hpp"
 #include "switchyard/util/ids.hpp"
 #include "switchyard/util/mojibake.hpp"
@@ -18,6 +19,11 @@ namespace {
 
 using api::error_kind;
 using nlohmann::json;
+using upstream_json::is_true;
+using upstream_json::object_field;
+using upstream_json::shape;
+using upstream_json::string_field;
+using upstream_json::text_field;
 
 constexpr std::size_t max_json_reply = 64 * 1024;
 constexpr std::size_t max_images = 4;
@@ -111,8 +117,9 @@ std::variant<std::string, provider_error> image_inputs(const api::chat_request& 
     return out.dump();
 }
 
-aipkit_provider::aipkit_provider(config::chatgptfree_settings settings)
-    : settings_(std::move(settings)), base_(settings_.base_url), guest_session_(ids::uuid_v4()), nonce_(settings_.ajax_nonce) {
+aipkit_provider::aipkit_provider(config::chatgptfree_settings settings, std::chrono::milliseconds nonce_wait)
+    : settings_(std::move(settings)), base_(settings_.base_url), guest_session_(ids::uuid_v4()), nonce_wait_(nonce_wait),
+      nonce_(settings_.ajax_nonce) {
     while (!base_.empty() && base_.back() == '/')
         base_.pop_back();
     origin_ = origin_of(base_);
@@ -130,32 +137,35 @@ upstream::header_list aipkit_provider::headers() const {
     return h;
 }
 
-void aipkit_provider::forget_nonce(const std::string& rejected) {
-    std::lock_guard lock(nonce_mutex_);
-    if (nonce_ == rejected) nonce_.clear();
+net::awaitable<std::string> aipkit_provider::nonce(const model_route& route, call_context ctx) {
+    const shared_nonce::fetcher fetch = [this, &route, ctx] { return fetch_nonce(route, ctx); };
+    const auto got = co_await nonce_.get(fetch, nonce_wait_);
+    if (got.outcome == shared_nonce::status::timed_out)
+        spdlog::warn("[{}] chatgptfree nonce refresh by another request took over {} ms", ctx.request_id, nonce_wait_.count());
+    else if (got.outcome == shared_nonce::status::failed && !got.led)
+        spdlog::warn("[{}] chatgptfree nonce refresh by another request failed", ctx.request_id);
+    co_return got.nonce;
 }
 
-net::awaitable<std::string> aipkit_provider::nonce(const model_route& route, call_context ctx) {
-    {
-        std::lock_guard lock(nonce_mutex_);
-        if (!nonce_.empty()) co_return nonce_;
-    }
+net::awaitable<std::string> aipkit_provider::fetch_nonce(const model_route& route, call_context ctx) {
     auto h = headers();
     h.emplace_back("Content-Type", "application/x-www-form-urlencoded");
     upstream::request r{"POST", base_ + "/wp-admin/admin-ajax.php", std::move(h),
                         form_encode({{"action", "aipkit_get_frontend_chat_nonce"}, {"bot_id", route.upstream_id}})};
     auto res = co_await ctx.http.send(std::move(r));
     const std::string body = co_await res.read_all(max_json_reply);
-    const json doc = json::parse(body, nullptr, false);
-    std::string fresh;
-    if (res.status() == 200 && doc.is_object() && doc.value("success", false) && doc["data"].is_object())
-        fresh = doc["data"].value("nonce", std::string());
-    if (fresh.empty()) {
+    if (res.status() != 200) {
         spdlog::warn("[{}] chatgptfree nonce fetch failed (HTTP {})", ctx.request_id, res.status());
         co_return std::string();
     }
-    std::lock_guard lock(nonce_mutex_);
-    nonce_ = fresh;
+    const json doc = json::parse(body, nullptr, false);
+    const json* data = object_field(doc, "data");
+    const std::string fresh = data ? text_field(*data, "nonce") : std::string();
+    if (!is_true(doc, "success") || fresh.empty()) {
+        spdlog::warn("[{}] chatgptfree nonce reply unreadable ({}; data: {})", ctx.request_id, shape(doc, {"success", "data"}),
+                     data ? shape(*data, {"nonce"}) : "none");
+        co_return std::string();
+    }
     co_return fresh;
 }
 
@@ -184,12 +194,11 @@ net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::str
     auto cached = co_await ctx.http.send(std::move(cache_request));
     const std::string cache_body = co_await cached.read_all(max_json_reply);
     const json cache_doc = json::parse(cache_body, nullptr, false);
-    const json data =
-        cache_doc.is_object() && cache_doc.contains("data") && cache_doc["data"].is_object() ? cache_doc["data"] : json::object();
-    const std::string code = data.value("code", std::string());
-    if (cached.status() != 200 || !cache_doc.is_object() || !cache_doc.value("success", false)) {
+    const json* data = object_field(cache_doc, "data");
+    const std::string code = data ? text_field(*data, "code") : std::string();
+    if (cached.status() != 200 || !is_true(cache_doc, "success")) {
         if (code == "nonce_failure_cache_sse" || (cached.status() == 403 && code.empty())) {
-            forget_nonce(nonce_value);
+            nonce_.forget(nonce_value);
             co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai rejected the session nonce twice."), true};
         }
         if (code == "too_many_images" || code == "invalid_image_type" || code == "invalid_image_payload" ||
@@ -198,12 +207,20 @@ net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::str
                 error(error_kind::invalid_value, "chatgptfree.ai refused the images (" + code + ").", std::string("messages"))};
         if (code == "empty_data_to_cache")
             co_return outcome{error(error_kind::invalid_value, "The message is empty.", std::string("messages"))};
+        if (cached.status() == 200 && !upstream_json::bool_field(cache_doc, "success")) {
+            spdlog::warn("[{}] chatgptfree cache reply unreadable ({})", ctx.request_id, shape(cache_doc, {"success", "data"}));
+            co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai sent an unreadable reply to the message.")};
+        }
         spdlog::warn("[{}] chatgptfree cache step failed: HTTP {} {}", ctx.request_id, cached.status(), code);
         co_return outcome{error(error_kind::upstream_error,
                                 "chatgptfree.ai refused the message (HTTP " + std::to_string(cached.status()) + ").")};
     }
-    const std::string cache_key = data.value("cache_key", std::string());
-    if (cache_key.empty()) co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai returned no cache key.")};
+    const std::string cache_key = data ? text_field(*data, "cache_key") : std::string();
+    if (cache_key.empty()) {
+        spdlog::warn("[{}] chatgptfree cache reply has no cache key (data: {})", ctx.request_id,
+                     data ? shape(*data, {"cache_key"}) : shape(cache_doc, {"data"}));
+        co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai returned no cache key.")};
+    }
 
     // Step 2: stream the answer.
     std::vector<std::pair<std::string, std::string>> query{{"action", "aipkit_frontend_chat_stream"},
@@ -237,18 +254,18 @@ net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::str
         if (done || upstream_error) return;
         if (ev.name == "message") {
             const json d = json::parse(ev.data, nullptr, false);
-            if (!d.is_object() || !d.contains("delta") || !d["delta"].is_string()) return; // empty or odd payloads are skipped
-            std::string text = d["delta"].get<std::string>();
-            if (text.empty()) return;
+            const std::string* delta = string_field(d, "delta");
+            if (!delta || delta->empty()) return; // empty or odd payloads are skipped
+            std::string text = *delta;
             if (auto repaired = mojibake::repair(text)) text = std::move(*repaired);
             texts.push_back(std::move(text));
         } else if (ev.name == "openai_response_id") {
             const json d = json::parse(ev.data, nullptr, false);
-            if (d.is_object() && d.contains("id") && d["id"].is_string()) who.openai_response_id = d["id"].get<std::string>();
+            if (const auto* id = string_field(d, "id")) who.openai_response_id = *id;
         } else if (ev.name == "error") {
             const json d = json::parse(ev.data, nullptr, false);
-            upstream_error =
-                d.is_object() && d.contains("error") && d["error"].is_string() ? d["error"].get<std::string>() : "unknown";
+            const std::string* text = string_field(d, "error");
+            upstream_error = text ? *text : std::string("unknown");
         } else if (ev.name == "done") {
             done = true;
         } // message_start, status, warning, citations and the rest carry no answer text
@@ -271,7 +288,7 @@ net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::str
         if (sent_text) co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai failed in the middle of the answer.")};
         switch (classify(*upstream_error)) {
         case stream_failure::nonce:
-            forget_nonce(nonce_value);
+            nonce_.forget(nonce_value);
             co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai failed its security check twice."), true};
         case stream_failure::cache_key:
             co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai lost the cached message twice."), false, true};
@@ -294,11 +311,9 @@ net::awaitable<std::optional<provider_error>> aipkit_provider::complete(const ap
     identity who{guest_session_, ids::uuid_v4(), ""};
     if (ctx.conversation && !ctx.conversation->upstream_state.empty()) {
         const json state = json::parse(ctx.conversation->upstream_state, nullptr, false);
-        if (state.is_object()) {
-            who.session_id = state.value("session_id", who.session_id);
-            who.conversation_uuid = state.value("conversation_uuid", who.conversation_uuid);
-            who.openai_response_id = state.value("openai_response_id", std::string());
-        }
+        if (const auto* s = string_field(state, "session_id")) who.session_id = *s;
+        if (const auto* c = string_field(state, "conversation_uuid")) who.conversation_uuid = *c;
+        who.openai_response_id = text_field(state, "openai_response_id");
     }
     const std::string message = ctx.conversation ? req.last_user_text() : one_shot_message(req);
 
@@ -308,16 +323,20 @@ net::awaitable<std::optional<provider_error>> aipkit_provider::complete(const ap
             result = co_await attempt(message, std::get<std::string>(images), req, route, who, sink, ctx);
             if (!result.retry_with_new_nonce && !result.retry_with_new_key) break;
         }
-        if (ctx.conversation)
-            ctx.conversation->upstream_state = json{
-                {"session_id", who.session_id},
-                {"conversation_uuid", who.conversation_uuid},
-                {"openai_response_id",
-                 who.openai_response_id}}.dump();
+        if (ctx.conversation) {
+            const json state = {{"session_id", who.session_id},
+                                {"conversation_uuid", who.conversation_uuid},
+                                {"openai_response_id", who.openai_response_id}};
+            ctx.conversation->upstream_state = state.dump(-1, ' ', false, json::error_handler_t::replace); // the id is upstream text
+        }
         co_return result.error;
     } catch (const upstream::failure& f) {
         spdlog::warn("[{}] chatgptfree exchange failed: {}", ctx.request_id, f.what());
         co_return transport_error(f, "chatgptfree.ai");
+    } catch (const json::exception& e) {
+        // Every upstream read above is type-safe; this only keeps a missed one from ending the session.
+        spdlog::warn("[{}] chatgptfree reply unreadable: {}", ctx.request_id, e.what());
+        co_return error(error_kind::upstream_error, "chatgptfree.ai sent a reply the gateway could not read.");
     }
 }
 

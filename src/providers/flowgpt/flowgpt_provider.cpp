@@ -6,6 +6,7 @@
 #include "switchyard/providers/flowgpt/prefix_cleaner.hpp"
 #include "switchyard/providers/flowgpt/signer.hpp"
 #include "switchyard/providers/upstream_errors.hpp"
+#include "switchyard/providers/upstream_json.hpp"
 #include "switchyard/upstream/http_client.hpp"
 #include "switchyard/upstream/ndjson_reader.hpp"
 #include "switchyard/util/ids.hpp"
@@ -82,7 +83,7 @@ json context_messages(const api::chat_request& req, const conversation_turn* con
 std::string saved_conversation_id(const conversation_turn* conversation) {
     if (!conversation || conversation->upstream_state.empty()) return {};
     const json state = json::parse(conversation->upstream_state, nullptr, false);
-    return state.is_object() ? state.value("conversationId", std::string()) : std::string();
+    return upstream_json::text_field(state, "conversationId");
 }
 
 } // namespace
@@ -94,12 +95,10 @@ std::optional<std::string> text_of_line(std::string_view line, bool& malformed) 
         malformed = true;
         return std::nullopt;
     }
-    auto data = obj.find("data");
-    if (data == obj.end() || !data->is_string()) return std::nullopt;
-    if (auto ev = obj.find("event"); ev != obj.end()) {
-        if (!ev->is_string() || *ev != "text") return std::nullopt;
-    }
-    return data->get<std::string>();
+    const std::string* data = upstream_json::string_field(obj, "data");
+    if (!data) return std::nullopt;
+    if (obj.contains("event") && upstream_json::text_field(obj, "event") != "text") return std::nullopt;
+    return *data;
 }
 
 flowgpt_provider::flowgpt_provider(config::flowgpt_settings settings)
@@ -132,10 +131,13 @@ net::awaitable<flowgpt_provider::attempt> flowgpt_provider::open_answer(const st
                 co_return attempt{std::nullopt, status_error(created, "conversation/create")};
             }
             const json created_doc = json::parse(created_body, nullptr, false);
-            if (!created_doc.is_object() || !created_doc.contains("id") || !created_doc["id"].is_string())
+            conversation_id = upstream_json::text_field(created_doc, "id");
+            if (conversation_id.empty()) {
+                spdlog::warn("[{}] flowgpt conversation/create reply unreadable ({})", ctx.request_id,
+                             upstream_json::shape(created_doc, {"id"}));
                 co_return attempt{std::nullopt,
                                   error(error_kind::upstream_error, "FlowGPT returned an unreadable conversation.")};
-            conversation_id = created_doc["id"].get<std::string>();
+            }
             if (ctx.conversation) ctx.conversation->upstream_state = dump(json{{"conversationId", conversation_id}});
         }
 
@@ -237,6 +239,10 @@ net::awaitable<std::optional<provider_error>> flowgpt_provider::complete(const a
     } catch (const upstream::failure& f) {
         spdlog::warn("[{}] flowgpt exchange failed: {}", ctx.request_id, f.what());
         co_return transport_error(f, "FlowGPT");
+    } catch (const json::exception& e) {
+        // Every upstream read above is type-safe; this only keeps a missed one from ending the session.
+        spdlog::warn("[{}] flowgpt reply unreadable: {}", ctx.request_id, e.what());
+        co_return error(error_kind::upstream_error, "FlowGPT sent a reply the gateway could not read.");
     }
 }
 

@@ -2,11 +2,12 @@
 // chatgptfree.ai, a WordPress site running the AIPKit chat plugin (upstreams.md part B): a
 // shared nonce, a cache step that turns the user's message into a single-use key, and an SSE
 // stream that answers it. Upstream memory is keyed by (bot_id, conversation_uuid, session_id).
-#include <mutex>
+#include <chrono>
 #include <optional>
 #include <string>
 
 #include "switchyard/config/settings.hpp"
+#include "switchyard/providers/chatgptfree/shared_nonce.hpp"
 #include "switchyard/providers/provider.hpp"
 #include "switchyard/upstream/http_client.hpp"
 
@@ -14,7 +15,10 @@ namespace switchyard::providers::chatgptfree {
 
 class aipkit_provider final : public provider {
 public:
-    explicit aipkit_provider(config::chatgptfree_settings settings);
+    /// `nonce_wait` bounds how long a request waits for another request's nonce refresh; the
+    /// upstream request timeout is the natural value.
+    explicit aipkit_provider(config::chatgptfree_settings settings,
+                             std::chrono::milliseconds nonce_wait = config::upstream_settings{}.request_timeout);
 
     std::string_view name() const noexcept override { return "chatgptfree"; }
     capabilities caps() const noexcept override { return {.images = true, .web_search = true}; }
@@ -27,7 +31,7 @@ private:
     struct outcome;  // what one cache + stream attempt ended with
 
     net::awaitable<std::string> nonce(const model_route& route, call_context ctx);
-    void forget_nonce(const std::string& rejected);
+    net::awaitable<std::string> fetch_nonce(const model_route& route, call_context ctx);
     net::awaitable<outcome> attempt(const std::string& message, const std::string& images, const api::chat_request& req,
                                     const model_route& route, identity& who, event_sink& sink, call_context ctx);
     upstream::header_list headers() const;
@@ -36,8 +40,8 @@ private:
     std::string base_;   // without trailing slash
     std::string origin_; // the site's own Origin, the only one it accepts
     std::string guest_session_;
-    std::mutex nonce_mutex_;
-    std::string nonce_; // shared by every request, like a browser's page config
+    std::chrono::milliseconds nonce_wait_;
+    shared_nonce nonce_; // shared by every request, like a browser's page config
 };
 
 /// The text sent upstream for a one-shot request: the message itself, or, when the request
