@@ -14,6 +14,7 @@
 #include "switchyard/api/conversations.hpp"
 #include "switchyard/api/handlers.hpp"
 #include "switchyard/api/text_shaper.hpp"
+#include "switchyard/store/store_worker.hpp"
 #include "switchyard/util/ids.hpp"
 
 namespace switchyard::api {
@@ -47,7 +48,7 @@ usage_counts usage_for(const chat_request& req, const text_shaper& answer,
 }
 
 /// Stores a finished turn; returns an error when it could not be made durable.
-using persist_fn = std::function<std::optional<api_error>(const std::string& answer)>;
+using persist_fn = std::function<net::awaitable<std::optional<api_error>>(const std::string& answer)>;
 
 /// The provider seam. Whatever a provider throws ends here: an exchange stopped from outside
 /// (client gone, shutdown) is told apart by `out.stopped()`, never guessed; anything else is a
@@ -203,7 +204,7 @@ private:
     net::awaitable<void> finish() {
         // The turn is durable before the client sees the end of the answer.
         if (persist_) {
-            if (const auto err = persist_(shaper_.emitted())) co_return co_await fail(*err);
+            if (const auto err = co_await persist_(shaper_.emitted())) co_return co_await fail(*err);
         }
         co_await commit();
         const std::string finish_chunk = writer_.finish_event(shaper_.finish_reason());
@@ -269,7 +270,7 @@ net::awaitable<void> complete_collected(const chat_request& req, const providers
     }
     shaper.flush();
     if (persist) {
-        if (const auto failed = persist(shaper.emitted())) {
+        if (const auto failed = co_await persist(shaper.emitted())) {
             const auto response = error_response(*failed);
             co_return co_await out.send(response);
         }
@@ -304,26 +305,31 @@ struct conversation_turn_state {
     std::string upstream_state;
 };
 
-std::variant<conversation_turn_state, api_error> open_turn(const chat_request& req, const providers::provider& p,
-                                                           const handler_context& ctx) {
+/// Store calls run on the store's own thread (`store_worker`), never on this I/O thread.
+net::awaitable<std::variant<conversation_turn_state, api_error>> open_turn(const chat_request& req, const providers::provider& p,
+                                                                           const handler_context& ctx) {
     std::string owner = ctx.owner();
-    auto record = ctx.conversations.get(owner, *req.conversation_id);
+    const std::string& id = *req.conversation_id;
+    auto record = co_await ctx.conversations.run([&](store::conversation_store& s) { return s.get(owner, id); });
     if (!record)
-        return api_error{error_kind::conversation_not_found, "Conversation with id '" + *req.conversation_id + "' not found.",
-                         "conversation_id", std::nullopt};
+        co_return api_error{error_kind::conversation_not_found, "Conversation with id '" + id + "' not found.", "conversation_id",
+                            std::nullopt};
     if (!record->provider.empty() && record->provider != p.name())
-        return api_error{error_kind::invalid_value,
-                         "This conversation is bound to the " + record->provider + " provider; model '" + req.model +
-                             "' belongs to " + std::string(p.name()) + ". Use a " + record->provider +
-                             " model or start a new conversation.",
-                         "model", std::nullopt};
+        co_return api_error{error_kind::invalid_value,
+                            "This conversation is bound to the " + record->provider + " provider; model '" + req.model +
+                                "' belongs to " + std::string(p.name()) + ". Use a " + record->provider +
+                                " model or start a new conversation.",
+                            "model", std::nullopt};
     auto lock = ctx.locks.try_lock(record->id);
     if (!lock)
-        return api_error{error_kind::conversation_busy, "Another turn of this conversation is in progress.", "conversation_id",
-                         std::nullopt};
+        co_return api_error{error_kind::conversation_busy, "Another turn of this conversation is in progress.", "conversation_id",
+                            std::nullopt};
+    // Read under the lock, so no other turn lands between reading the history and saving this one.
+    const auto items = co_await ctx.conversations.run([&](store::conversation_store& s) {
+        return s.list_items(owner, id, std::numeric_limits<int>::max(), true, std::nullopt).items;
+    });
     std::vector<chat_message> history;
-    for (const auto& it :
-         ctx.conversations.list_items(owner, record->id, std::numeric_limits<int>::max(), true, std::nullopt).items) {
+    for (const auto& it : items) {
         chat_message m;
         m.role = it.role == "assistant" ? message_role::assistant
                  : it.role == "system"  ? message_role::system
@@ -332,26 +338,32 @@ std::variant<conversation_turn_state, api_error> open_turn(const chat_request& r
         history.push_back(std::move(m));
     }
     std::string state = record->upstream_state;
-    return conversation_turn_state{std::move(owner), std::move(*record), std::move(lock), std::move(history), std::move(state)};
+    co_return conversation_turn_state{std::move(owner), std::move(*record), std::move(lock), std::move(history),
+                                      std::move(state)};
 }
 
-std::optional<api_error> save_turn(const chat_request& req, const std::string& answer, const providers::provider& p,
-                                   const conversation_turn_state& turn, const handler_context& ctx) {
+net::awaitable<std::optional<api_error>> save_turn(const chat_request& req, const std::string& answer,
+                                                   const providers::provider& p, const conversation_turn_state& turn,
+                                                   const handler_context& ctx) {
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
     store::turn t{{}, std::string(p.name()), turn.upstream_state};
     for (const auto& m : req.messages)
         t.items.push_back(
             {"msg_" + ids::hex(40), m.role == message_role::tool ? "user" : std::string(role_name(m.role)), m.text, now});
     t.items.push_back({"msg_" + ids::hex(40), "assistant", answer, now});
+    std::string failure;
     try {
-        if (ctx.conversations.append_turn(turn.owner, turn.record.id, t)) return std::nullopt;
-        return api_error{error_kind::conversation_not_found, "The conversation was deleted during this turn.", "conversation_id",
-                         std::nullopt};
+        const bool saved = co_await ctx.conversations.run(
+            [&](store::conversation_store& s) { return s.append_turn(turn.owner, turn.record.id, t); });
+        if (saved) co_return std::nullopt;
+        co_return api_error{error_kind::conversation_not_found, "The conversation was deleted during this turn.",
+                            "conversation_id", std::nullopt};
     } catch (const std::exception& e) {
-        spdlog::error("storing a turn of {} failed: {}", turn.record.id, e.what());
-        return api_error{error_kind::internal_error, "The answer could not be stored; the turn was not saved.", std::nullopt,
-                         std::nullopt};
+        failure = e.what();
     }
+    spdlog::error("storing a turn of {} failed: {}", turn.record.id, failure);
+    co_return api_error{error_kind::internal_error, "The answer could not be stored; the turn was not saved.", std::nullopt,
+                        std::nullopt};
 }
 
 } // namespace
@@ -373,7 +385,7 @@ net::awaitable<void> handle_chat_completions(const http::http_request& http_req,
         co_return co_await completion.run(*binding->target, binding->route, call);
     }
 
-    auto opened = open_turn(req, *binding->target, ctx);
+    auto opened = co_await open_turn(req, *binding->target, ctx);
     if (auto* err = std::get_if<api_error>(&opened)) {
         const auto response = error_response(*err);
         co_return co_await out.send(response);
@@ -382,10 +394,10 @@ net::awaitable<void> handle_chat_completions(const http::http_request& http_req,
     providers::conversation_turn provider_view{turn.history, turn.upstream_state};
     call.conversation = &provider_view;
     // The next turn may start once this one is saved, before the last bytes reach the client.
-    const persist_fn persist = [&](const std::string& answer) {
-        auto failed = save_turn(req, answer, *binding->target, turn, ctx);
+    const persist_fn persist = [&](const std::string& answer) -> net::awaitable<std::optional<api_error>> {
+        auto failed = co_await save_turn(req, answer, *binding->target, turn, ctx);
         turn.lock.reset();
-        return failed;
+        co_return failed;
     };
     if (!req.stream) co_return co_await complete_collected(req, *binding, out, call, persist);
     streamed_completion completion(req, out, ctx.stream, persist);

@@ -37,6 +37,13 @@ http_response method_not_allowed(const http_request& req, const char* allow) {
     return r;
 }
 
+/// A bug, or a store that failed: the client still gets an answer in its API's shape.
+http_response internal_failure(const http_request& req, const std::exception& e) {
+    spdlog::error("[{}] {} {} failed: {}", req.request_id, req.method, req.path(), e.what());
+    return api::error_response(
+        {error_kind::internal_error, "The server could not answer this request.", std::nullopt, std::nullopt});
+}
+
 std::string decode_segment(std::string_view s) {
     auto pct = boost::urls::make_pct_string_view(s);
     if (!pct) return std::string(s);
@@ -85,10 +92,7 @@ std::optional<http_response> router::answer_directly(const http_request& req) co
              std::nullopt, std::nullopt});
     }
 
-    if (conversations) {
-        const std::string owner = auth_.owner_of(req.header("authorization"), req.header("x-api-key"));
-        return api::handle_conversations(req, path, owner, conversations_);
-    }
+    if (conversations) return std::nullopt; // answered on the store's thread
     if (path == "/chat/completions") {
         if (req.method != "POST") return method_not_allowed(req, "POST");
         return std::nullopt; // the chat handler answers, possibly as a stream
@@ -103,12 +107,22 @@ net::awaitable<void> router::route(const http_request& req, response_stream& out
     try {
         direct = answer_directly(req);
     } catch (const std::exception& e) {
-        // A bug, or a store that failed: the client still gets an answer in its API's shape.
-        spdlog::error("[{}] {} {} failed: {}", req.request_id, req.method, req.path(), e.what());
-        direct = api::error_response({error_kind::internal_error, "The server could not answer this request.", std::nullopt,
-                                      std::nullopt});
+        direct = internal_failure(req, e);
     }
     if (direct) co_return co_await out.send(*direct);
+    const std::string_view path = api_path(req.path());
+    if (path != "/chat/completions") {
+        // /v1/conversations: the whole handler runs where the store lives, off this I/O thread.
+        const std::string owner = auth_.owner_of(req.header("authorization"), req.header("x-api-key"));
+        http_response response;
+        try {
+            response = co_await conversations_.run(
+                [&](store::conversation_store& s) { return api::handle_conversations(req, path, owner, s); });
+        } catch (const std::exception& e) {
+            response = internal_failure(req, e);
+        }
+        co_return co_await out.send(response);
+    }
     const std::function<std::string()> owner = [&] {
         return auth_.owner_of(req.header("authorization"), req.header("x-api-key"));
     };

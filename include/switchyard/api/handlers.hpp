@@ -14,7 +14,7 @@ namespace switchyard::upstream {
 class http_client;
 }
 namespace switchyard::store {
-class conversation_store;
+class store_worker;
 }
 
 namespace switchyard::api {
@@ -27,7 +27,7 @@ struct handler_context {
     const providers::registry& models;
     const config::stream_settings& stream;
     upstream::http_client& http;
-    store::conversation_store& conversations;
+    store::store_worker& conversations; // runs store calls off the I/O thread
     conversation_locks& locks;
     // Who is asking (http::authenticator::owner_of): a digest, so computed only when needed.
     const std::function<std::string()>& owner;

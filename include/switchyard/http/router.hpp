@@ -11,6 +11,7 @@
 #include "switchyard/http/cors.hpp"
 #include "switchyard/http/message.hpp"
 #include "switchyard/providers/registry.hpp"
+#include "switchyard/store/store_worker.hpp"
 
 namespace switchyard::upstream {
 class http_client;
@@ -29,12 +30,13 @@ public:
     const cors_policy& cors() const noexcept { return cors_; }
 
 private:
-    /// Everything but a chat completion is answered synchronously; nullopt means "chat handler".
+    /// What needs no upstream and no store is answered synchronously; nullopt means a chat
+    /// completion or a conversations route.
     std::optional<http_response> answer_directly(const http_request& req) const;
 
     const config::settings& settings_;
     const providers::registry& models_;
-    store::conversation_store& conversations_;
+    mutable store::store_worker conversations_; // the store, on its own thread
     mutable api::conversation_locks locks_;
     authenticator auth_;
     cors_policy cors_;
