@@ -1,7 +1,8 @@
-// Fault injection for issue 8 ("a sound core"): the real gateway in front of hostile.mjs (and,
-// for AIPKit nonce sharing, the C++ emulator). Every assertion goes through the front door.
-// "finding N" in a test name is the issue's numbering; the status on the main of the day the
-// suite was written is in the comment above each test (FAILS on main / passes on main).
+// Fault injection for issue 8 ("a sound core"): the real gateway in front of hostile.mjs, a
+// hostile OpenAI/FlowGPT/AIPKit upstream. Every assertion goes through the front door.
+// "finding N" in a test name is the issue's numbering. The comment above each test says whether
+// it FAILS or passes on main at 5783450 (a build of that commit); the ones that pass guard fixes.
+// Run: SWITCHYARD_BIN=... SWITCHYARD_EMULATOR=... node --test tests/e2e/faults.test.mjs
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -343,30 +344,26 @@ test('finding 9: a body over max_body_bytes is a 413 that curl and fetch both re
   const big = JSON.stringify({ model: 'hostile', messages: user('x'.repeat(4 << 20)) });
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-faults-'));
   writeFileSync(join(dir, 'big.json'), big);
+  const seen = {};
   const c = await curl(['-o', '-', '-w', '\n%{http_code}', '-H', 'Expect:', '-H', `authorization: Bearer ${API_KEY}`,
     '-H', 'content-type: application/json', '--data-binary', `@${join(dir, 'big.json')}`, `${gw.url}/v1/chat/completions`]);
-  assert.equal(c.code, 0, `curl: ${c.stderr}`);
-  const [curlBody, curlStatus] = [c.stdout.slice(0, c.stdout.lastIndexOf('\n')), c.stdout.slice(c.stdout.lastIndexOf('\n') + 1)];
-  assert.equal(curlStatus, '413');
-  assert.equal(JSON.parse(curlBody).error.code, 'payload_too_large');
-
-  let f;
+  const cut = c.stdout.lastIndexOf('\n');
+  seen.curl = c.code ? `curl exit ${c.code}: ${c.stderr.trim()}` : `${c.stdout.slice(cut + 1)} ${errorOf({ body: c.stdout.slice(0, cut) })?.code}`;
   try {
-    f = await fetch(`${gw.url}/v1/chat/completions`, {
+    const f = await fetch(`${gw.url}/v1/chat/completions`, {
       method: 'POST', body: big, signal: AbortSignal.timeout(5000), headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
     });
+    seen.fetch = `${f.status} ${errorOf({ body: await f.text() })?.code}`;
   } catch (e) {
-    assert.fail(`fetch saw ${e.cause?.code ?? e.message}, not the 413`);
+    seen.fetch = `fetch failed: ${e.cause?.code ?? e.message}`;
   }
-  assert.equal(f.status, 413);
-  assert.equal((await f.json()).error.code, 'payload_too_large');
-
   const h = await request(gw.url, { method: 'GET', path: '/v1/models', headers: { 'x-padding': 'p'.repeat(12000) } });
-  assertError(h, 431, undefined, 'oversized headers');
+  seen.headers = `${h.status} ${errorOf(h)?.type}`;
+  assert.deepEqual(seen, { curl: '413 payload_too_large', fetch: '413 payload_too_large', headers: '431 invalid_request_error' });
   assert.equal((await request(gw.url, { method: 'GET', path: '/v1/models' })).status, 200);
 });
 
-// FAILS on main: EMFILE makes the accept loop spin and log without pause.
+// FAILS on main: EMFILE makes the accept loop spin: ~117k "accept failed" lines in 2 s.
 test('finding 10: out of file descriptors the accept loop backs off, then recovers', async () => {
   const gw = await ownGateway({ wrap: ['prlimit', '--nofile=64:64', '--'], threads: 1 });
   const sockets = [];
@@ -380,8 +377,8 @@ test('finding 10: out of file descriptors the accept loop backs off, then recove
     const [cpu0, lines0] = [cpuSeconds(gw.proc.pid), (gw.proc.logs.match(/accept/gi) || []).length];
     await sleep(2000);
     const [cpu1, lines1] = [cpuSeconds(gw.proc.pid), (gw.proc.logs.match(/accept/gi) || []).length];
-    assert.ok(cpu1 - cpu0 < 0.5, `the gateway used ${(cpu1 - cpu0).toFixed(2)} s of CPU in 2 s`);
-    assert.ok(lines1 - lines0 <= 10, `${lines1 - lines0} "accept" log lines in 2 s`);
+    const [cpu, lines] = [cpu1 - cpu0, lines1 - lines0];
+    assert.ok(cpu < 0.2 && lines <= 10, `in 2 s the gateway used ${cpu.toFixed(2)} s of CPU and logged ${lines} "accept" lines`);
   } finally {
     sockets.forEach((s) => s.destroy());
   }
@@ -502,16 +499,17 @@ test('finding 22: with auth off, foreign origins and hosts are refused; CORS_ORI
   assert.equal(keyed.headers['access-control-allow-origin'], '*', 'with auth on, * stays');
 });
 
-// FAILS on main, but only under load (4 of 20 in one run, 0 in another): the lock is released
-// after the reply is written, and a next turn on another worker thread can beat it.
-test('finding 24: a turn sent as soon as the previous non-streamed answer is read is never busy (0 of 40, under load)', async () => {
+// FAILS on main, but it is a race: 1 to 8 turns of 40 were 409 in isolated runs, and a full-suite
+// run passed once. The lock is released only after the reply is written, and a next turn on
+// another worker thread can beat it.
+test('finding 24: a turn sent as soon as the previous non-streamed answer is read is never busy (0 of 60, under load)', async () => {
   const gw = await ownGateway({ env: { SWITCHYARD_STORE: undefined }, config: { server: { shutdown_grace_ms: 200 } } }); // the real (sqlite) store
   const conv = await newConversation(gw.url);
   // Two fast streams keep the worker threads busy, so a finished turn's coroutine resumes late.
   // They end when the gateway is stopped after the test (or after 5 s).
   for (let i = 0; i < 2; i++) ask(gw.url, '[fault:flood] load', { stream: true }, { timeoutMs: 5000 });
   const statuses = [];
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < 60; i++) {
     // A new connection each time, so the next turn may land on the other worker thread.
     statuses.push((await ask(gw.url, `turn ${i}`, { conversation_id: conv }, { headers: { connection: 'close' }, timeoutMs: 5000 })).status);
   }
@@ -521,6 +519,7 @@ test('finding 24: a turn sent as soon as the previous non-streamed answer is rea
 
 // ---------------------------------------------------------------------------------------------
 // Upstream faults before the first token: exact status and code, upstream text never forwarded.
+// FAILS on main only for 429, whose upstream message ("slow down <secret>") is forwarded.
 test('upstream faults before the first token map to exact statuses and codes, stream or not', async () => {
   const cases = [
     // [model, fault, status, code]
@@ -547,23 +546,27 @@ test('upstream faults before the first token map to exact statuses and codes, st
   assert.deepEqual(failures, []);
 });
 
+// passes on main (a guard).
 test('an upstream that stays silent is a 504 upstream_timeout within upstream.request_timeout_ms', async () => {
   const r = await ask(G.url, '[fault:silence] x');
   assertError(r, 504, 'upstream_timeout', 'silence');
   assert.ok(r.ms < 800 + 1000, `answered after ${r.ms} ms (timeout 800 ms)`);
 });
 
+// passes on main (a guard).
 test('an upstream reset mid-stream is an in-band upstream_error (no stop) when streaming, a 502 otherwise', async () => {
   assertInBandError(await ask(G.url, '[fault:reset-mid] x', { stream: true }), 'upstream_error', 'stream');
   assertError(await ask(G.url, '[fault:reset-mid] x'), 502, 'upstream_error', 'non-stream');
 });
 
+// passes on main (a guard).
 test('an upstream stalled mid-stream ends in an in-band upstream_timeout after upstream.idle_timeout_ms', async () => {
   const r = await ask(G.url, '[fault:stall-mid] x', { stream: true });
   assertInBandError(r, 'upstream_timeout', 'stall');
   assert.ok(r.ms < 800 + 1500, `released after ${r.ms} ms (idle timeout 800 ms)`);
 });
 
+// passes on main (a guard).
 test('1-byte upstream writes splitting UTF-8 characters leave the text intact', async () => {
   const want = 'héllo 🎉 wörld echo: [fault:bytewise] x';
   const s = await ask(G.url, '[fault:bytewise] x', { stream: true });
@@ -574,10 +577,12 @@ test('1-byte upstream writes splitting UTF-8 characters leave the text intact', 
   assert.equal(answerOf(n), want);
 });
 
+// passes on main (a guard).
 test('an oversized upstream body is an upstream_error with RSS growth under 50 MB', async () => {
   await floodCase('oversized-body', false);
 });
 
+// passes on main (a guard).
 test('an endless upstream SSE line is an error with RSS growth under 50 MB', async () => {
   await floodCase('oversized-line', true);
 });
