@@ -76,8 +76,8 @@ const sanitizerEnv = Object.fromEntries(['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_
 
 /// Starts the gateway in a scratch directory. `env` adds to a clean environment; `config`
 /// overrides testConfig section by section; pass the `dir` of an earlier gateway to restart it
-/// on the same data.
-export async function startGateway({ emulator, env = {}, config = {}, args = [], dotenv, threads = 2, dir } = {}) {
+/// on the same data; `wrap` is a command line to run the binary under (e.g. prlimit).
+export async function startGateway({ emulator, env = {}, config = {}, args = [], dotenv, threads = 2, dir, wrap = [] } = {}) {
   dir ??= mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
   const defaults = JSON.parse(readFileSync(join(repoRoot, 'config/switchyard.json'), 'utf8'));
   const merged = { ...defaults };
@@ -97,8 +97,9 @@ export async function startGateway({ emulator, env = {}, config = {}, args = [],
     ...env,
   };
   for (const [k, v] of Object.entries(fullEnv)) if (v === undefined) delete fullEnv[k];
-  const proc = track(spawn(gatewayBin, ['--listen', '127.0.0.1:0', '--threads', String(threads), '--config', join(dir, 'switchyard.json'), ...args],
-    { cwd: dir, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const argv = [gatewayBin, '--listen', '127.0.0.1:0', '--threads', String(threads), '--config', join(dir, 'switchyard.json'), ...args];
+  const [cmd, ...cmdArgs] = [...wrap, ...argv];
+  const proc = track(spawn(cmd, cmdArgs, { cwd: dir, env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] }));
   const [, port] = await waitForLine(proc, /switchyard listening on http:\/\/127\.0\.0\.1:(\d+)/, 'gateway');
   const url = `http://127.0.0.1:${port}`;
   return { url, port: Number(port), proc, dir, stop: async (signal = 'SIGTERM') => { proc.kill(signal); return proc.exited; } };
