@@ -361,7 +361,9 @@ struct server::impl {
                 co_await refuse(stream, state, e, router.cors().allow_origin(""));
                 co_return;
             }
-            if (hec) break; // closed, idle timeout or shutdown: nothing to answer
+            // Beast checks a declared Content-Length against the body limit with the head.
+            const bool declared_too_large = hec == bhttp::error::body_limit;
+            if (hec && !declared_too_large) break; // closed, idle timeout or shutdown: nothing to answer
             state.busy = true;
             state.reason = http::stop_reason::none;
             state.cancel_pending = false;
@@ -373,7 +375,7 @@ struct server::impl {
                                            "Request body is larger than the limit of " +
                                                std::to_string(settings.limits.max_body_bytes) + " bytes.",
                                            std::nullopt, std::nullopt};
-            if (auto cl = parser.content_length(); cl && *cl > settings.limits.max_body_bytes) {
+            if (declared_too_large) {
                 co_await refuse(stream, state, too_large, allow_origin);
                 co_return;
             }

@@ -44,8 +44,10 @@ std::string upstream_message(const std::string& body) {
 provider_error status_error(int status, const std::string& body, const upstream::response& r, const std::string& name) {
     const std::string detail = upstream_message(body);
     const std::string suffix = detail.empty() ? std::string() : ": " + detail;
+    // A rate-limit text is the upstream's business (it may name accounts or keys); a rejection
+    // of the request itself (400, 404, 422) is what the caller needs to fix it, so it is kept.
     if (status == 429)
-        return error(error_kind::rate_limit_exceeded, "The upstream " + name + " is rate limiting" + suffix,
+        return error(error_kind::rate_limit_exceeded, "The upstream " + name + " is rate limiting requests; retry later.",
                      retry_after_seconds(r.header("retry-after")));
     if (status == 404) return error(error_kind::model_not_found, "The upstream " + name + " does not know this model" + suffix);
     if (status == 400 || status == 422)
@@ -165,7 +167,11 @@ private:
 std::optional<upstream_answer> scan_answer(std::string_view body, bool streaming) {
     // Boost.JSON's push parser rather than nlohmann's: this runs for every relayed chunk, and
     // nlohmann's lexer costs about 80 instructions per byte here (bench/README.md).
-    boost::json::basic_parser<answer_handler> parser(boost::json::parse_options{}, streaming);
+    // Invalid UTF-8 inside a string is let through here and replaced by U+FFFD when the text
+    // is shaped, so one bad byte never costs the text around it.
+    boost::json::parse_options options;
+    options.allow_invalid_utf8 = true;
+    boost::json::basic_parser<answer_handler> parser(options, streaming);
     error_code ec;
     const std::size_t used = parser.write_some(false, body.data(), body.size(), ec);
     if (ec || body.find_first_not_of(" \t\r\n", used) != std::string_view::npos) return std::nullopt; // one value only
