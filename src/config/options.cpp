@@ -327,7 +327,7 @@ std::vector<option> build_table() {
                      [](settings& s) -> auto& { return s.chatgptfree.base_url; }));
     t.push_back(text({{}, {}, {"COOKIE"}, {}, "Sent as `Cookie` to chatgptfree.ai (e.g. a Cloudflare clearance cookie)"},
                      [](settings& s) -> auto& { return s.chatgptfree.cookie; }));
-    t.push_back(text({{}, {}, {"AJAX_NONCE"}, {}, "chatgptfree.ai nonce to start with; fetched and refreshed automatically when absent or rejected", "fetched"},
+    t.push_back(text({{}, {}, {"AJAX_NONCE"}, {}, "chatgptfree.ai nonce to start with; fetched and refreshed automatically when absent or rejected", "fetched when needed"},
                      [](settings& s) -> auto& { return s.chatgptfree.ajax_nonce; }));
     t.push_back(text({{}, {}, {"SESSION_ID"}, {}, "chatgptfree.ai guest identity (its quota key)", "random per process"},
                      [](settings& s) -> auto& { return s.chatgptfree.session_id; }));
@@ -397,7 +397,7 @@ std::vector<option> build_table() {
                       [](settings& s) -> auto& { return s.limits.max_connections; }, {1, 1'000'000}));
     t.push_back(millis({{}, {}, {}, "server.shutdown_grace_ms", "After SIGTERM/SIGINT, how long streams in flight may finish"},
                        [](settings& s) -> auto& { return s.limits.shutdown_grace; }, {0, 600'000}));
-    t.push_back(millis({{}, {}, {}, "stream.commit_hold_ms", "How long the `200` head waits for the first token (see below)"},
+    t.push_back(millis({{}, {}, {}, "stream.commit_hold_ms", "How long the `200` head waits for the first token (the commit point)"},
                        [](settings& s) -> auto& { return s.stream.commit_hold; }, {0, 600'000}));
     t.push_back(millis({{}, {}, {}, "stream.keepalive_interval_ms", "`: keep-alive` comment cadence while the upstream is silent"},
                        [](settings& s) -> auto& { return s.stream.keepalive_interval; }, {10, 3'600'000}));
