@@ -427,13 +427,13 @@ const std::vector<option>& options() {
     return table;
 }
 
-std::string closest_key(std::string_view key) {
+std::string closest_name(std::string_view name, std::string_view option::*field) {
     std::string_view best;
-    std::size_t best_distance = std::max<std::size_t>(3, key.size() / 3) + 1;
+    std::size_t best_distance = std::max<std::size_t>(3, name.size() / 3) + 1;
     for (const auto& o : options()) {
-        if (o.key.empty()) continue;
-        if (const auto d = edit_distance(key, o.key); d < best_distance) {
-            best = o.key;
+        if ((o.*field).empty()) continue;
+        if (const auto d = edit_distance(name, o.*field); d < best_distance) {
+            best = o.*field;
             best_distance = d;
         }
     }

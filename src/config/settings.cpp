@@ -65,7 +65,7 @@ void apply_file_object(load_state& st, const json& obj, const std::string& prefi
             if (!v.is_object()) throw config_error(path + ": expected an object, got " + v.dump());
             apply_file_object(st, v, path);
         } else {
-            const std::string near = closest_key(path);
+            const std::string near = closest_name(path, &option::key);
             throw config_error(path + ": unknown key" + (near.empty() ? "" : " (did you mean " + near + "?)"));
         }
     }
@@ -181,18 +181,7 @@ cli_options parse_command_line(int argc, const char* const* argv) {
         if (arg == "-h") arg = "--help";
         const option* opt = find_option(&option::flag, arg);
         if (!opt) {
-            std::string near;
-            std::size_t best = 4;
-            for (const auto& candidate : options()) {
-                if (candidate.flag.empty()) continue;
-                std::size_t common = 0; // a cheap closeness: the length of the shared prefix
-                while (common < arg.size() && common < candidate.flag.size() && arg[common] == candidate.flag[common])
-                    ++common;
-                if (common > best) {
-                    best = common;
-                    near = candidate.flag;
-                }
-            }
+            const std::string near = closest_name(arg, &option::flag);
             throw config_error("unknown option: " + arg + (near.empty() ? "" : " (did you mean " + near + "?)"));
         }
         if (opt->metavar.empty()) {

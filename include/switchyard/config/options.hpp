@@ -36,7 +36,8 @@ struct option {
 /// The table, in the order `usage_text` prints it. Built once; safe to read from any thread.
 const std::vector<option>& options();
 
-/// The known key closest to `key` (edit distance), or empty when none is close.
-std::string closest_key(std::string_view key);
+/// The known name closest to `name` (edit distance) among the options' `field` (&option::key,
+/// &option::flag), or empty when none is close: for "did you mean …?".
+std::string closest_name(std::string_view name, std::string_view option::*field);
 
 } // namespace switchyard::config
