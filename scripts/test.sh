@@ -19,7 +19,7 @@ status=0
 echo "== unit tests"
 (cd "$build" && ctest --output-on-failure -j2) 2>&1 | tee "$logs/unit" || status=1
 echo "== end-to-end tests"
-node --test tests/e2e/gateway.test.mjs tests/e2e/conversations.test.mjs tests/e2e/chatgptfree.test.mjs tests/e2e/openai.test.mjs 2>&1 | tee "$logs/e2e" || status=1
+node --test tests/e2e/gateway.test.mjs tests/e2e/conversations.test.mjs tests/e2e/chatgptfree.test.mjs tests/e2e/openai.test.mjs tests/e2e/config.test.mjs tests/e2e/faults.test.mjs 2>&1 | tee "$logs/e2e" || status=1
 echo "== SDK tests (openai $(node -p "require('./tests/sdk/node_modules/openai/package.json').version"))"
 (cd tests/sdk && node --test sdk.test.mjs) 2>&1 | tee "$logs/sdk" || status=1
 

@@ -56,6 +56,9 @@ std::string double_quoted(std::string_view body) {
 
 env_map parse_dotenv(std::string_view text) {
     env_map out;
+    // Windows editors start files with a UTF-8 byte order mark; left in, it would make the first
+    // key invalid and drop it (an API_MASTER_KEY on line 1 would silently turn auth off).
+    if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
     std::size_t pos = 0;
     while (pos <= text.size()) {
         auto eol = text.find('\n', pos);

@@ -10,14 +10,21 @@ namespace switchyard::providers {
 
 void registry::add_provider(std::unique_ptr<provider> p) { providers_.push_back(std::move(p)); }
 
-void registry::add_model(const config::model_entry& entry) {
+bool registry::add_model(const config::model_entry& entry) {
     provider* target = nullptr;
     for (auto& p : providers_)
         if (p->name() == entry.provider) target = p.get();
     if (!target) throw config::config_error("model '" + entry.id + "' names unknown provider '" + entry.provider + "'");
-    if (index_.contains(entry.id)) throw config::config_error("model '" + entry.id + "' is configured twice");
+    if (auto it = index_.find(entry.id); it != index_.end()) {
+        // Upstreams list the same id twice, or two providers share one: starting is worth more
+        // than the second binding.
+        spdlog::warn("model '{}' from {} is already bound to {}; the first one is kept", entry.id, entry.provider,
+                     ordered_[it->second].target->name());
+        return false;
+    }
     index_.emplace(entry.id, ordered_.size());
     ordered_.push_back({{entry.id, entry.upstream_id}, target});
+    return true;
 }
 
 const model_binding* registry::find(std::string_view model_id) const {
@@ -34,9 +41,10 @@ std::unique_ptr<registry> build_registry(const config::settings& s) {
     for (const auto& u : s.openai) {
         r->add_provider(std::make_unique<openai::openai_provider>(u));
         const auto ids = u.all_models ? openai::discover_models(u, s.upstream) : u.models;
+        std::size_t added = 0;
         for (const auto& id : ids)
-            r->add_model({u.prefix + id, u.name, id});
-        spdlog::info("{}: {} model(s) from {}", u.name, ids.size(), u.base_url);
+            added += r->add_model({u.prefix + id, u.name, id}) ? 1 : 0;
+        spdlog::info("{}: {} model(s) from {}", u.name, added, u.base_url);
     }
     return r;
 }

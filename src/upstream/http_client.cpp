@@ -1,5 +1,7 @@
 #include "switchyard/upstream/http_client.hpp"
 
+#include "switchyard/upstream/no_proxy.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -155,7 +157,12 @@ struct http_client::impl {
         return *tls_context;
     }
 
-    std::string proxy_for(bool tls) const { return tls ? settings.https_proxy : settings.http_proxy; }
+    /// The proxy for this target, or "" when it goes direct (none set, or NO_PROXY names it).
+    std::string proxy_for(const target& t) const {
+        const std::string& proxy = t.tls ? settings.https_proxy : settings.http_proxy;
+        if (proxy.empty() || bypasses_proxy(t.host, settings.no_proxy)) return {};
+        return proxy;
+    }
 
     net::awaitable<std::unique_ptr<connection>> open(const target& t, const std::string& key) {
         auto conn = std::make_unique<connection>();
@@ -165,7 +172,7 @@ struct http_client::impl {
 
         std::string connect_host = t.host;
         std::string connect_port = t.port;
-        const std::string proxy = proxy_for(t.tls);
+        const std::string proxy = proxy_for(t);
         if (!proxy.empty()) {
             const target p = parse_target(proxy.find("://") == std::string::npos ? "http://" + proxy : proxy);
             connect_host = p.host;
@@ -362,7 +369,7 @@ void http_client::release(std::unique_ptr<connection> conn) {
 net::awaitable<response> http_client::send(request&& req) {
     const target t = parse_target(req.url);
     const std::string key = (t.tls ? "https://" : "http://") + t.host + ":" + t.port;
-    const bool via_http_proxy = !t.tls && !impl_->settings.http_proxy.empty();
+    const bool via_http_proxy = !t.tls && !impl_->proxy_for(t).empty();
 
     http::request<http::string_body> msg;
     msg.method_string(req.method);

@@ -74,3 +74,17 @@ TEST(TextShaper, Utf8SplitAcrossDeltasIsJoined) {
     auto o = run(text_shaper({}, std::nullopt), {s.substr(0, 1), s.substr(1)});
     EXPECT_EQ(o.text, "é");
 }
+
+TEST(TextShaper, HugeMaxTokensMeansNoPracticalLimit) {
+    switchyard::api::text_shaper shaper({}, 4611686018427387904L); // 2^62: 4 * 2^62 wraps to 0
+    EXPECT_EQ(shaper.push("hello"), "hello");
+    EXPECT_FALSE(shaper.finished());
+}
+
+TEST(TextShaper, InvalidBytesBecomeReplacementCharactersAcrossDeltas) {
+    switchyard::api::text_shaper shaper({}, std::nullopt);
+    EXPECT_EQ(shaper.push("a\xE2\x82"), "a"); // an incomplete character waits for the next delta
+    EXPECT_EQ(shaper.push("\xAC" "b\xff"), "\xE2\x82\xAC" "b\xEF\xBF\xBD");
+    EXPECT_EQ(shaper.push("\xE2"), "");
+    EXPECT_EQ(shaper.flush(), "\xEF\xBF\xBD"); // cut off at the end
+}

@@ -11,7 +11,8 @@ using env_map = std::map<std::string, std::string, std::less<>>;
 
 /// Parses `.env` text: `KEY=VALUE` lines, optional `export `, `#` comments, single or double
 /// quotes. `$` is literal (no interpolation); `$$` is read as one `$`, because the seed projects
-/// told users to escape it that way. Malformed lines are skipped.
+/// told users to escape it that way. A leading UTF-8 byte order mark is ignored. Malformed lines
+/// are skipped.
 env_map parse_dotenv(std::string_view text);
 
 /// Reads and parses a file; nullopt when it cannot be read.

@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "switchyard/config/dotenv.hpp"
@@ -45,6 +46,7 @@ struct upstream_settings {
     std::string http_proxy;
     std::size_t pool_max_idle_per_host = 32;
     milliseconds pool_idle_timeout{4'000}; // pooled connections idle longer are not reused
+    std::string no_proxy;                  // NO_PROXY as given; see upstream::bypasses_proxy
 };
 
 enum class signature_scheme { v1, v2, v3, none };
@@ -95,7 +97,6 @@ struct settings {
     unsigned threads = 0; // 0: one per core
     std::string log_level = "info";
     std::vector<std::string> api_keys;
-    std::vector<std::string> cors_origins; // CORS_ORIGINS: pages that may call a gateway whose auth is off
     bool allow_no_auth = false;
     server_limits limits;
     stream_settings stream;
@@ -105,20 +106,18 @@ struct settings {
     std::vector<openai_upstream> openai;
     conversation_settings conversations;
     std::vector<model_entry> models;
+    std::vector<std::string> cors_origins; // web pages that may call while auth is off (http/cors.hpp)
 };
 
+/// The command line, read but not yet validated: option values are checked by load_settings.
 struct cli_options {
-    std::optional<std::string> listen;
     std::string config_file = "config/switchyard.json";
     bool config_file_given = false;
     std::string env_file = ".env";
     bool env_file_given = false;
-    std::optional<unsigned> threads;
-    std::optional<std::string> log_level;
-    std::optional<std::string> data_dir;
-    bool allow_no_auth = false;
     bool show_version = false;
     bool show_help = false;
+    std::vector<std::pair<std::string, std::string>> values; // (flag, value) in command-line order
 };
 
 /// Thrown for a bad flag, a bad file or a bad value; the message is meant for the operator.
@@ -126,14 +125,18 @@ struct config_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+/// Reads flags; throws config_error for an unknown flag (naming the closest known one) or a
+/// missing value.
 cli_options parse_command_line(int argc, const char* const* argv);
+/// `--help`, generated from the option table (options.hpp).
 std::string usage_text();
 
 /// Parses "HOST:PORT" (IPv6 hosts in brackets).
 listen_address parse_listen_address(const std::string& text);
 
 /// Resolves the final settings. Precedence: command line, then environment (the real one wins
-/// over `.env`), then the config file, then built-in defaults.
+/// over `.env`), then the config file, then built-in defaults. Every value is validated: a bad
+/// value, or an unknown key in the config file, throws config_error naming it.
 settings load_settings(const cli_options& cli, const environment& env);
 
 /// "v1", "v2", "v3" or "none"; throws config_error otherwise.

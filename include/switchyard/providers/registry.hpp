@@ -19,8 +19,9 @@ struct model_binding {
 class registry {
 public:
     void add_provider(std::unique_ptr<provider> p);
-    /// Binds a model id to a provider added before; throws config::config_error otherwise.
-    void add_model(const config::model_entry& entry);
+    /// Binds a model id to a provider added before; throws config::config_error when there is
+    /// none. An id bound already keeps its first binding: false, and a warning is logged.
+    bool add_model(const config::model_entry& entry);
 
     const model_binding* find(std::string_view model_id) const;
     const std::vector<model_binding>& models() const noexcept { return ordered_; }

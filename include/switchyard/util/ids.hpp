@@ -1,5 +1,5 @@
 #pragma once
-// Random identifiers. Thread-safe (one generator per thread).
+// Random identifiers from OpenSSL's CSPRNG (RAND_bytes, buffered per thread). Thread-safe.
 #include <cstddef>
 #include <string>
 #include <string_view>

@@ -1,0 +1,30 @@
+#include <gtest/gtest.h>
+
+#include "switchyard/providers/registry.hpp"
+
+using namespace switchyard;
+
+TEST(Registry, DuplicateModelIdsKeepTheFirstBinding) {
+    config::settings s;
+    s.models = {{"a", "flowgpt", "f1"}, {"b", "chatgptfree", "c1"}, {"a", "chatgptfree", "c2"}};
+    config::openai_upstream u;
+    u.name = "local";
+    u.base_url = "http://127.0.0.1:9/v1";
+    u.models = {"m", "m", "b", "n"}; // an upstream listing an id twice, and one a provider has
+    s.openai.push_back(u);
+    const auto r = providers::build_registry(s);
+    std::vector<std::string> ids;
+    for (const auto& m : r->models())
+        ids.push_back(m.route.model_id);
+    EXPECT_EQ(ids, (std::vector<std::string>{"a", "b", "m", "n"}));
+    EXPECT_EQ(r->find("a")->target->name(), "flowgpt");
+    EXPECT_EQ(r->find("a")->route.upstream_id, "f1");
+    EXPECT_EQ(r->find("b")->target->name(), "chatgptfree");
+    EXPECT_EQ(r->find("m")->target->name(), "local");
+}
+
+TEST(Registry, UnknownProviderIsStillAnError) {
+    config::settings s;
+    s.models = {{"a", "nobody", "x"}};
+    EXPECT_THROW(providers::build_registry(s), config::config_error);
+}
