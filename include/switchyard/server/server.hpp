@@ -1,7 +1,7 @@
 #pragma once
-// The HTTP/1.1 server: one io_context and thread per worker, each with its own SO_REUSEPORT
-// acceptor, session registry and upstream connection pool, so a connection lives on one thread
-// and nothing on the request path takes a lock. Beast stays inside server.cpp.
+// The HTTP/1.1 server: one io_context and thread per worker, each accepting on its own
+// duplicate of one listening socket, with its own session registry and upstream connection
+// pool, so a connection lives on one thread from accept to close. Beast stays inside server.cpp.
 #include <cstdint>
 #include <memory>
 
@@ -17,7 +17,8 @@ public:
     server(const server&) = delete;
     server& operator=(const server&) = delete;
 
-    /// Binds the listen address on every worker; throws std::runtime_error when it cannot.
+    /// Binds the listen address (refusing a port already in use, even by another switchyard);
+    /// throws std::runtime_error when it cannot.
     void start();
     /// The bound port (useful with port 0).
     std::uint16_t port() const noexcept;
