@@ -491,6 +491,24 @@ test('https upstreams: the certificate is verified against the CA file, with SNI
   }
 });
 
+test('NO_PROXY sends matching upstreams direct, others still through HTTP_PROXY (finding 14)', async () => {
+  const proxy = await startEmulator();
+  // The upstream is the shared emulator on 127.0.0.1; the proxy would carry it if NO_PROXY were ignored.
+  const direct = await startGateway({ emulator, env: { HTTP_PROXY: proxy.url, NO_PROXY: 'example.com, 127.0.0.0/8' } });
+  const proxied = await startGateway({ emulator, env: { HTTP_PROXY: proxy.url, NO_PROXY: 'example.com' } });
+  try {
+    const proxiedTargets = async () => (await proxy.events()).filter((e) => e.type === 'proxied').length;
+    assert.equal((await chat(direct.url, { messages: user('direct') })).status, 200);
+    assert.equal(await proxiedTargets(), 0, 'NO_PROXY 127.0.0.0/8 covers the upstream');
+    assert.equal((await chat(proxied.url, { messages: user('proxied') })).status, 200);
+    assert.equal(await proxiedTargets(), 2, 'an upstream NO_PROXY does not name goes through the proxy');
+  } finally {
+    await direct.stop();
+    await proxied.stop();
+    await proxy.stop();
+  }
+});
+
 test('HTTPS_PROXY tunnels https upstream requests through CONNECT', async () => {
   const up = await startEmulator([], { tls: true });
   const proxy = await startEmulator();
