@@ -1,13 +1,20 @@
 #include "switchyard/api/text_shaper.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace switchyard::api {
 
 text_shaper::text_shaper(std::vector<std::string> stop, std::optional<long> max_tokens, bool keep_text)
     : stop_(std::move(stop)), keep_text_(keep_text) {
     // Same 4-code-points-per-token rule as the usage estimate, so usage and cut agree.
-    if (max_tokens) max_code_points_ = static_cast<std::size_t>(*max_tokens) * 4;
+    // Saturating: a client may send any max_tokens up to 2^63-1, and a wrapped product would
+    // cut the answer short (2^62 tokens made a limit of 0).
+    if (max_tokens) {
+        const auto tokens = static_cast<std::size_t>(std::max(*max_tokens, 0L));
+        max_code_points_ =
+            tokens > std::numeric_limits<std::size_t>::max() / 4 ? std::numeric_limits<std::size_t>::max() : tokens * 4;
+    }
     for (const auto& s : stop_)
         longest_stop_ = std::max(longest_stop_, s.size());
 }

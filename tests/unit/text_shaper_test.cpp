@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "switchyard/api/text_shaper.hpp"
 #include "switchyard/util/utf8.hpp"
 
@@ -73,4 +75,13 @@ TEST(TextShaper, Utf8SplitAcrossDeltasIsJoined) {
     const std::string s = "é";
     auto o = run(text_shaper({}, std::nullopt), {s.substr(0, 1), s.substr(1)});
     EXPECT_EQ(o.text, "é");
+}
+
+// Found by fuzz_flowgpt_text: max_tokens * 4 wrapped, so 2^62 tokens allowed nothing.
+TEST(TextShaper, HugeMaxTokensDoesNotWrapToZero) {
+    for (long tokens : {1L << 62, (1L << 62) + 1, std::numeric_limits<long>::max()}) {
+        auto o = run(text_shaper({}, tokens), {"Hel", "lo"});
+        EXPECT_EQ(o.text, "Hello") << tokens;
+        EXPECT_EQ(o.reason, "stop") << tokens;
+    }
 }
