@@ -3,7 +3,8 @@
 // the whole answer says they must be; when the text is valid UTF-8 no delta may carry a partial
 // character; the answer never exceeds max_tokens * 4 code points.
 // Input: lookahead (1 byte), max_tokens (1 byte; 128 and up: 8 more bytes), the number of stop
-// sequences (1 byte), each as a length byte and its bytes, then a split header (fuzz_input.hpp).
+// sequences (1 byte), each as a length byte and its bytes (invalid UTF-8 ones are dropped), then
+// a split header (fuzz_input.hpp).
 #include <algorithm>
 #include <climits>
 #include <optional>
@@ -54,12 +55,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     else if (m > 0)
         max_tokens = m;
     std::vector<std::string> stops(in.byte() % 5);
-    bool stops_valid = true;
-    for (auto& s : stops) {
+    for (auto& s : stops)
         s = in.take(1 + in.byte() % 8);
-        stops_valid = stops_valid && fz::valid_utf8(s);
-    }
-    std::erase(stops, std::string()); // parse_chat_request drops empty stops
+    // parse_chat_request drops empty stops, and its JSON strings are valid UTF-8.
+    std::erase_if(stops, [](const std::string& s) { return s.empty() || !fz::valid_utf8(s); });
     const auto pieces = in.pieces();
     std::string answer;
     for (auto p : pieces)
@@ -72,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     const std::string expect_clean = cleaned(answer, lookahead);
     const std::string expect = shaped(expect_clean, stops, limit);
-    const bool check_utf8 = stops_valid && fz::valid_utf8(expect_clean);
+    const bool check_utf8 = fz::valid_utf8(expect_clean);
 
     prefix_cleaner cleaner(lookahead);
     text_shaper shaper(stops, max_tokens);
@@ -92,7 +91,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     got += tail;
 
     FUZZ_CHECK(got_clean == expect_clean);
-    FUZZ_CHECK(got == expect);
+    if (check_utf8)
+        FUZZ_CHECK(got == expect);
+    else // stray continuation bytes right at the limit may go either way; nothing else may differ
+        FUZZ_CHECK(shaped(expect_clean, stops, std::nullopt).starts_with(got) &&
+                   utf8::count_code_points(got) == utf8::count_code_points(expect));
     FUZZ_CHECK(shaper.emitted() == got);
     FUZZ_CHECK(shaper.emitted_code_points() == utf8::count_code_points(got));
     if (limit) FUZZ_CHECK(shaper.emitted_code_points() <= *limit);
