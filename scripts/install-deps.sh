@@ -7,6 +7,8 @@
 #                                      against: wrk, nginx, Portkey (bench/package-lock.json), and
 #                                      h2load for cross-checks (bench/README.md says why the
 #                                      fixed-rate runs use bench/load.cpp instead)
+#   scripts/install-deps.sh --fuzz     build dependencies plus clang-14 and libFuzzer, for
+#                                      scripts/fuzz.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,13 +23,15 @@ build_pkgs=(build-essential cmake ninja-build ccache git pkg-config
   libsqlite3-dev libgtest-dev)
 test_pkgs=(nodejs npm curl)
 bench_pkgs=(nodejs npm wrk nghttp2-client nginx-light util-linux binutils)
+fuzz_pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)
 
 case "$mode" in
   --runtime) pkgs=("${runtime_pkgs[@]}") ;;
   --build)   pkgs=("${runtime_pkgs[@]}" "${build_pkgs[@]}") ;;
   all|--all) pkgs=("${runtime_pkgs[@]}" "${build_pkgs[@]}" "${test_pkgs[@]}") ;;
   --bench)   pkgs=("${runtime_pkgs[@]}" "${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
-  *) echo "usage: $0 [--runtime|--build|--all|--bench]" >&2; exit 2 ;;
+  --fuzz)    pkgs=("${runtime_pkgs[@]}" "${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+  *) echo "usage: $0 [--runtime|--build|--all|--bench|--fuzz]" >&2; exit 2 ;;
 esac
 
 missing=()

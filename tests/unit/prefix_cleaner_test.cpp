@@ -53,3 +53,12 @@ TEST(PrefixCleaner, StateIsPerInstance) { // seed bug 3: one cleaner per request
 }
 
 TEST(PrefixCleaner, WhitespaceOnlyAfterSeparatorKeepsTrimming) { EXPECT_EQ(run({"Response:**", "  ", "\n", "Text"}), "Text"); }
+
+// Found by fuzz_flowgpt_text: a separator past the look-ahead was stripped when it came in the
+// same delta as the text before it, but kept when the deltas were smaller.
+TEST(PrefixCleaner, SeparatorPastTheLookaheadIsTextHoweverItArrives) {
+    const std::string text = std::string(30, 'x') + " Response:** y";
+    EXPECT_EQ(run({text}, 20), text);
+    for (std::size_t cut = 0; cut <= text.size(); ++cut)
+        EXPECT_EQ(run({text.substr(0, cut), text.substr(cut)}, 20), text) << cut;
+}

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "switchyard/api/text_shaper.hpp"
 #include "switchyard/util/utf8.hpp"
 
@@ -87,4 +89,12 @@ TEST(TextShaper, InvalidBytesBecomeReplacementCharactersAcrossDeltas) {
     EXPECT_EQ(shaper.push("\xAC" "b\xff"), "\xE2\x82\xAC" "b\xEF\xBF\xBD");
     EXPECT_EQ(shaper.push("\xE2"), "");
     EXPECT_EQ(shaper.flush(), "\xEF\xBF\xBD"); // cut off at the end
+
+// Found by fuzz_flowgpt_text: max_tokens * 4 wrapped, so 2^62 tokens allowed nothing.
+TEST(TextShaper, HugeMaxTokensDoesNotWrapToZero) {
+    for (long tokens : {1L << 62, (1L << 62) + 1, std::numeric_limits<long>::max()}) {
+        auto o = run(text_shaper({}, tokens), {"Hel", "lo"});
+        EXPECT_EQ(o.text, "Hello") << tokens;
+        EXPECT_EQ(o.reason, "stop") << tokens;
+    }
 }

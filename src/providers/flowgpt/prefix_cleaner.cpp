@@ -18,7 +18,11 @@ std::string prefix_cleaner::push(std::string_view delta) {
     case state::deciding: break;
     }
     held_.append(delta);
-    if (const auto pos = held_.find(separator); pos != std::string::npos) {
+    // Only a separator that ends within the look-ahead is a header, however the upstream cut its
+    // deltas: one large first delta must not strip answer text that merely quotes it.
+    const auto pos = held_.find(separator);
+    if (pos != std::string::npos &&
+        utf8::count_code_points(std::string_view(held_).substr(0, pos + separator.size())) <= lookahead_) {
         const std::string rest = held_.substr(pos + separator.size());
         held_.clear();
         state_ = state::trimming;

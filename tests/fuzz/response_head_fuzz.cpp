@@ -1,0 +1,131 @@
+// The upstream response path: a Beast response_parser<buffer_body> set up as
+// src/upstream/http_client.cpp sets it up (no body limit, chunk bodies handed to a callback,
+// other bodies read through a transient buffer of at most 16 KB), fed the input in pieces the
+// way reads would deliver them. Interim 1xx heads are skipped with a fresh parser, as a client
+// must (RFC 9110 15.2). Checks: parsing ends within a bounded number of steps; the parser never
+// asks for more bytes while it holds more than a header's worth; a complete body has exactly
+// the announced length.
+// Input: one byte R, then a split header (fuzz_input.hpp). With R > 0 every 0xFF byte of the
+// payload stands for R * 64 bytes of 'a', so that small inputs reach the size limits.
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+
+#include "fuzz_input.hpp"
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::size_t header_limit = 8192; // Beast's default for a response parser
+constexpr std::size_t slack = 4;           // the parser rescans from a few bytes back
+
+std::string expand(std::string_view payload, std::uint8_t r) {
+    if (r == 0) return std::string(payload);
+    std::string out;
+    for (char c : payload) {
+        if (static_cast<unsigned char>(c) == 0xFF)
+            out.append(std::size_t{r} * 64, 'a');
+        else
+            out.push_back(c);
+    }
+    return out;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    switchyard::fuzz::input in(data, size);
+    const std::uint8_t r = in.byte();
+    std::vector<std::size_t> lengths(in.byte() % 16);
+    for (auto& l : lengths)
+        l = in.byte();
+    const std::string wire = expand(in.rest(), r);
+    const auto pieces = switchyard::fuzz::input::cut(wire, lengths);
+
+    beast::flat_buffer buffer; // like connection::buffer: no maximum
+    std::size_t next = 0;
+    const auto read_more = [&] {
+        if (next == pieces.size()) return false;
+        const auto piece = pieces[next++];
+        auto space = buffer.prepare(piece.size());
+        std::copy(piece.begin(), piece.end(), static_cast<char*>(space.data()));
+        buffer.commit(piece.size());
+        return true;
+    };
+
+    std::uint64_t announced = 0; // sum of chunk sizes
+    std::string body;
+    auto on_chunk_header = [&](std::uint64_t n, std::string_view, error_code&) { announced += n; };
+    auto on_chunk_body = [&](std::uint64_t, std::string_view d, error_code&) {
+        body.append(d);
+        return d.size();
+    };
+    std::optional<http::response_parser<http::buffer_body>> parser;
+    const auto fresh = [&] {
+        parser.emplace();
+        parser->body_limit(boost::none);
+        parser->on_chunk_header(on_chunk_header);
+        parser->on_chunk_body(on_chunk_body);
+    };
+
+    std::size_t steps = 0;
+    const std::size_t max_steps = 4 * (wire.size() + pieces.size()) + 64;
+    // One parse step over what is buffered; false when parsing has ended (done or failed).
+    std::string window;
+    const auto step = [&]() -> bool {
+        FUZZ_CHECK(++steps <= max_steps);
+        error_code ec;
+        // As Beast's read_some: an empty buffer is filled first, and the end of input is EOF.
+        const auto end_of_input = [&] {
+            if (parser->got_some()) parser->put_eof(ec);
+            return false;
+        };
+        if (buffer.size() == 0 && !read_more()) return end_of_input();
+        const bool body_phase = parser->is_header_done() && !parser->chunked();
+        if (body_phase) { // the client's read_body_some, sized to what is still expected
+            const auto remaining = parser->content_length_remaining();
+            window.resize(remaining ? std::clamp<std::uint64_t>(*remaining, 1, 16 * 1024) : 16 * 1024);
+            parser->get().body().data = window.data();
+            parser->get().body().size = window.size();
+        }
+        const std::size_t used = parser->put(buffer.data(), ec);
+        buffer.consume(used);
+        if (body_phase) body.append(window.data(), window.size() - parser->get().body().size);
+        if (ec == http::error::need_more) {
+            FUZZ_CHECK(buffer.size() <= header_limit + slack);
+            return read_more() || end_of_input();
+        }
+        return !ec || ec == http::error::need_buffer ? !parser->is_done() : false;
+    };
+
+    fresh();
+    std::size_t interim = 0;
+    for (;;) {
+        while (!parser->is_header_done() && step()) {
+        }
+        if (!parser->is_header_done()) return 0; // no head: a protocol failure for the caller
+        const int status = parser->get().result_int();
+        FUZZ_CHECK(status >= 0 && status <= 999); // Beast takes any three digits
+        if (status / 100 != 1 || status == 101) break;
+        FUZZ_CHECK(parser->is_done());
+        FUZZ_CHECK(++interim <= wire.size() / 12); // each head took at least "HTTP/1.1 1xx"
+        fresh();
+    }
+    while (!parser->is_done() && step()) {
+    }
+
+    FUZZ_CHECK(body.size() <= wire.size());
+    if (parser->is_done()) {
+        if (parser->chunked()) FUZZ_CHECK(body.size() == announced);
+        if (const auto n = parser->content_length()) FUZZ_CHECK(!parser->chunked() && body.size() == *n);
+    }
+    return 0;
+}
