@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 namespace switchyard::api {
 
@@ -49,17 +50,19 @@ std::string text_shaper::push(std::string_view delta) {
     // so every path (stream, JSON answer, stored turn) carries valid text.
     std::string text = held_ + utf8::replace_invalid(carry_.push(delta));
     held_.clear();
-    for (const auto& s : stop_) {
-        if (auto pos = text.find(s); pos != std::string::npos) {
-            // Earliest match across all stop sequences wins.
-            std::size_t earliest = pos;
-            for (const auto& other : stop_)
-                if (auto p = text.find(other); p != std::string::npos) earliest = std::min(earliest, p);
-            text.resize(earliest);
-            std::string out = release(std::move(text));
-            if (!finish_reason_) finish_reason_ = "stop";
-            return out;
-        }
+    // The stop that is complete first ends the answer (of two ending at the same byte, the
+    // longer), as it would stop a model generating token by token. Choosing the one that starts
+    // first instead made the cut depend on how the upstream split its deltas.
+    std::optional<std::pair<std::size_t, std::size_t>> first_stop; // (end, start)
+    for (const auto& s : stop_)
+        if (const auto pos = text.find(s); pos != std::string::npos)
+            first_stop =
+                std::min(first_stop.value_or(std::pair{std::string::npos, std::string::npos}), std::pair{pos + s.size(), pos});
+    if (first_stop) {
+        text.resize(first_stop->second);
+        std::string out = release(std::move(text));
+        if (!finish_reason_) finish_reason_ = "stop";
+        return out;
     }
     std::size_t hold = held_suffix_length(text);
     // Never hold back part of a character: move the cut to a code point boundary.

@@ -34,11 +34,16 @@ std::string cleaned(std::string_view all, std::size_t lookahead) {
     return first == std::string_view::npos ? std::string() : std::string(all.substr(first));
 }
 
-/// What the shaper must emit for the whole text: cut at the earliest stop, then at the limit.
+/// What the shaper must emit for the whole text: cut where a stop is first complete (scanning
+/// end positions; the longest stop ending there), then at the limit.
 std::string shaped(std::string text, const std::vector<std::string>& stops, std::optional<std::size_t> limit) {
     std::size_t cut = text.size();
-    for (const auto& s : stops)
-        cut = std::min(cut, text.find(s));
+    for (std::size_t end = 1; end <= text.size() && cut == text.size(); ++end) {
+        std::size_t longest = 0;
+        for (const auto& s : stops)
+            if (s.size() <= end && s.size() > longest && text.compare(end - s.size(), s.size(), s) == 0) longest = s.size();
+        if (longest > 0) cut = end - longest;
+    }
     text.resize(cut);
     if (limit) text.resize(utf8::offset_of_code_point(text, *limit));
     return text;

@@ -93,3 +93,15 @@ TEST(TextShaper, HugeMaxTokensDoesNotWrapToZero) {
         EXPECT_EQ(o.reason, "stop") << tokens;
     }
 }
+
+// Found by fuzz_flowgpt_text: with overlapping stops the cut depended on the delta boundaries
+// ("" when "abc" came whole, "a" when it came byte by byte).
+TEST(TextShaper, FirstCompletedStopWinsHoweverTheTextIsSplit) {
+    const std::string text = "xabcy";
+    for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+        auto o = run(text_shaper({"abc", "b"}, std::nullopt), {text.substr(0, cut), text.substr(cut)});
+        EXPECT_EQ(o.text, "xa") << cut;
+        EXPECT_EQ(o.reason, "stop") << cut;
+    }
+    EXPECT_EQ(run(text_shaper({"b", "ab"}, std::nullopt), {"xab"}).text, "x"); // same end: the longer
+}
