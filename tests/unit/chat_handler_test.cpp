@@ -9,6 +9,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -186,6 +187,8 @@ private:
     };
 
     net::awaitable<void> io(std::string_view op, std::string_view bytes) {
+        // A real write is an async operation: a cancellation already signalled makes it throw.
+        co_await net::post(co_await net::this_coro::executor, net::use_awaitable);
         const write_scope scope(*this);
         const int n = ++count_;
         if (failed_) ++attempts_after_failure;
@@ -219,6 +222,12 @@ std::string body_for(bool stream, bool with_conversation = false) {
     return b.dump();
 }
 
+/// An io_context that can drop its pending handlers (and the coroutine frames they own) while
+/// the objects those frames use still exist: a handler that hung is then a failure, not a crash.
+struct test_context : net::io_context {
+    using net::io_context::shutdown;
+};
+
 /// One handler call with its fakes, on one io_context.
 struct harness {
     explicit harness(script s) {
@@ -227,7 +236,10 @@ struct harness {
         models.add_provider(std::move(p));
         models.add_model({"fake-1", "fake", "up-1"});
     }
-    ~harness() { worker.stop(); }
+    ~harness() {
+        worker.stop();
+        ioc.shutdown();
+    }
 
     void create_conversation() {
         store::conversation c;
@@ -270,7 +282,7 @@ struct harness {
         return done;
     }
 
-    net::io_context ioc;
+    test_context ioc;
     config::stream_settings stream{50ms, 30ms};
     std::unique_ptr<store::conversation_store> store = store::make_memory_store();
     store::store_worker worker{*store};
@@ -585,6 +597,21 @@ TEST(ChatHandler, ShutdownBeforeTheCommitIsA503) {
     EXPECT_FALSE(h.failure);
     EXPECT_TRUE(h.provider->saw_cancellation);
     EXPECT_EQ(h.out.ops(), (std::vector<std::string>{"send"}));
+    EXPECT_EQ(h.out.sent->status, 503);
+    EXPECT_EQ(error_code_of(h.out.sent->body), "server_shutting_down");
+}
+
+TEST(ChatHandler, ShutdownOfANonStreamedRequestIsA503) {
+    script s;
+    s.wait_forever = true;
+    harness h(s);
+    h.start(body_for(false));
+    h.at(20ms, [&] { h.out.stop(http::stop_reason::shutdown); });
+    ASSERT_TRUE(h.run(500ms)) << "the handler hung";
+    EXPECT_FALSE(h.failure);
+    EXPECT_TRUE(h.provider->saw_cancellation);
+    EXPECT_EQ(h.out.ops(), (std::vector<std::string>{"send"}));
+    ASSERT_TRUE(h.out.sent);
     EXPECT_EQ(h.out.sent->status, 503);
     EXPECT_EQ(error_code_of(h.out.sent->body), "server_shutting_down");
 }
