@@ -25,8 +25,8 @@ private:
 
 } // namespace
 
-net::awaitable<std::optional<provider_error>> run_attempts(provider& p, const api::chat_request& req,
-                                                           const model_route& route, event_sink& sink, call_context ctx) {
+net::awaitable<std::optional<provider_error>> run_attempts(provider& p, const api::chat_request& req, const model_route& route,
+                                                           event_sink& sink, call_context ctx) {
     watching_sink watched(sink);
     credential_pool* pool = p.credentials();
     if (!pool || pool->size() == 0) {

@@ -96,8 +96,8 @@ TEST(RunAttempts, ARejectedKeyRestsAndTheNextAnswers) {
 
 TEST(RunAttempts, EveryKeyRejectedIsA502UpstreamAuthFailed) {
     fake_provider p({"a-key", "b-key", "c-key"}, {{"a-key", {"", failure_reason::credential_rejected}},
-                                                   {"b-key", {"", failure_reason::credential_rejected}},
-                                                   {"c-key", {"", failure_reason::credential_rejected}}});
+                                                  {"b-key", {"", failure_reason::credential_rejected}},
+                                                  {"c-key", {"", failure_reason::credential_rejected}}});
     recording_sink sink;
     const auto err = run(p, sink);
     ASSERT_TRUE(err);

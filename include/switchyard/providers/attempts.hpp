@@ -12,7 +12,7 @@ namespace switchyard::providers {
 /// next is tried; once every one was refused, the last `credential_rejected` is returned. Any
 /// other failure, and any failure after text, ends the exchange as the provider reported it,
 /// with `after_text` set. Exceptions pass through. Uses `p`'s pool, which is thread-safe.
-net::awaitable<std::optional<provider_error>> run_attempts(provider& p, const api::chat_request& req,
-                                                           const model_route& route, event_sink& sink, call_context ctx);
+net::awaitable<std::optional<provider_error>> run_attempts(provider& p, const api::chat_request& req, const model_route& route,
+                                                           event_sink& sink, call_context ctx);
 
 } // namespace switchyard::providers

@@ -202,8 +202,8 @@ net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::str
         }
         if (code == "too_many_images" || code == "invalid_image_type" || code == "invalid_image_payload" ||
             code == "image_too_large")
-            co_return outcome{
-                error(failure_reason::request_rejected, "chatgptfree.ai refused the images (" + code + ").", std::string("messages"))};
+            co_return outcome{error(failure_reason::request_rejected, "chatgptfree.ai refused the images (" + code + ").",
+                                    std::string("messages"))};
         if (code == "empty_data_to_cache")
             co_return outcome{error(failure_reason::request_rejected, "The message is empty.", std::string("messages"))};
         if (cached.status() == 200 && !upstream_json::bool_field(cache_doc, "success")) {
@@ -284,15 +284,18 @@ net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::str
     if (consumer_gone) co_return outcome{};
     if (upstream_error) {
         spdlog::warn("[{}] chatgptfree stream error: {}", ctx.request_id, upstream_error->substr(0, 200));
-        if (sent_text) co_return outcome{error(failure_reason::upstream_failed, "chatgptfree.ai failed in the middle of the answer.")};
+        if (sent_text)
+            co_return outcome{error(failure_reason::upstream_failed, "chatgptfree.ai failed in the middle of the answer.")};
         switch (classify(*upstream_error)) {
         case stream_failure::nonce:
             nonce_.forget(nonce_value);
             co_return outcome{error(failure_reason::upstream_failed, "chatgptfree.ai failed its security check twice."), true};
         case stream_failure::cache_key:
-            co_return outcome{error(failure_reason::upstream_failed, "chatgptfree.ai lost the cached message twice."), false, true};
+            co_return outcome{error(failure_reason::upstream_failed, "chatgptfree.ai lost the cached message twice."), false,
+                              true};
         case stream_failure::quota:
-            co_return outcome{error(failure_reason::quota_exhausted, "chatgptfree.ai's quota for this guest is used up for now.")};
+            co_return outcome{
+                error(failure_reason::quota_exhausted, "chatgptfree.ai's quota for this guest is used up for now.")};
         default: co_return outcome{error(failure_reason::upstream_failed, "chatgptfree.ai could not answer.")};
         }
     }
@@ -326,7 +329,8 @@ net::awaitable<std::optional<provider_error>> aipkit_provider::complete(const ap
             const json state = {{"session_id", who.session_id},
                                 {"conversation_uuid", who.conversation_uuid},
                                 {"openai_response_id", who.openai_response_id}};
-            ctx.conversation->upstream_state = state.dump(-1, ' ', false, json::error_handler_t::replace); // the id is upstream text
+            ctx.conversation->upstream_state =
+                state.dump(-1, ' ', false, json::error_handler_t::replace); // the id is upstream text
         }
         co_return result.error;
     } catch (const upstream::failure& f) {

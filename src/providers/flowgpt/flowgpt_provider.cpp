@@ -147,8 +147,8 @@ net::awaitable<flowgpt_provider::opened> flowgpt_provider::open_answer(const api
             const std::string nonce = ids::hex(32);
             headers.emplace_back("x-nonce", nonce);
             headers.emplace_back("x-timestamp", timestamp);
-            headers.emplace_back("x-signature",
-                                 signature(settings_.signature, timestamp, nonce, settings_.device_id, "Bearer " + std::string(token)));
+            headers.emplace_back("x-signature", signature(settings_.signature, timestamp, nonce, settings_.device_id,
+                                                          "Bearer " + std::string(token)));
         }
         const json chat_body = {{"model", settings_.upstream_model},
                                 {"nsfw", false},

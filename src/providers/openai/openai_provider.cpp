@@ -296,8 +296,7 @@ net::awaitable<std::optional<provider_error>> openai_provider::complete(const ap
         if (in_band)
             co_return error(failure_reason::upstream_failed, "The upstream " + upstream_.name + " reported an error" +
                                                                  (in_band->empty() ? std::string(".") : ": " + *in_band));
-        if (!finished)
-            co_return error(failure_reason::transport, "The upstream " + upstream_.name + " ended the stream early.");
+        if (!finished) co_return error(failure_reason::transport, "The upstream " + upstream_.name + " ended the stream early.");
         // Read the body's end after [DONE], so the connection goes back to the pool.
         while (co_await res.read_some()) {
         }
