@@ -12,8 +12,10 @@
 
 #include "switchyard/api/chat_format.hpp"
 #include "switchyard/api/conversations.hpp"
+#include "switchyard/api/failure_mapping.hpp"
 #include "switchyard/api/handlers.hpp"
 #include "switchyard/api/text_shaper.hpp"
+#include "switchyard/providers/attempts.hpp"
 #include "switchyard/store/store_worker.hpp"
 #include "switchyard/util/ids.hpp"
 
@@ -23,8 +25,6 @@ namespace {
 using boost::system::error_code;
 using clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-api_error to_api_error(const providers::provider_error& e) { return {e.kind, e.message, e.param, e.retry_after_seconds}; }
 
 const api_error shutting_down{error_kind::server_shutting_down, "The server is shutting down; retry the request.", std::nullopt,
                               std::nullopt};
@@ -37,7 +37,7 @@ std::optional<api_error> check_against_provider(const chat_request& req, const p
                 return api_error{error_kind::unsupported_value, "The model's provider cannot take images.",
                                  m.images.front().param + ".type", std::nullopt};
     }
-    if (auto err = p.check_ready()) return to_api_error(*err);
+    if (auto err = p.check_ready()) return error_for(*err);
     return std::nullopt;
 }
 
@@ -50,15 +50,18 @@ usage_counts usage_for(const chat_request& req, const text_shaper& answer,
 /// Stores a finished turn; returns an error when it could not be made durable.
 using persist_fn = std::function<net::awaitable<std::optional<api_error>>(const std::string& answer)>;
 
-/// The provider seam. Whatever a provider throws ends here: an exchange stopped from outside
-/// (client gone, shutdown) is told apart by `out.stopped()`, never guessed; anything else is a
-/// provider fault, logged with its cause and answered as a 502.
-net::awaitable<std::optional<providers::provider_error>> call_provider(providers::provider& p, const chat_request& req,
-                                                                       const providers::model_route& route,
-                                                                       providers::event_sink& sink, providers::call_context ctx,
-                                                                       http::response_stream& out) {
+/// The provider seam. `run_attempts` rotates credentials and retries before the commit point;
+/// the failure reason it ends with becomes the client's error here (`error_for`). Whatever a
+/// provider throws ends here too: an exchange stopped from outside (client gone, shutdown) is
+/// told apart by `out.stopped()`, never guessed; anything else is a provider fault, logged with
+/// its cause and answered as a 502.
+net::awaitable<std::optional<api_error>> call_provider(providers::provider& p, const chat_request& req,
+                                                       const providers::model_route& route, providers::event_sink& sink,
+                                                       providers::call_context ctx, http::response_stream& out) {
     try {
-        co_return co_await p.complete(req, route, sink, ctx);
+        const auto failed = co_await providers::run_attempts(p, req, route, sink, ctx);
+        if (!failed) co_return std::nullopt;
+        co_return error_for(*failed);
     } catch (const std::exception& e) {
         if (out.stopped() == http::stop_reason::client_gone) throw;
         if (out.stopped() != http::stop_reason::shutdown)
@@ -66,10 +69,9 @@ net::awaitable<std::optional<providers::provider_error>> call_provider(providers
     }
     if (out.stopped() == http::stop_reason::shutdown) {
         co_await net::this_coro::reset_cancellation_state(); // so the error can still be written
-        co_return providers::provider_error{shutting_down.kind, shutting_down.message, std::nullopt, std::nullopt};
+        co_return shutting_down;
     }
-    co_return providers::provider_error{error_kind::upstream_error, "The upstream failed unexpectedly.", std::nullopt,
-                                        std::nullopt};
+    co_return api_error{error_kind::upstream_error, "The upstream failed unexpectedly.", std::nullopt, std::nullopt};
 }
 
 /// Collects the whole answer for a non-streaming request.
@@ -110,7 +112,7 @@ public:
             ticker_running = false;
             ticker_done.cancel();
         });
-        std::optional<providers::provider_error> err;
+        std::optional<api_error> err;
         std::exception_ptr thrown;
         try {
             err = co_await call_provider(p, req_, route, *this, ctx, out_);
@@ -126,10 +128,7 @@ public:
             co_await ticker_done.async_wait(net::as_tuple(net::use_awaitable));
         if (thrown) std::rethrow_exception(thrown);
         if (write_failure_) std::rethrow_exception(write_failure_); // the client is gone: nothing more to say
-        if (err) {
-            const api_error e = to_api_error(*err);
-            co_return co_await fail(e);
-        }
+        if (err) co_return co_await fail(*err);
         const std::string rest = shaper_.flush();
         co_await relay(rest);
         co_await finish();
@@ -263,8 +262,7 @@ net::awaitable<void> complete_collected(const chat_request& req, const providers
     const auto err = co_await call_provider(*m.target, req, m.route, sink, ctx, out);
     if (err) {
         // Never a truncated answer with finish_reason "stop": a failure is a failure.
-        const api_error e = to_api_error(*err);
-        const auto response = error_response(e);
+        const auto response = error_response(*err);
         co_await out.send(response);
         co_return;
     }

@@ -11,9 +11,11 @@ namespace switchyard::providers {
 provider_error transport_error(const upstream::failure& f, std::string_view who) {
     switch (f.kind) {
     case upstream::failure_kind::timeout:
-        return {api::error_kind::upstream_timeout, std::string(who) + " did not answer in time.", std::nullopt, std::nullopt};
+        return {failure_reason::timeout, std::string(who) + " did not answer in time.", std::nullopt, std::nullopt};
     case upstream::failure_kind::cancelled: throw boost::system::system_error(boost::asio::error::operation_aborted);
-    default: return {api::error_kind::upstream_error, "Could not reach " + std::string(who) + ".", std::nullopt, std::nullopt};
+    case upstream::failure_kind::protocol:
+        return {failure_reason::protocol, "Could not reach " + std::string(who) + ".", std::nullopt, std::nullopt};
+    default: return {failure_reason::transport, "Could not reach " + std::string(who) + ".", std::nullopt, std::nullopt};
     }
 }
 

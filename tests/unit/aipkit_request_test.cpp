@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "switchyard/api/failure_mapping.hpp"
 #include "switchyard/providers/chatgptfree/aipkit_provider.hpp"
 
 using namespace switchyard;
@@ -48,7 +49,7 @@ TEST(AipkitRequest, BadImagesAreA400NamingThePart) {
         const auto result = image_inputs(request(body));
         ASSERT_TRUE(std::holds_alternative<providers::provider_error>(result)) << r.url;
         EXPECT_EQ(std::get<providers::provider_error>(result).param.value_or(""), r.param) << r.url;
-        EXPECT_EQ(api::traits_of(std::get<providers::provider_error>(result).kind).status, 400);
+        EXPECT_EQ(api::traits_of(api::error_for(std::get<providers::provider_error>(result)).kind).status, 400);
     }
     std::string five = R"({"model":"m","messages":[{"role":"user","content":[)";
     for (int i = 0; i < 5; ++i)

@@ -356,7 +356,7 @@ TEST(ChatHandler, HeadGoesOutWithTheFirstTextNotBefore) {
 }
 
 TEST(ChatHandler, ErrorBeforeAnyTextIsAPlainJsonResponse) {
-    providers::provider_error e{api::error_kind::rate_limit_exceeded, "Slow down.", 3, std::nullopt};
+    providers::provider_error e{providers::failure_reason::rate_limited, "Slow down.", 3, std::nullopt};
     harness h(says({}, e));
     h.start(body_for(true));
     ASSERT_TRUE(h.run());
@@ -371,7 +371,7 @@ TEST(ChatHandler, ErrorBeforeAnyTextIsAPlainJsonResponse) {
 }
 
 TEST(ChatHandler, ErrorBeforeTextOfANonStreamedRequestIsPlainJsonToo) {
-    providers::provider_error e{api::error_kind::rate_limit_exceeded, "Slow down.", 3, std::nullopt};
+    providers::provider_error e{providers::failure_reason::rate_limited, "Slow down.", 3, std::nullopt};
     harness h(says({{5ms, "partial"}}, e));
     h.start(body_for(false));
     ASSERT_TRUE(h.run());
@@ -408,7 +408,7 @@ TEST(ChatHandler, SilentProviderGetsTheHeadAfterCommitHoldThenKeepAlives) {
 // 3. In-band error after the commit.
 
 TEST(ChatHandler, ErrorAfterTextIsOneInBandEventThenDone) {
-    providers::provider_error e{api::error_kind::upstream_timeout, "The upstream took too long.", std::nullopt, std::nullopt};
+    providers::provider_error e{providers::failure_reason::timeout, "The upstream took too long.", std::nullopt, std::nullopt};
     harness h(says({{5ms, "Hi"}}, e));
     h.start(body_for(true));
     ASSERT_TRUE(h.run());
@@ -416,7 +416,7 @@ TEST(ChatHandler, ErrorAfterTextIsOneInBandEventThenDone) {
     const auto& c = h.out.calls;
     ASSERT_EQ(h.out.ops(), (std::vector<std::string>{"begin", "write", "write", "write", "write", "end"}));
     EXPECT_EQ(delta_content(c[2].bytes), "Hi");
-    EXPECT_EQ(c[3].bytes, api::sse_writer::error_event({e.kind, e.message, std::nullopt, std::nullopt}));
+    EXPECT_EQ(c[3].bytes, api::sse_writer::error_event({api::error_kind::upstream_timeout, e.message, std::nullopt, std::nullopt}));
     EXPECT_EQ(c[3].bytes.rfind(R"(data: {"error":{)", 0), 0u);
     EXPECT_EQ(c[4].bytes, done_frame);
     for (const auto& w : c)

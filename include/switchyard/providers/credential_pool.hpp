@@ -8,7 +8,8 @@
 namespace switchyard::providers {
 
 /// Upstream credentials (tokens, API keys) used round-robin; a rejected one sits out a
-/// cooldown. Thread-safe.
+/// cooldown. A provider owns its pool and exposes it through `provider::credentials()`; only
+/// `run_attempts` draws from it and rests what was rejected. Thread-safe.
 class credential_pool {
 public:
     using clock = std::chrono::steady_clock;

@@ -1,7 +1,9 @@
 #pragma once
 // The provider seam. A provider turns a parsed chat_request into a sequence of events; it never
 // sees client JSON and never writes OpenAI JSON. Formatting, stop/max_tokens and the commit
-// point live in the API layer.
+// point live in the API layer. Providers report *why* an exchange failed (`failure_reason`); the
+// core decides what the client sees (`api::error_for`), and one loop (`providers::run_attempts`)
+// rotates credentials and retries before the commit point.
 #include <boost/asio/awaitable.hpp>
 
 #include <optional>
@@ -11,7 +13,6 @@
 #include <vector>
 
 #include "switchyard/api/chat_request.hpp"
-#include "switchyard/api/error.hpp"
 
 namespace switchyard::upstream {
 class http_client;
@@ -20,6 +21,8 @@ class http_client;
 namespace switchyard::providers {
 
 namespace net = boost::asio;
+
+class credential_pool;
 
 struct text_delta {
     std::string text;
@@ -31,12 +34,28 @@ struct usage_report {
     long completion_tokens = 0;
 };
 
+/// Why an exchange failed, in the upstream's terms. Not an HTTP status: the API layer maps it.
+enum class failure_reason {
+    credential_rejected, // the credential in call_context was refused (401/403, a WAF page)
+    rate_limited,        // the upstream asks us to slow down; retry_after_seconds when it says how long
+    quota_exhausted,     // the account or guest has used up its quota
+    request_rejected,    // the upstream refused the request itself; message and param say what to fix
+    request_unsupported, // the request asks for something this upstream cannot do (param names it)
+    model_unknown,       // the upstream does not know the model it was routed to
+    upstream_failed,     // the upstream answered with a failure of its own (5xx, an error event)
+    protocol,            // garbage, unreadable or oversized replies
+    transport,           // connect, TLS, reset, a stream cut short
+    timeout,             // the upstream did not answer in time
+    not_configured,      // the provider lacks the settings it needs
+};
+
 /// Why an exchange failed; the message is safe to show to clients (no upstream bodies).
 struct provider_error {
-    api::error_kind kind = api::error_kind::upstream_error;
+    failure_reason reason = failure_reason::protocol;
     std::string message;
     std::optional<long> retry_after_seconds;
-    std::optional<std::string> param; // for errors about the request itself (400s)
+    std::optional<std::string> param; // for failures about the request itself
+    bool after_text = false;          // text had reached the sink; `run_attempts` sets it
 };
 
 using provider_event = std::variant<text_delta, usage_report>;
@@ -73,6 +92,7 @@ struct call_context {
     upstream::http_client& http;
     std::string_view request_id;
     conversation_turn* conversation = nullptr; // null for a one-shot request
+    std::string_view credential = {};          // this attempt's token or key; empty when none
 };
 
 /// One upstream service. Shared by all worker threads, so implementations are thread-safe;
@@ -82,9 +102,14 @@ public:
     virtual ~provider() = default;
     virtual std::string_view name() const noexcept = 0;
     virtual capabilities caps() const noexcept = 0;
-    /// Checked before any I/O: e.g. a missing credential gives 503 naming the variable.
+    /// Checked before any I/O: e.g. a missing credential is `not_configured`, naming the variable.
     virtual std::optional<provider_error> check_ready() const = 0;
-    /// Streams the answer into `sink`. Returns nullopt when the answer ended normally.
+    /// The credentials `run_attempts` rotates through `call_context::credential`; nullptr (the
+    /// default) for a provider that takes none. The provider owns the pool.
+    virtual credential_pool* credentials() noexcept { return nullptr; }
+    /// One attempt with `ctx.credential`: streams the answer into `sink`, and returns nullopt when
+    /// it ended normally. A refused credential is reported as `credential_rejected`, never retried
+    /// here: resting it and trying the next is the caller's business (`run_attempts`).
     virtual net::awaitable<std::optional<provider_error>> complete(const api::chat_request& req, const model_route& route,
                                                                    event_sink& sink, call_context ctx) = 0;
 };

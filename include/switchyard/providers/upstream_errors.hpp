@@ -8,8 +8,8 @@
 
 namespace switchyard::providers {
 
-/// A transport failure as a client-facing error naming the upstream (`who`): a timeout is 504,
-/// anything else 502. Cancellation (the client went away) is rethrown as operation_aborted.
+/// A transport failure as a provider_error naming the upstream (`who`): `timeout` or `transport`.
+/// Cancellation (the client went away) is rethrown as operation_aborted.
 provider_error transport_error(const upstream::failure& f, std::string_view who);
 
 /// A `retry-after` header in seconds; nullopt when absent or not a number.

@@ -17,7 +17,6 @@
 namespace switchyard::providers::chatgptfree {
 namespace {
 
-using api::error_kind;
 using nlohmann::json;
 using upstream_json::is_true;
 using upstream_json::object_field;
@@ -28,8 +27,8 @@ using upstream_json::text_field;
 constexpr std::size_t max_json_reply = 64 * 1024;
 constexpr std::size_t max_images = 4;
 
-provider_error error(error_kind kind, std::string message, std::optional<std::string> param = std::nullopt) {
-    return provider_error{kind, std::move(message), std::nullopt, std::move(param)};
+provider_error error(failure_reason reason, std::string message, std::optional<std::string> param = std::nullopt) {
+    return provider_error{reason, std::move(message), std::nullopt, std::move(param)};
 }
 
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
@@ -97,19 +96,19 @@ std::variant<std::string, provider_error> image_inputs(const api::chat_request& 
         if (m.role == api::message_role::user) last_user = &m;
     if (!last_user || last_user->images.empty()) return std::string();
     if (last_user->images.size() > max_images)
-        return error(error_kind::invalid_value, "At most 4 images can be sent in one message.",
+        return error(failure_reason::request_rejected, "At most 4 images can be sent in one message.",
                      last_user->images[max_images].param);
     json out = json::array();
     for (const auto& img : last_user->images) {
         const std::string_view url = img.url;
         if (!url.starts_with("data:"))
-            return error(error_kind::unsupported_value,
+            return error(failure_reason::request_unsupported,
                          "Only data: URLs are accepted for images; this gateway does not fetch remote images.",
                          img.param + ".image_url.url");
         const auto semi = url.find(";base64,");
         const std::string mime(url.substr(5, semi == std::string_view::npos ? 0 : semi - 5));
         if (semi == std::string_view::npos || (mime != "image/jpeg" && mime != "image/png" && mime != "image/webp"))
-            return error(error_kind::invalid_value,
+            return error(failure_reason::request_rejected,
                          "Images must be base64 data: URLs of type image/jpeg, image/png or image/webp.",
                          img.param + ".image_url.url");
         out.push_back({{"mime_type", mime}, {"base64_data", std::string(url.substr(semi + 8))}});
@@ -174,7 +173,7 @@ net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::str
                                                                   identity& who, event_sink& sink, call_context ctx) {
     const std::string nonce_value = co_await nonce(route, ctx);
     if (nonce_value.empty())
-        co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai did not hand out a session nonce.")};
+        co_return outcome{error(failure_reason::upstream_failed, "chatgptfree.ai did not hand out a session nonce.")};
 
     // Step 1: cache the message, get a single-use key.
     std::vector<std::pair<std::string, std::string>> fields{
@@ -199,27 +198,27 @@ net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::str
     if (cached.status() != 200 || !is_true(cache_doc, "success")) {
         if (code == "nonce_failure_cache_sse" || (cached.status() == 403 && code.empty())) {
             nonce_.forget(nonce_value);
-            co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai rejected the session nonce twice."), true};
+            co_return outcome{error(failure_reason::upstream_failed, "chatgptfree.ai rejected the session nonce twice."), true};
         }
         if (code == "too_many_images" || code == "invalid_image_type" || code == "invalid_image_payload" ||
             code == "image_too_large")
-            co_return outcome{
-                error(error_kind::invalid_value, "chatgptfree.ai refused the images (" + code + ").", std::string("messages"))};
+            co_return outcome{error(failure_reason::request_rejected, "chatgptfree.ai refused the images (" + code + ").",
+                                    std::string("messages"))};
         if (code == "empty_data_to_cache")
-            co_return outcome{error(error_kind::invalid_value, "The message is empty.", std::string("messages"))};
+            co_return outcome{error(failure_reason::request_rejected, "The message is empty.", std::string("messages"))};
         if (cached.status() == 200 && !upstream_json::bool_field(cache_doc, "success")) {
             spdlog::warn("[{}] chatgptfree cache reply unreadable ({})", ctx.request_id, shape(cache_doc, {"success", "data"}));
-            co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai sent an unreadable reply to the message.")};
+            co_return outcome{error(failure_reason::protocol, "chatgptfree.ai sent an unreadable reply to the message.")};
         }
         spdlog::warn("[{}] chatgptfree cache step failed: HTTP {} {}", ctx.request_id, cached.status(), code);
-        co_return outcome{error(error_kind::upstream_error,
+        co_return outcome{error(failure_reason::upstream_failed,
                                 "chatgptfree.ai refused the message (HTTP " + std::to_string(cached.status()) + ").")};
     }
     const std::string cache_key = data ? text_field(*data, "cache_key") : std::string();
     if (cache_key.empty()) {
         spdlog::warn("[{}] chatgptfree cache reply has no cache key (data: {})", ctx.request_id,
                      data ? shape(*data, {"cache_key"}) : shape(cache_doc, {"data"}));
-        co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai returned no cache key.")};
+        co_return outcome{error(failure_reason::protocol, "chatgptfree.ai returned no cache key.")};
     }
 
     // Step 2: stream the answer.
@@ -242,7 +241,7 @@ net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::str
     auto answer = co_await ctx.http.send(std::move(stream_request));
     if (answer.status() != 200) {
         (void)co_await answer.read_all(max_json_reply);
-        co_return outcome{error(error_kind::upstream_error,
+        co_return outcome{error(failure_reason::upstream_failed,
                                 "chatgptfree.ai answered the stream with HTTP " + std::to_string(answer.status()) + ".")};
     }
 
@@ -272,7 +271,7 @@ net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::str
     };
     while (auto bytes = co_await answer.read_some()) {
         if (!reader.feed(*bytes, on_event))
-            co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai sent an oversized event.")};
+            co_return outcome{error(failure_reason::protocol, "chatgptfree.ai sent an oversized event.")};
         for (auto& t : texts) {
             if (consumer_gone) break;
             provider_event ev{text_delta{std::move(t)}};
@@ -285,19 +284,22 @@ net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::str
     if (consumer_gone) co_return outcome{};
     if (upstream_error) {
         spdlog::warn("[{}] chatgptfree stream error: {}", ctx.request_id, upstream_error->substr(0, 200));
-        if (sent_text) co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai failed in the middle of the answer.")};
+        if (sent_text)
+            co_return outcome{error(failure_reason::upstream_failed, "chatgptfree.ai failed in the middle of the answer.")};
         switch (classify(*upstream_error)) {
         case stream_failure::nonce:
             nonce_.forget(nonce_value);
-            co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai failed its security check twice."), true};
+            co_return outcome{error(failure_reason::upstream_failed, "chatgptfree.ai failed its security check twice."), true};
         case stream_failure::cache_key:
-            co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai lost the cached message twice."), false, true};
+            co_return outcome{error(failure_reason::upstream_failed, "chatgptfree.ai lost the cached message twice."), false,
+                              true};
         case stream_failure::quota:
-            co_return outcome{error(error_kind::insufficient_quota, "chatgptfree.ai's quota for this guest is used up for now.")};
-        default: co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai could not answer.")};
+            co_return outcome{
+                error(failure_reason::quota_exhausted, "chatgptfree.ai's quota for this guest is used up for now.")};
+        default: co_return outcome{error(failure_reason::upstream_failed, "chatgptfree.ai could not answer.")};
         }
     }
-    if (!done) co_return outcome{error(error_kind::upstream_error, "chatgptfree.ai ended the stream early.")};
+    if (!done) co_return outcome{error(failure_reason::transport, "chatgptfree.ai ended the stream early.")};
     co_return outcome{};
 }
 
@@ -327,7 +329,8 @@ net::awaitable<std::optional<provider_error>> aipkit_provider::complete(const ap
             const json state = {{"session_id", who.session_id},
                                 {"conversation_uuid", who.conversation_uuid},
                                 {"openai_response_id", who.openai_response_id}};
-            ctx.conversation->upstream_state = state.dump(-1, ' ', false, json::error_handler_t::replace); // the id is upstream text
+            ctx.conversation->upstream_state =
+                state.dump(-1, ' ', false, json::error_handler_t::replace); // the id is upstream text
         }
         co_return result.error;
     } catch (const upstream::failure& f) {
@@ -336,7 +339,7 @@ net::awaitable<std::optional<provider_error>> aipkit_provider::complete(const ap
     } catch (const json::exception& e) {
         // Every upstream read above is type-safe; this only keeps a missed one from ending the session.
         spdlog::warn("[{}] chatgptfree reply unreadable: {}", ctx.request_id, e.what());
-        co_return error(error_kind::upstream_error, "chatgptfree.ai sent a reply the gateway could not read.");
+        co_return error(failure_reason::protocol, "chatgptfree.ai sent a reply the gateway could not read.");
     }
 }
 

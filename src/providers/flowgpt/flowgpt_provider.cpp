@@ -15,13 +15,12 @@
 namespace switchyard::providers::flowgpt {
 namespace {
 
-using api::error_kind;
 using nlohmann::json;
 
 constexpr std::size_t max_error_body = 64 * 1024;
 
-provider_error error(error_kind kind, std::string message, std::optional<long> retry_after = std::nullopt) {
-    return provider_error{kind, std::move(message), retry_after, std::nullopt};
+provider_error error(failure_reason reason, std::string message, std::optional<long> retry_after = std::nullopt) {
+    return provider_error{reason, std::move(message), retry_after, std::nullopt};
 }
 
 /// What a non-2xx status means. 401/403 (including WAF pages) reject the credential.
@@ -36,15 +35,15 @@ status_verdict classify(int status) {
 provider_error status_error(const upstream::response& r, std::string_view step) {
     const int status = r.status();
     if (status == 429)
-        return error(error_kind::rate_limit_exceeded, "FlowGPT is rate limiting requests; try again later.",
+        return error(failure_reason::rate_limited, "FlowGPT is rate limiting requests; try again later.",
                      retry_after_seconds(r.header("retry-after")));
-    return error(error_kind::upstream_error,
+    return error(failure_reason::upstream_failed,
                  "FlowGPT " + std::string(step) + " failed with HTTP " + std::to_string(status) + ".");
 }
 
-upstream::header_list common_headers(const std::string& token, const config::flowgpt_settings& s) {
+upstream::header_list common_headers(std::string_view token, const config::flowgpt_settings& s) {
     return {
-        {"Authorization", "Bearer " + token},
+        {"Authorization", "Bearer " + std::string(token)},
         {"Content-Type", "application/json"},
         {"Accept", "*/*"},
         {"x-flow-device-id", s.device_id},
@@ -106,12 +105,13 @@ flowgpt_provider::flowgpt_provider(config::flowgpt_settings settings)
 
 std::optional<provider_error> flowgpt_provider::check_ready() const {
     if (tokens_->size() == 0)
-        return error(error_kind::provider_unavailable, "The FlowGPT provider is not configured: set FLOWGPT_BEARER_TOKEN.");
+        return error(failure_reason::not_configured, "The FlowGPT provider is not configured: set FLOWGPT_BEARER_TOKEN.");
     return std::nullopt;
 }
 
-net::awaitable<flowgpt_provider::attempt> flowgpt_provider::open_answer(const std::string& token, const api::chat_request& req,
-                                                                        const model_route& route, call_context ctx) {
+net::awaitable<flowgpt_provider::opened> flowgpt_provider::open_answer(const api::chat_request& req, const model_route& route,
+                                                                       call_context ctx) {
+    const std::string_view token = ctx.credential;
     const std::string base = base_url(settings_);
     // A stored conversation continues its upstream conversation with only the new turn. If the
     // upstream has forgotten it (404), it is created again from the full stored context.
@@ -127,16 +127,15 @@ net::awaitable<flowgpt_provider::attempt> flowgpt_provider::open_answer(const st
             const std::string created_body = co_await created.read_all(max_error_body);
             if (auto verdict = classify(created.status()); verdict != status_verdict::ok) {
                 if (verdict == status_verdict::credential_rejected)
-                    co_return reject(token, "conversation/create", created.status(), ctx);
-                co_return attempt{std::nullopt, status_error(created, "conversation/create")};
+                    co_return rejected("conversation/create", created.status(), ctx);
+                co_return opened{std::nullopt, status_error(created, "conversation/create")};
             }
             const json created_doc = json::parse(created_body, nullptr, false);
             conversation_id = upstream_json::text_field(created_doc, "id");
             if (conversation_id.empty()) {
                 spdlog::warn("[{}] flowgpt conversation/create reply unreadable ({})", ctx.request_id,
                              upstream_json::shape(created_doc, {"id"}));
-                co_return attempt{std::nullopt,
-                                  error(error_kind::upstream_error, "FlowGPT returned an unreadable conversation.")};
+                co_return opened{std::nullopt, error(failure_reason::protocol, "FlowGPT returned an unreadable conversation.")};
             }
             if (ctx.conversation) ctx.conversation->upstream_state = dump(json{{"conversationId", conversation_id}});
         }
@@ -148,8 +147,8 @@ net::awaitable<flowgpt_provider::attempt> flowgpt_provider::open_answer(const st
             const std::string nonce = ids::hex(32);
             headers.emplace_back("x-nonce", nonce);
             headers.emplace_back("x-timestamp", timestamp);
-            headers.emplace_back("x-signature",
-                                 signature(settings_.signature, timestamp, nonce, settings_.device_id, "Bearer " + token));
+            headers.emplace_back("x-signature", signature(settings_.signature, timestamp, nonce, settings_.device_id,
+                                                          "Bearer " + std::string(token)));
         }
         const json chat_body = {{"model", settings_.upstream_model},
                                 {"nsfw", false},
@@ -165,26 +164,25 @@ net::awaitable<flowgpt_provider::attempt> flowgpt_provider::open_answer(const st
         auto answer = co_await ctx.http.send(std::move(chat));
         if (auto verdict = classify(answer.status()); verdict != status_verdict::ok) {
             (void)co_await answer.read_all(max_error_body); // drained so the connection can be reused
-            if (verdict == status_verdict::credential_rejected) co_return reject(token, "v3/chat", answer.status(), ctx);
+            if (verdict == status_verdict::credential_rejected) co_return rejected("v3/chat", answer.status(), ctx);
             if (answer.status() == 404 && continuing) {
                 spdlog::info("[{}] flowgpt forgot conversation {}; recreating it with the stored context", ctx.request_id,
                              conversation_id);
                 conversation_id.clear();
                 continue;
             }
-            co_return attempt{std::nullopt, status_error(answer, "chat")};
+            co_return opened{std::nullopt, status_error(answer, "chat")};
         }
-        co_return attempt{std::move(answer), std::nullopt};
+        co_return opened{std::move(answer), std::nullopt};
     }
-    co_return attempt{std::nullopt, error(error_kind::upstream_error, "FlowGPT lost the conversation twice.")};
+    co_return opened{std::nullopt, error(failure_reason::upstream_failed, "FlowGPT lost the conversation twice.")};
 }
 
-flowgpt_provider::attempt flowgpt_provider::reject(const std::string& token, std::string_view step, int status,
-                                                   call_context ctx) {
-    spdlog::warn("[{}] flowgpt token {} rejected by {} (HTTP {}); resting it", ctx.request_id, secrets::mask(token), step,
-                 status);
-    tokens_->cool_down(token);
-    return attempt{};
+// The message is what the client reads once run_attempts has tried every token.
+flowgpt_provider::opened flowgpt_provider::rejected(std::string_view step, int status, call_context ctx) {
+    spdlog::info("[{}] flowgpt {} refused the token (HTTP {})", ctx.request_id, step, status);
+    return opened{std::nullopt,
+                  error(failure_reason::credential_rejected, "FlowGPT rejected every configured token (FLOWGPT_BEARER_TOKEN).")};
 }
 
 net::awaitable<std::optional<provider_error>> flowgpt_provider::relay_answer(upstream::response& answer, event_sink& sink,
@@ -212,7 +210,7 @@ net::awaitable<std::optional<provider_error>> flowgpt_provider::relay_answer(ups
     };
 
     while (auto bytes = co_await answer.read_some()) {
-        if (!reader.feed(*bytes, decode)) co_return error(error_kind::upstream_error, "FlowGPT sent an oversized stream line.");
+        if (!reader.feed(*bytes, decode)) co_return error(failure_reason::protocol, "FlowGPT sent an oversized stream line.");
         if (!co_await relay()) co_return std::nullopt;
     }
     reader.finish(decode);
@@ -220,29 +218,23 @@ net::awaitable<std::optional<provider_error>> flowgpt_provider::relay_answer(ups
     if (!co_await relay()) co_return std::nullopt;
     if (malformed_lines > 0)
         spdlog::warn("[{}] flowgpt stream had {} malformed line(s) of {}", ctx.request_id, malformed_lines, lines);
-    if (lines > 0 && malformed_lines == lines) co_return error(error_kind::upstream_error, "FlowGPT sent an unreadable answer.");
+    if (lines > 0 && malformed_lines == lines) co_return error(failure_reason::protocol, "FlowGPT sent an unreadable answer.");
     co_return std::nullopt;
 }
 
 net::awaitable<std::optional<provider_error>> flowgpt_provider::complete(const api::chat_request& req, const model_route& route,
                                                                          event_sink& sink, call_context ctx) {
     try {
-        // A rejected token is rested and the next one tried: nothing has reached the client yet.
-        for (std::size_t tried = 0; tried < tokens_->size(); ++tried) {
-            const auto token = tokens_->next();
-            if (!token) break;
-            auto step = co_await open_answer(*token, req, route, ctx);
-            if (step.error) co_return step.error;
-            if (step.answer) co_return co_await relay_answer(*step.answer, sink, ctx);
-        }
-        co_return error(error_kind::upstream_auth_failed, "FlowGPT rejected every configured token (FLOWGPT_BEARER_TOKEN).");
+        auto step = co_await open_answer(req, route, ctx);
+        if (!step.answer) co_return step.error;
+        co_return co_await relay_answer(*step.answer, sink, ctx);
     } catch (const upstream::failure& f) {
         spdlog::warn("[{}] flowgpt exchange failed: {}", ctx.request_id, f.what());
         co_return transport_error(f, "FlowGPT");
     } catch (const json::exception& e) {
         // Every upstream read above is type-safe; this only keeps a missed one from ending the session.
         spdlog::warn("[{}] flowgpt reply unreadable: {}", ctx.request_id, e.what());
-        co_return error(error_kind::upstream_error, "FlowGPT sent a reply the gateway could not read.");
+        co_return error(failure_reason::protocol, "FlowGPT sent a reply the gateway could not read.");
     }
 }
 

@@ -15,15 +15,14 @@
 namespace switchyard::providers::openai {
 namespace {
 
-using api::error_kind;
 using boost::system::error_code;
 using nlohmann::json;
 
 constexpr std::size_t max_body = 16 * 1024 * 1024;
 constexpr std::size_t max_error_message = 500;
 
-provider_error error(error_kind kind, std::string message, std::optional<long> retry_after = std::nullopt) {
-    return provider_error{kind, std::move(message), retry_after, std::nullopt};
+provider_error error(failure_reason reason, std::string message, std::optional<long> retry_after = std::nullopt) {
+    return provider_error{reason, std::move(message), retry_after, std::nullopt};
 }
 
 /// The message of an OpenAI error envelope, shortened; the body itself is never forwarded.
@@ -47,12 +46,12 @@ provider_error status_error(int status, const std::string& body, const upstream:
     // A rate-limit text is the upstream's business (it may name accounts or keys); a rejection
     // of the request itself (400, 404, 422) is what the caller needs to fix it, so it is kept.
     if (status == 429)
-        return error(error_kind::rate_limit_exceeded, "The upstream " + name + " is rate limiting requests; retry later.",
+        return error(failure_reason::rate_limited, "The upstream " + name + " is rate limiting requests; retry later.",
                      retry_after_seconds(r.header("retry-after")));
-    if (status == 404) return error(error_kind::model_not_found, "The upstream " + name + " does not know this model" + suffix);
+    if (status == 404) return error(failure_reason::model_unknown, "The upstream " + name + " does not know this model" + suffix);
     if (status == 400 || status == 422)
-        return error(error_kind::invalid_value, "The upstream " + name + " rejected the request" + suffix);
-    return error(error_kind::upstream_error, "The upstream " + name + " failed with HTTP " + std::to_string(status) + ".");
+        return error(failure_reason::request_rejected, "The upstream " + name + " rejected the request" + suffix);
+    return error(failure_reason::upstream_failed, "The upstream " + name + " failed with HTTP " + std::to_string(status) + ".");
 }
 
 /// Collects the answer text and usage of one chat.completion (`message`) or
@@ -226,88 +225,33 @@ net::awaitable<std::optional<provider_error>> openai_provider::complete(const ap
                                                                         event_sink& sink, call_context ctx) {
     const std::string body = upstream_body(req, route, ctx.conversation);
     try {
-        // Keyless upstreams get one try; with keys, a rejected key rests and the next is tried.
-        const std::size_t tries = std::max<std::size_t>(1, keys_->size());
-        for (std::size_t i = 0; i < tries; ++i) {
-            const auto key = keys_->next();
-            upstream::header_list headers{{"Content-Type", "application/json"},
-                                          {"Accept", req.stream ? "text/event-stream" : "application/json"}};
-            if (key) headers.emplace_back("Authorization", "Bearer " + *key);
-            upstream::request call{"POST", upstream_.base_url + "/chat/completions", std::move(headers), body};
-            auto res = co_await ctx.http.send(std::move(call));
-            if (res.status() == 401 || res.status() == 403) {
-                (void)co_await res.read_all(max_body);
-                if (key) {
-                    spdlog::warn("[{}] {} key {} rejected (HTTP {}); resting it", ctx.request_id, upstream_.name,
-                                 secrets::mask(*key), res.status());
-                    keys_->cool_down(*key);
-                }
-                continue;
-            }
-            if (res.status() / 100 != 2) {
-                const std::string error_body = co_await res.read_all(max_body);
-                co_return status_error(res.status(), error_body, res, upstream_.name);
-            }
+        upstream::header_list headers{{"Content-Type", "application/json"},
+                                      {"Accept", req.stream ? "text/event-stream" : "application/json"}};
+        if (!ctx.credential.empty()) headers.emplace_back("Authorization", "Bearer " + std::string(ctx.credential));
+        upstream::request call{"POST", upstream_.base_url + "/chat/completions", std::move(headers), body};
+        auto res = co_await ctx.http.send(std::move(call));
+        if (res.status() == 401 || res.status() == 403) {
+            (void)co_await res.read_all(max_body);
+            // The message is what the client reads once run_attempts has tried every key.
+            co_return error(failure_reason::credential_rejected,
+                            "The upstream " + upstream_.name + " rejected every configured API key.");
+        }
+        if (res.status() / 100 != 2) {
+            const std::string error_body = co_await res.read_all(max_body);
+            co_return status_error(res.status(), error_body, res, upstream_.name);
+        }
 
-            std::optional<usage_report> usage;
-            if (!req.stream) {
-                const std::string answer = co_await res.read_all(max_body);
-                auto scanned = scan_answer(answer, false);
-                if (!scanned || !scanned->has_choices)
-                    co_return error(error_kind::upstream_error, "The upstream " + upstream_.name + " sent an unreadable answer.");
-                std::string text = std::move(scanned->text);
-                usage = scanned->usage;
-                if (!text.empty()) {
-                    provider_event ev{text_delta{std::move(text)}};
-                    if (!co_await sink.emit(std::move(ev))) co_return std::nullopt;
-                }
-                if (usage) {
-                    provider_event ev{*usage};
-                    co_await sink.emit(std::move(ev));
-                }
-                co_return std::nullopt;
-            }
-
-            upstream::sse_reader reader;
-            std::vector<std::string> texts;
-            bool finished = false;
-            std::optional<std::string> in_band;
-            auto on_event = [&](const upstream::sse_event& ev) {
-                if (finished || in_band) return;
-                if (ev.data == "[DONE]") {
-                    finished = true;
-                    return;
-                }
-                auto scanned = scan_answer(ev.data, true);
-                if (!scanned) return;
-                auto& chunk = *scanned;
-                if (chunk.has_error) {
-                    in_band = upstream_message(ev.data);
-                    return;
-                }
-                if (chunk.usage) usage = chunk.usage;
-                if (!chunk.text.empty()) texts.push_back(std::move(chunk.text));
-            };
-            bool consumer_gone = false;
-            while (auto bytes = co_await res.read_some()) {
-                if (!reader.feed(*bytes, on_event))
-                    co_return error(error_kind::upstream_error, "The upstream " + upstream_.name + " sent an oversized event.");
-                for (auto& t : texts) {
-                    provider_event ev{text_delta{std::move(t)}};
-                    if (!co_await sink.emit(std::move(ev))) consumer_gone = true;
-                    if (consumer_gone) break;
-                }
-                texts.clear();
-                if (consumer_gone || finished || in_band) break;
-            }
-            if (consumer_gone) co_return std::nullopt;
-            if (in_band)
-                co_return error(error_kind::upstream_error, "The upstream " + upstream_.name + " reported an error" +
-                                                                (in_band->empty() ? std::string(".") : ": " + *in_band));
-            if (!finished)
-                co_return error(error_kind::upstream_error, "The upstream " + upstream_.name + " ended the stream early.");
-            // Read the body's end after [DONE], so the connection goes back to the pool.
-            while (co_await res.read_some()) {
+        std::optional<usage_report> usage;
+        if (!req.stream) {
+            const std::string answer = co_await res.read_all(max_body);
+            auto scanned = scan_answer(answer, false);
+            if (!scanned || !scanned->has_choices)
+                co_return error(failure_reason::protocol, "The upstream " + upstream_.name + " sent an unreadable answer.");
+            std::string text = std::move(scanned->text);
+            usage = scanned->usage;
+            if (!text.empty()) {
+                provider_event ev{text_delta{std::move(text)}};
+                if (!co_await sink.emit(std::move(ev))) co_return std::nullopt;
             }
             if (usage) {
                 provider_event ev{*usage};
@@ -315,8 +259,52 @@ net::awaitable<std::optional<provider_error>> openai_provider::complete(const ap
             }
             co_return std::nullopt;
         }
-        co_return error(error_kind::upstream_auth_failed,
-                        "The upstream " + upstream_.name + " rejected every configured API key.");
+
+        upstream::sse_reader reader;
+        std::vector<std::string> texts;
+        bool finished = false;
+        std::optional<std::string> in_band;
+        auto on_event = [&](const upstream::sse_event& ev) {
+            if (finished || in_band) return;
+            if (ev.data == "[DONE]") {
+                finished = true;
+                return;
+            }
+            auto scanned = scan_answer(ev.data, true);
+            if (!scanned) return;
+            auto& chunk = *scanned;
+            if (chunk.has_error) {
+                in_band = upstream_message(ev.data);
+                return;
+            }
+            if (chunk.usage) usage = chunk.usage;
+            if (!chunk.text.empty()) texts.push_back(std::move(chunk.text));
+        };
+        bool consumer_gone = false;
+        while (auto bytes = co_await res.read_some()) {
+            if (!reader.feed(*bytes, on_event))
+                co_return error(failure_reason::protocol, "The upstream " + upstream_.name + " sent an oversized event.");
+            for (auto& t : texts) {
+                provider_event ev{text_delta{std::move(t)}};
+                if (!co_await sink.emit(std::move(ev))) consumer_gone = true;
+                if (consumer_gone) break;
+            }
+            texts.clear();
+            if (consumer_gone || finished || in_band) break;
+        }
+        if (consumer_gone) co_return std::nullopt;
+        if (in_band)
+            co_return error(failure_reason::upstream_failed, "The upstream " + upstream_.name + " reported an error" +
+                                                                 (in_band->empty() ? std::string(".") : ": " + *in_band));
+        if (!finished) co_return error(failure_reason::transport, "The upstream " + upstream_.name + " ended the stream early.");
+        // Read the body's end after [DONE], so the connection goes back to the pool.
+        while (co_await res.read_some()) {
+        }
+        if (usage) {
+            provider_event ev{*usage};
+            co_await sink.emit(std::move(ev));
+        }
+        co_return std::nullopt;
     } catch (const upstream::failure& f) {
         spdlog::warn("[{}] {} exchange failed: {}", ctx.request_id, upstream_.name, f.what());
         co_return transport_error(f, "the upstream " + upstream_.name);

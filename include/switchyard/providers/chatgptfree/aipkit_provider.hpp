@@ -23,6 +23,8 @@ public:
     std::string_view name() const noexcept override { return "chatgptfree"; }
     capabilities caps() const noexcept override { return {.images = true, .web_search = true}; }
     std::optional<provider_error> check_ready() const override { return std::nullopt; } // guests need no credentials
+    /// One exchange. A rejected nonce or a lost cache key is a protocol step, retried once here
+    /// with a fresh one; there are no credentials to rotate.
     net::awaitable<std::optional<provider_error>> complete(const api::chat_request& req, const model_route& route,
                                                            event_sink& sink, call_context ctx) override;
 
@@ -48,8 +50,8 @@ private:
 /// carries earlier turns, a transcript ending with the last user message (AIPKit takes one message).
 std::string one_shot_message(const api::chat_request& req);
 
-/// `image_inputs` JSON for the last user message's data: URL images; a 400 provider_error when
-/// they are not acceptable (more than 4, not JPEG/PNG/WEBP, or not a data: URL).
+/// `image_inputs` JSON for the last user message's data: URL images; a `request_rejected` (more
+/// than 4, not JPEG/PNG/WEBP) or `request_unsupported` (not a data: URL) provider_error naming the part.
 std::variant<std::string, provider_error> image_inputs(const api::chat_request& req);
 
 } // namespace switchyard::providers::chatgptfree

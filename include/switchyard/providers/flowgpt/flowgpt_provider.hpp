@@ -23,18 +23,19 @@ public:
     std::string_view name() const noexcept override { return "flowgpt"; }
     capabilities caps() const noexcept override { return {}; }
     std::optional<provider_error> check_ready() const override;
+    credential_pool* credentials() noexcept override { return tokens_.get(); }
+    /// One attempt with the bearer token in `ctx.credential`.
     net::awaitable<std::optional<provider_error>> complete(const api::chat_request& req, const model_route& route,
                                                            event_sink& sink, call_context ctx) override;
 
 private:
-    /// One token's try: an answer stream, a final error, or neither (the token was rejected).
-    struct attempt {
+    /// The answer stream, or why there is none.
+    struct opened {
         std::optional<upstream::response> answer;
         std::optional<provider_error> error;
     };
-    net::awaitable<attempt> open_answer(const std::string& token, const api::chat_request& req, const model_route& route,
-                                        call_context ctx);
-    attempt reject(const std::string& token, std::string_view step, int status, call_context ctx);
+    net::awaitable<opened> open_answer(const api::chat_request& req, const model_route& route, call_context ctx);
+    static opened rejected(std::string_view step, int status, call_context ctx);
     net::awaitable<std::optional<provider_error>> relay_answer(upstream::response& answer, event_sink& sink,
                                                                call_context ctx) const;
 

@@ -22,6 +22,9 @@ public:
     std::string_view name() const noexcept override { return upstream_.name; }
     capabilities caps() const noexcept override { return {.images = true, .web_search = false, .reports_usage = true}; }
     std::optional<provider_error> check_ready() const override { return std::nullopt; }
+    /// The API keys; an empty pool (a keyless upstream) gets one attempt without a key.
+    credential_pool* credentials() noexcept override { return keys_.get(); }
+    /// One attempt with the API key in `ctx.credential`, if any.
     net::awaitable<std::optional<provider_error>> complete(const api::chat_request& req, const model_route& route,
                                                            event_sink& sink, call_context ctx) override;
 
