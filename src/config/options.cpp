@@ -146,10 +146,7 @@ std::string show(const std::vector<std::string>& list) {
     return show(out);
 }
 template <class T>
-    requires std::is_integral_v<T>
-std::string show(T n) {
-    return std::to_string(n);
-}
+requires std::is_integral_v<T> std::string show(T n) { return std::to_string(n); }
 
 // ---- builders -------------------------------------------------------------------------------
 
@@ -174,9 +171,7 @@ option declare(names n, std::string default_text, std::function<void(load_state&
 template <class Get, class Parse> option field(names n, Get get, Parse parse) {
     settings defaults;
     std::string text = show(get(defaults));
-    return declare(std::move(n), std::move(text), [get, parse](load_state& st, const option_value& v) {
-        get(st.s) = parse(v);
-    });
+    return declare(std::move(n), std::move(text), [get, parse](load_state& st, const option_value& v) { get(st.s) = parse(v); });
 }
 
 template <class Get> option count(names n, Get get, integer_range r) {
@@ -234,14 +229,22 @@ void apply_openai_upstreams(load_state& st, const option_value& v) {
         each_member(list[i], where, {"name", "base_url", "api_keys", "models", "prefix", "key_cooldown_ms"},
                     [&](const std::string& k, const json& value, const std::string& source) {
                         const option_value item{source, nullptr, &value};
-                        if (k == "name") u.name = parse_string(item);
-                        else if (k == "base_url") u.base_url = parse_string(item);
-                        else if (k == "api_keys") u.api_keys = parse_list(item);
-                        else if (k == "prefix") u.prefix = parse_string(item);
-                        else if (k == "key_cooldown_ms") u.key_cooldown = milliseconds(parse_integer(item, {0, 86'400'000}));
-                        else if (value.is_string() && value == "*") u.all_models = true;
-                        else if (value.is_string()) reject(item, "\"*\" or a list of model ids");
-                        else u.models = parse_list(item);
+                        if (k == "name")
+                            u.name = parse_string(item);
+                        else if (k == "base_url")
+                            u.base_url = parse_string(item);
+                        else if (k == "api_keys")
+                            u.api_keys = parse_list(item);
+                        else if (k == "prefix")
+                            u.prefix = parse_string(item);
+                        else if (k == "key_cooldown_ms")
+                            u.key_cooldown = milliseconds(parse_integer(item, {0, 86'400'000}));
+                        else if (value.is_string() && value == "*")
+                            u.all_models = true;
+                        else if (value.is_string())
+                            reject(item, "\"*\" or a list of model ids");
+                        else
+                            u.models = parse_list(item);
                     });
         st.s.openai.push_back(std::move(u));
     }
@@ -274,68 +277,116 @@ std::vector<option> build_table() {
     t.push_back(declare({"--version", {}, {}, {}, "print the version and exit"}, "", {}));
     t.push_back(declare({"--help", {}, {}, {}, "print this help and exit"}, "", {}));
 
-    t.push_back(field({"--listen", "HOST:PORT", {"LISTEN"}, "server.listen", "Listen address `HOST:PORT` (IPv6 hosts in brackets)"},
-                      [](settings& s) -> auto& { return s.listen; },
-                      [](const option_value& v) {
-                          try {
-                              return parse_listen_address(parse_string(v));
-                          } catch (const config_error&) {
-                              reject(v, "HOST:PORT");
-                          }
-                      }));
+    t.push_back(field(
+        {"--listen", "HOST:PORT", {"LISTEN"}, "server.listen", "Listen address `HOST:PORT` (IPv6 hosts in brackets)"},
+        [](settings & s) -> auto& { return s.listen; },
+        [](const option_value& v) {
+            try {
+                return parse_listen_address(parse_string(v));
+            } catch (const config_error&) {
+                reject(v, "HOST:PORT");
+            }
+        }));
     t.push_back(count({"--threads", "N", {}, "server.threads", "I/O threads", "one per core"},
-                      [](settings& s) -> auto& { return s.threads; }, {1, 256}));
-    t.push_back(choice({"--log-level", "LEVEL", {"LOG_LEVEL"}, {}, "Log level: `trace`, `debug`, `info`, `warn`, `error`, `critical` or `off`"},
-                       [](settings& s) -> auto& { return s.log_level; },
-                       {"trace", "debug", "info", "warn", "error", "critical", "off"}));
-    t.push_back(text({"--data-dir", "DIR", {"SWITCHYARD_DATA_DIR"}, "conversations.data_dir", "Where conversations are stored (`switchyard.db`)"},
-                     [](settings& s) -> auto& { return s.conversations.data_dir; }));
-    t.push_back(boolean({"--allow-no-auth", {}, {}, {}, "Permit a non-loopback listen address without `API_MASTER_KEY`"},
-                        [](settings& s) -> auto& { return s.allow_no_auth; }));
+                      [](settings & s) -> auto& { return s.threads; }, {1, 256}));
+    t.push_back(choice(
+        {"--log-level", "LEVEL", {"LOG_LEVEL"}, {}, "Log level: `trace`, `debug`, `info`, `warn`, `error`, `critical` or `off`"},
+        [](settings & s) -> auto& { return s.log_level; }, {"trace", "debug", "info", "warn", "error", "critical", "off"}));
+    t.push_back(text(
+        {"--data-dir",
+         "DIR",
+         {"SWITCHYARD_DATA_DIR"},
+         "conversations.data_dir",
+         "Where conversations are stored (`switchyard.db`)"},
+        [](settings & s) -> auto& { return s.conversations.data_dir; }));
+    t.push_back(boolean(
+        {"--allow-no-auth", {}, {}, {}, "Permit a non-loopback listen address without `API_MASTER_KEY`"},
+        [](settings & s) -> auto& { return s.allow_no_auth; }));
 
-    t.push_back(field({{}, {}, {"API_MASTER_KEY"}, {},
-                       "Client API keys, comma-separated. Sent as `Authorization: Bearer <key>` or `x-api-key`. Empty: auth off, "
-                       "and a non-loopback listen address is refused unless `--allow-no-auth`."},
-                      [](settings& s) -> auto& { return s.api_keys; }, parse_list));
-    t.push_back(list({{}, {}, {"CORS_ORIGINS"}, "server.cors_origins", "Origins allowed to call the API from a browser, comma-separated (a list in the file)"},
-                     [](settings& s) -> auto& { return s.cors_origins; }));
-    t.push_back(field({{}, {}, {"FLOWGPT_BEARER_TOKEN"}, {},
-                       "FlowGPT tokens, comma-separated, with or without `Bearer `; used round-robin, a rejected token rests for "
-                       "`token_cooldown_ms`. None: FlowGPT models answer 503"},
-                      [](settings& s) -> auto& { return s.flowgpt.tokens; },
-                      [](const option_value& v) {
-                          auto tokens = parse_list(v);
-                          for (auto& token : tokens)
-                              token = strip_bearer(token);
-                          return tokens;
-                      }));
-    t.push_back(text({{}, {}, {"FLOWGPT_DEVICE_ID"}, {}, "Sent to FlowGPT as `x-flow-device-id`"},
-                     [](settings& s) -> auto& { return s.flowgpt.device_id; }));
-    t.push_back(text({{}, {}, {"FLOWGPT_BASE_URL"}, "providers.flowgpt.base_url", "FlowGPT API base; `http://` works (the tests use the emulator)"},
-                     [](settings& s) -> auto& { return s.flowgpt.base_url; }));
-    t.push_back(field({{}, {}, {"FLOWGPT_SIGNATURE"}, "providers.flowgpt.signature",
-                       "`v2` = md5(ts+nonce+device), `v1` = md5(ts-nonce-authorization), `v3` = md5(ts:nonce:device), or `none`"},
-                      [](settings& s) -> auto& { return s.flowgpt.signature; },
-                      [](const option_value& v) { return parse_signature_scheme(parse_choice(v, {"v1", "v2", "v3", "none"})); }));
-    t.push_back(text({{}, {}, {}, "providers.flowgpt.upstream_model", "FlowGPT model the prompts run on"},
-                     [](settings& s) -> auto& { return s.flowgpt.upstream_model; }));
+    t.push_back(field(
+        {{},
+         {},
+         {"API_MASTER_KEY"},
+         {},
+         "Client API keys, comma-separated. Sent as `Authorization: Bearer <key>` or `x-api-key`. Empty: auth off, "
+         "and a non-loopback listen address is refused unless `--allow-no-auth`."},
+        [](settings & s) -> auto& { return s.api_keys; }, parse_list));
+    t.push_back(list(
+        {{},
+         {},
+         {"CORS_ORIGINS"},
+         "server.cors_origins",
+         "Origins allowed to call the API from a browser, comma-separated (a list in the file)"},
+        [](settings & s) -> auto& { return s.cors_origins; }));
+    t.push_back(field(
+        {{},
+         {},
+         {"FLOWGPT_BEARER_TOKEN"},
+         {},
+         "FlowGPT tokens, comma-separated, with or without `Bearer `; used round-robin, a rejected token rests for "
+         "`token_cooldown_ms`. None: FlowGPT models answer 503"},
+        [](settings & s) -> auto& { return s.flowgpt.tokens; },
+        [](const option_value& v) {
+            auto tokens = parse_list(v);
+            for (auto& token : tokens)
+                token = strip_bearer(token);
+            return tokens;
+        }));
+    t.push_back(text(
+        {{}, {}, {"FLOWGPT_DEVICE_ID"}, {}, "Sent to FlowGPT as `x-flow-device-id`"},
+        [](settings & s) -> auto& { return s.flowgpt.device_id; }));
+    t.push_back(text(
+        {{},
+         {},
+         {"FLOWGPT_BASE_URL"},
+         "providers.flowgpt.base_url",
+         "FlowGPT API base; `http://` works (the tests use the emulator)"},
+        [](settings & s) -> auto& { return s.flowgpt.base_url; }));
+    t.push_back(field(
+        {{},
+         {},
+         {"FLOWGPT_SIGNATURE"},
+         "providers.flowgpt.signature",
+         "`v2` = md5(ts+nonce+device), `v1` = md5(ts-nonce-authorization), `v3` = md5(ts:nonce:device), or `none`"},
+        [](settings & s) -> auto& { return s.flowgpt.signature; },
+        [](const option_value& v) {
+            return parse_signature_scheme(parse_choice(v, {"v1", "v2", "v3", "none"}));
+        }));
+    t.push_back(text(
+        {{}, {}, {}, "providers.flowgpt.upstream_model", "FlowGPT model the prompts run on"},
+        [](settings & s) -> auto& { return s.flowgpt.upstream_model; }));
     t.push_back(count({{}, {}, {}, "providers.flowgpt.prefix_lookahead", "Characters held back to strip a `…Response:**` header"},
-                      [](settings& s) -> auto& { return s.flowgpt.prefix_lookahead; }, {0, 100'000}));
+                      [](settings & s) -> auto& { return s.flowgpt.prefix_lookahead; }, {0, 100'000}));
     t.push_back(millis({{}, {}, {}, "providers.flowgpt.token_cooldown_ms", "How long a rejected FlowGPT token rests"},
-                       [](settings& s) -> auto& { return s.flowgpt.token_cooldown; }, {0, 86'400'000}));
-    t.push_back(text({{}, {}, {"CHATGPTFREE_BASE_URL"}, "providers.chatgptfree.base_url", "chatgptfree.ai site; `http://` works (the tests use the emulator)"},
-                     [](settings& s) -> auto& { return s.chatgptfree.base_url; }));
-    t.push_back(text({{}, {}, {"COOKIE"}, {}, "Sent as `Cookie` to chatgptfree.ai (e.g. a Cloudflare clearance cookie)"},
-                     [](settings& s) -> auto& { return s.chatgptfree.cookie; }));
-    t.push_back(text({{}, {}, {"AJAX_NONCE"}, {}, "chatgptfree.ai nonce to start with; fetched and refreshed automatically when absent or rejected", "fetched when needed"},
-                     [](settings& s) -> auto& { return s.chatgptfree.ajax_nonce; }));
-    t.push_back(text({{}, {}, {"SESSION_ID"}, {}, "chatgptfree.ai guest identity (its quota key)", "random per process"},
-                     [](settings& s) -> auto& { return s.chatgptfree.session_id; }));
-    t.push_back(text({{}, {}, {"POST_ID"}, "providers.chatgptfree.post_id", "chatgptfree.ai chat page id, sent as `post_id`"},
-                     [](settings& s) -> auto& { return s.chatgptfree.post_id; }));
+                       [](settings & s) -> auto& { return s.flowgpt.token_cooldown; }, {0, 86'400'000}));
+    t.push_back(text(
+        {{},
+         {},
+         {"CHATGPTFREE_BASE_URL"},
+         "providers.chatgptfree.base_url",
+         "chatgptfree.ai site; `http://` works (the tests use the emulator)"},
+        [](settings & s) -> auto& { return s.chatgptfree.base_url; }));
+    t.push_back(text(
+        {{}, {}, {"COOKIE"}, {}, "Sent as `Cookie` to chatgptfree.ai (e.g. a Cloudflare clearance cookie)"},
+        [](settings & s) -> auto& { return s.chatgptfree.cookie; }));
+    t.push_back(text(
+        {{},
+         {},
+         {"AJAX_NONCE"},
+         {},
+         "chatgptfree.ai nonce to start with; fetched and refreshed automatically when absent or rejected",
+         "fetched when needed"},
+        [](settings & s) -> auto& { return s.chatgptfree.ajax_nonce; }));
+    t.push_back(text(
+        {{}, {}, {"SESSION_ID"}, {}, "chatgptfree.ai guest identity (its quota key)", "random per process"},
+        [](settings & s) -> auto& { return s.chatgptfree.session_id; }));
+    t.push_back(text(
+        {{}, {}, {"POST_ID"}, "providers.chatgptfree.post_id", "chatgptfree.ai chat page id, sent as `post_id`"},
+        [](settings & s) -> auto& { return s.chatgptfree.post_id; }));
 
-    t.push_back(env_openai({{}, {}, {"OPENAI_BASE_URL"}, {}, "An OpenAI-compatible upstream (up to `/v1`); adds the `openai` provider"},
-                           [](openai_upstream& u, const option_value& v) { u.base_url = parse_string(v); }));
+    t.push_back(
+        env_openai({{}, {}, {"OPENAI_BASE_URL"}, {}, "An OpenAI-compatible upstream (up to `/v1`); adds the `openai` provider"},
+                   [](openai_upstream& u, const option_value& v) { u.base_url = parse_string(v); }));
     t.push_back(env_openai({{}, {}, {"OPENAI_API_KEY"}, {}, "Its API keys, comma-separated (a pool)"},
                            [](openai_upstream& u, const option_value& v) { u.api_keys = parse_list(v); }));
     t.push_back(env_openai({{}, {}, {"OPENAI_MODELS"}, {}, "`*` (ask the upstream) or a comma-separated list", "*"},
@@ -346,61 +397,97 @@ std::vector<option> build_table() {
                            }));
     t.push_back(env_openai({{}, {}, {"OPENAI_MODEL_PREFIX"}, {}, "Prefix for the exposed model ids"},
                            [](openai_upstream& u, const option_value& v) { u.prefix = parse_string(v); }));
-    t.push_back(declare({{}, {}, {}, "providers.openai", "OpenAI-compatible upstreams: `{name, base_url, api_keys, models (\"*\" or a list), prefix, key_cooldown_ms}`"},
-                        "none", apply_openai_upstreams));
-    t.push_back(declare({{}, {}, {}, "models", "The model map: `{id, provider, upstream_id}`", "the built-in list"}, "", apply_models));
+    t.push_back(
+        declare({{},
+                 {},
+                 {},
+                 "providers.openai",
+                 "OpenAI-compatible upstreams: `{name, base_url, api_keys, models (\"*\" or a list), prefix, key_cooldown_ms}`"},
+                "none", apply_openai_upstreams));
+    t.push_back(
+        declare({{}, {}, {}, "models", "The model map: `{id, provider, upstream_id}`", "the built-in list"}, "", apply_models));
 
-    t.push_back(millis({{}, {}, {}, "upstream.request_timeout_ms", "Upstream time to first byte (`REQUEST_TIMEOUT` overrides)"},
-                       [](settings& s) -> auto& { return s.upstream.request_timeout; }, timeout_range));
-    t.push_back(field({{}, {}, {"REQUEST_TIMEOUT", "API_REQUEST_TIMEOUT"}, {}, "Seconds to the first byte of an upstream answer (0.1 to 3600)"},
-                      [](settings& s) -> auto& { return s.upstream.request_timeout; },
-                      [](const option_value& v) { return parse_decimal_seconds(v, 0.1, 3600); }));
+    t.push_back(millis(
+        {{}, {}, {}, "upstream.request_timeout_ms", "Upstream time to first byte (`REQUEST_TIMEOUT` overrides)"},
+        [](settings & s) -> auto& { return s.upstream.request_timeout; }, timeout_range));
+    t.push_back(field(
+        {{}, {}, {"REQUEST_TIMEOUT", "API_REQUEST_TIMEOUT"}, {}, "Seconds to the first byte of an upstream answer (0.1 to 3600)"},
+        [](settings & s) -> auto& { return s.upstream.request_timeout; },
+        [](const option_value& v) { return parse_decimal_seconds(v, 0.1, 3600); }));
     // The struct keeps milliseconds; the variable is in seconds, so its default is shown in seconds.
     t.back().default_text = decimal(static_cast<double>(upstream_settings{}.request_timeout.count()) / 1000);
-    t.push_back(text({{}, {}, {"HTTPS_PROXY", "https_proxy"}, {}, "Outbound proxy for `https://` upstreams (CONNECT)"},
-                     [](settings& s) -> auto& { return s.upstream.https_proxy; }));
-    t.push_back(text({{}, {}, {"HTTP_PROXY", "http_proxy"}, {}, "Outbound proxy for `http://` upstreams"},
-                     [](settings& s) -> auto& { return s.upstream.http_proxy; }));
-    t.push_back(text({{}, {}, {"NO_PROXY", "no_proxy"}, {},
-                      "Hosts reached without the proxy, comma-separated: names (with their subdomains), IP addresses, CIDR ranges, or `*`"},
-                     [](settings& s) -> auto& { return s.upstream.no_proxy; }));
-    t.push_back(text({{}, {}, {"SWITCHYARD_CA_FILE"}, "upstream.ca_file", "Extra CA bundle for upstream TLS", "system store"},
-                     [](settings& s) -> auto& { return s.upstream.ca_file; }));
-    t.push_back(boolean({{}, {}, {"SWITCHYARD_TLS_VERIFY"}, "upstream.tls_verify", "`false` turns upstream certificate checks off (testing only)"},
-                        [](settings& s) -> auto& { return s.upstream.tls_verify; }));
+    t.push_back(text(
+        {{}, {}, {"HTTPS_PROXY", "https_proxy"}, {}, "Outbound proxy for `https://` upstreams (CONNECT)"},
+        [](settings & s) -> auto& { return s.upstream.https_proxy; }));
+    t.push_back(text(
+        {{}, {}, {"HTTP_PROXY", "http_proxy"}, {}, "Outbound proxy for `http://` upstreams"},
+        [](settings & s) -> auto& { return s.upstream.http_proxy; }));
+    t.push_back(text(
+        {{},
+         {},
+         {"NO_PROXY", "no_proxy"},
+         {},
+         "Hosts reached without the proxy, comma-separated: names (with their subdomains), IP addresses, CIDR ranges, or `*`"},
+        [](settings & s) -> auto& { return s.upstream.no_proxy; }));
+    t.push_back(text(
+        {{}, {}, {"SWITCHYARD_CA_FILE"}, "upstream.ca_file", "Extra CA bundle for upstream TLS", "system store"},
+        [](settings & s) -> auto& { return s.upstream.ca_file; }));
+    t.push_back(boolean(
+        {{},
+         {},
+         {"SWITCHYARD_TLS_VERIFY"},
+         "upstream.tls_verify",
+         "`false` turns upstream certificate checks off (testing only)"},
+        [](settings & s) -> auto& { return s.upstream.tls_verify; }));
     t.push_back(millis({{}, {}, {}, "upstream.connect_timeout_ms", "Upstream connect and TLS handshake"},
-                       [](settings& s) -> auto& { return s.upstream.connect_timeout; }, {100, 600'000}));
-    t.push_back(millis({{}, {}, {}, "upstream.idle_timeout_ms", "Longest silence inside an upstream stream"},
-                       [](settings& s) -> auto& { return s.upstream.idle_timeout; }, timeout_range));
-    t.push_back(count({{}, {}, {}, "upstream.pool_max_idle_per_host", "Idle keep-alive connections kept per upstream host and thread"},
-                      [](settings& s) -> auto& { return s.upstream.pool_max_idle_per_host; }, {0, 4096}));
-    t.push_back(millis({{}, {}, {}, "upstream.pool_idle_timeout_ms", "Pooled upstream connections idle longer than this are not reused"},
-                       [](settings& s) -> auto& { return s.upstream.pool_idle_timeout; }, timeout_range));
+                       [](settings & s) -> auto& { return s.upstream.connect_timeout; }, {100, 600'000}));
+    t.push_back(millis(
+        {{}, {}, {}, "upstream.idle_timeout_ms", "Longest silence inside an upstream stream"},
+        [](settings & s) -> auto& { return s.upstream.idle_timeout; }, timeout_range));
+    t.push_back(
+        count({{}, {}, {}, "upstream.pool_max_idle_per_host", "Idle keep-alive connections kept per upstream host and thread"},
+              [](settings & s) -> auto& { return s.upstream.pool_max_idle_per_host; }, {0, 4096}));
+    t.push_back(millis(
+        {{}, {}, {}, "upstream.pool_idle_timeout_ms", "Pooled upstream connections idle longer than this are not reused"},
+        [](settings & s) -> auto& { return s.upstream.pool_idle_timeout; }, timeout_range));
 
-    t.push_back(choice({{}, {}, {"SWITCHYARD_STORE"}, "conversations.store", "`sqlite`, or `memory` (nothing survives a restart; for tests)"},
-                       [](settings& s) -> auto& { return s.conversations.store; }, {"sqlite", "memory"}));
-    t.push_back(field({{}, {}, {}, "conversations.idle_ttl_s", "Conversations idle this long (seconds) are deleted (checked at start-up and hourly)"},
-                      [](settings& s) -> auto& { return s.conversations.idle_ttl; },
-                      [](const option_value& v) { return std::chrono::seconds(parse_integer(v, {1, 315'360'000})); }));
+    t.push_back(choice(
+        {{}, {}, {"SWITCHYARD_STORE"}, "conversations.store", "`sqlite`, or `memory` (nothing survives a restart; for tests)"},
+        [](settings & s) -> auto& { return s.conversations.store; }, {"sqlite", "memory"}));
+    t.push_back(field(
+        {{},
+         {},
+         {},
+         "conversations.idle_ttl_s",
+         "Conversations idle this long (seconds) are deleted (checked at start-up and hourly)"},
+        [](settings & s) -> auto& { return s.conversations.idle_ttl; },
+        [](const option_value& v) {
+            return std::chrono::seconds(parse_integer(v, {1, 315'360'000}));
+        }));
 
     t.push_back(count({{}, {}, {}, "server.max_header_bytes", "Request header limit (431-style 413 JSON error)"},
-                      [](settings& s) -> auto& { return s.limits.max_header_bytes; }, {1024, 1'048'576}));
+                      [](settings & s) -> auto& { return s.limits.max_header_bytes; }, {1024, 1'048'576}));
     t.push_back(count({{}, {}, {}, "server.max_body_bytes", "Request body limit; larger bodies get a 413 JSON error"},
-                      [](settings& s) -> auto& { return s.limits.max_body_bytes; }, {1024, 1'073'741'824}));
-    t.push_back(millis({{}, {}, {}, "server.header_timeout_ms", "Time for a new connection to send its request head"},
-                       [](settings& s) -> auto& { return s.limits.header_timeout; }, timeout_range));
-    t.push_back(millis({{}, {}, {}, "server.idle_timeout_ms", "Keep-alive idle limit between requests"},
-                       [](settings& s) -> auto& { return s.limits.idle_timeout; }, timeout_range));
-    t.push_back(millis({{}, {}, {}, "server.write_timeout_ms", "Longest a single write to a client may take"},
-                       [](settings& s) -> auto& { return s.limits.write_timeout; }, timeout_range));
+                      [](settings & s) -> auto& { return s.limits.max_body_bytes; }, {1024, 1'073'741'824}));
+    t.push_back(millis(
+        {{}, {}, {}, "server.header_timeout_ms", "Time for a new connection to send its request head"},
+        [](settings & s) -> auto& { return s.limits.header_timeout; }, timeout_range));
+    t.push_back(millis(
+        {{}, {}, {}, "server.idle_timeout_ms", "Keep-alive idle limit between requests"},
+        [](settings & s) -> auto& { return s.limits.idle_timeout; }, timeout_range));
+    t.push_back(millis(
+        {{}, {}, {}, "server.write_timeout_ms", "Longest a single write to a client may take"},
+        [](settings & s) -> auto& { return s.limits.write_timeout; }, timeout_range));
     t.push_back(count({{}, {}, {}, "server.max_connections", "Open client connections; beyond it a 503 JSON error"},
-                      [](settings& s) -> auto& { return s.limits.max_connections; }, {1, 1'000'000}));
+                      [](settings & s) -> auto& { return s.limits.max_connections; }, {1, 1'000'000}));
     t.push_back(millis({{}, {}, {}, "server.shutdown_grace_ms", "After SIGTERM/SIGINT, how long streams in flight may finish"},
-                       [](settings& s) -> auto& { return s.limits.shutdown_grace; }, {0, 600'000}));
-    t.push_back(millis({{}, {}, {}, "stream.commit_hold_ms", "How long the `200` head waits for the first token (the commit point)"},
-                       [](settings& s) -> auto& { return s.stream.commit_hold; }, {0, 600'000}));
-    t.push_back(millis({{}, {}, {}, "stream.keepalive_interval_ms", "`: keep-alive` comment cadence while the upstream is silent"},
-                       [](settings& s) -> auto& { return s.stream.keepalive_interval; }, {10, 3'600'000}));
+                       [](settings & s) -> auto& { return s.limits.shutdown_grace; }, {0, 600'000}));
+    t.push_back(
+        millis({{}, {}, {}, "stream.commit_hold_ms", "How long the `200` head waits for the first token (the commit point)"},
+               [](settings & s) -> auto& { return s.stream.commit_hold; }, {0, 600'000}));
+    t.push_back(
+        millis({{}, {}, {}, "stream.keepalive_interval_ms", "`: keep-alive` comment cadence while the upstream is silent"},
+               [](settings & s) -> auto& { return s.stream.keepalive_interval; }, {10, 3'600'000}));
     return t;
 }
 

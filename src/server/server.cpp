@@ -179,11 +179,12 @@ private:
     static void arm(tcp::socket& socket, beast::flat_buffer& pipelined, std::size_t limit, session_state& state,
                     const std::shared_ptr<bool>& live) {
         socket.async_wait(tcp::socket::wait_read, [&socket, &pipelined, limit, &state, live](error_code ec) {
-            if (ec || !*live) return; // the exchange is over; socket, buffer and state may be gone
+            if (ec || !*live) return;              // the exchange is over; socket, buffer and state may be gone
             if (pipelined.size() >= limit) return; // enough queued; a close now shows up as a failed write
             error_code rec;
             socket.non_blocking(true);
-            const std::size_t n = socket.receive(pipelined.prepare(std::min<std::size_t>(limit - pipelined.size(), 4096)), 0, rec);
+            const std::size_t n =
+                socket.receive(pipelined.prepare(std::min<std::size_t>(limit - pipelined.size(), 4096)), 0, rec);
             pipelined.commit(n);
             if (rec == net::error::would_block || (!rec && n > 0))
                 arm(socket, pipelined, limit, state, live);

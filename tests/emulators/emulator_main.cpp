@@ -1,7 +1,8 @@
 // switchyard-emulator: a small HTTP server speaking the upstream protocols for tests and benches.
 //   switchyard-emulator [--listen HOST:PORT] [--signature v1|v2|v3|none] [--tokens T1,T2]
 //                       [--device-id ID] [--scenario NAME] [--token-delay-ms N]
-//                       [--tls-listen HOST:PORT --tls-cert-out FILE [--tls-cert-names SANS]] [--nonce-ttl-ms N] [--nonce-delay-ms N]
+//                       [--tls-listen HOST:PORT --tls-cert-out FILE [--tls-cert-names SANS]] [--nonce-ttl-ms N] [--nonce-delay-ms
+//                       N]
 //                       [--site-origin URL]
 // OpenAI mode: [--openai-keys K1,K2] [--openai-tokens N] [--openai-token-delay-ms D].
 // Benchmarks: [--no-event-log] keeps nothing per request.

@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto pieces = switchyard::fuzz::input::cut(wire, lengths);
 
     beast::flat_buffer buffer{max_buffered}; // like connection::buffer
-    std::size_t next = 0, taken = 0;          // the piece being read, and how much of it is read
+    std::size_t next = 0, taken = 0;         // the piece being read, and how much of it is read
     // A read appends what fits; with a full buffer it fails (buffer_overflow), ending the parse.
     const auto read_more = [&] {
         if (next == pieces.size() || buffer.size() == max_buffered) return false;
@@ -124,7 +124,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(status >= 0 && status <= 999); // Beast takes any three digits
         if (status / 100 != 1 || status == 101) break;
         FUZZ_CHECK(parser->is_done());
-        FUZZ_CHECK(interim <= wire.size() / 12); // each head took at least "HTTP/1.1 1xx"
+        FUZZ_CHECK(interim <= wire.size() / 12);     // each head took at least "HTTP/1.1 1xx"
         if (++interim > max_interim_heads) return 0; // the client gives up: a protocol failure
         fresh();
     }

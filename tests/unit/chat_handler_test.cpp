@@ -350,7 +350,7 @@ TEST(ChatHandler, HeadGoesOutWithTheFirstTextNotBefore) {
     EXPECT_EQ(h.out.ops(), (std::vector<std::string>{"begin", "write", "write", "write", "write", "end"}));
     expect_normal_stream(h.out, {"Hi"});
     ASSERT_EQ(h.provider->emitted_at.size(), 1u);
-    EXPECT_GE(h.out.calls[0].at, h.provider->emitted_at[0]); // no head before the first text
+    EXPECT_GE(h.out.calls[0].at, h.provider->emitted_at[0]);    // no head before the first text
     EXPECT_LT(ms_between(h.started_at, h.out.calls[0].at), 45); // and not held until commit_hold
     EXPECT_EQ(header(h.out.stream_headers, "x-switchyard-usage"), "estimated");
 }
@@ -416,7 +416,8 @@ TEST(ChatHandler, ErrorAfterTextIsOneInBandEventThenDone) {
     const auto& c = h.out.calls;
     ASSERT_EQ(h.out.ops(), (std::vector<std::string>{"begin", "write", "write", "write", "write", "end"}));
     EXPECT_EQ(delta_content(c[2].bytes), "Hi");
-    EXPECT_EQ(c[3].bytes, api::sse_writer::error_event({api::error_kind::upstream_timeout, e.message, std::nullopt, std::nullopt}));
+    EXPECT_EQ(c[3].bytes,
+              api::sse_writer::error_event({api::error_kind::upstream_timeout, e.message, std::nullopt, std::nullopt}));
     EXPECT_EQ(c[3].bytes.rfind(R"(data: {"error":{)", 0), 0u);
     EXPECT_EQ(c[4].bytes, done_frame);
     for (const auto& w : c)

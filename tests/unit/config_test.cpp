@@ -18,8 +18,8 @@ namespace {
 /// A config file in a scratch directory, removed with the object.
 struct config_file {
     explicit config_file(const std::string& json) {
-        path = (std::filesystem::temp_directory_path() / ("switchyard-config-test-" + std::to_string(::getpid()) + "-" +
-                                                          std::to_string(counter++) + ".json"))
+        path = (std::filesystem::temp_directory_path() /
+                ("switchyard-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".json"))
                    .string();
         std::ofstream(path) << json;
     }
@@ -66,9 +66,8 @@ TEST(ConfigValidation, TimeoutsMustBeFinitePositiveNumbers) {
         bool ok;
     };
     const row rows[] = {
-        {"nan", false}, {"NaN", false}, {"inf", false}, {"-inf", false}, {"infinity", false}, {"-1", false},
-        {"0", false},   {"0.01", false}, {"soon", false}, {"5s", false},  {"1e9", false},      {"2.5", true},
-        {"120", true},  {" 7 ", true},
+        {"nan", false},  {"NaN", false},  {"inf", false}, {"-inf", false}, {"infinity", false}, {"-1", false}, {"0", false},
+        {"0.01", false}, {"soon", false}, {"5s", false},  {"1e9", false},  {"2.5", true},       {"120", true}, {" 7 ", true},
     };
     for (const auto& r : rows) {
         const auto error = error_of("{}", std::string("REQUEST_TIMEOUT=") + r.value);
@@ -94,8 +93,9 @@ TEST(ConfigValidation, UnknownConfigKeysAreRefusedWithTheClosestKnownOne) {
     EXPECT_NE(e.find("did you mean server.idle_timeout_ms?"), std::string::npos) << e;
     EXPECT_NE(error_of(R"({"upstrem":{"idle_timeout_ms":5000}})").find("upstrem"), std::string::npos);
     EXPECT_NE(error_of(R"({"stream":{"commit_hold":1}})").find("stream.commit_hold_ms"), std::string::npos);
-    EXPECT_NE(error_of(R"({"providers":{"openai":[{"base_url":"http://h/v1","modles":"*"}]}})").find("providers.openai[0].modles"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of(R"({"providers":{"openai":[{"base_url":"http://h/v1","modles":"*"}]}})").find("providers.openai[0].modles"),
+        std::string::npos);
     EXPECT_NE(error_of(R"({"models":[{"id":"a","provider":"flowgpt","upstream":"x"}]})").find("models[0].upstream"),
               std::string::npos);
     EXPECT_NE(error_of("[1, 2]").find("expected a JSON object"), std::string::npos);
@@ -153,8 +153,9 @@ TEST(ConfigNewSettings, PoolIdleTimeoutNoProxyAndCorsOrigins) {
     EXPECT_EQ(d.upstream.no_proxy, "");
     EXPECT_TRUE(d.cors_origins.empty());
 
-    const settings s = load(R"({"upstream":{"pool_idle_timeout_ms":2500},"server":{"cors_origins":["https://a.test"," https://b.test"]}})",
-                            "no_proxy=localhost,.internal\n");
+    const settings s =
+        load(R"({"upstream":{"pool_idle_timeout_ms":2500},"server":{"cors_origins":["https://a.test"," https://b.test"]}})",
+             "no_proxy=localhost,.internal\n");
     EXPECT_EQ(s.upstream.pool_idle_timeout.count(), 2500);
     EXPECT_EQ(s.upstream.no_proxy, "localhost,.internal");
     EXPECT_EQ(s.cors_origins, (std::vector<std::string>{"https://a.test", "https://b.test"}));
@@ -176,7 +177,8 @@ TEST(ConfigPrecedence, FlagThenEnvironmentThenDotenvThenFileThenDefault) {
 
     config_file f(file);
     const char* argv[] = {"switchyard", "--listen", "127.0.0.1:1004", "--data-dir=/flag", "--config", f.path.c_str()};
-    const auto s = load_settings(parse_command_line(6, argv), environment(parse_dotenv("LISTEN=127.0.0.1:1002\nSWITCHYARD_DATA_DIR=/env")));
+    const auto s =
+        load_settings(parse_command_line(6, argv), environment(parse_dotenv("LISTEN=127.0.0.1:1002\nSWITCHYARD_DATA_DIR=/env")));
     EXPECT_EQ(s.listen.port, 1004);
     EXPECT_EQ(s.conversations.data_dir, "/flag");
     EXPECT_EQ(s.threads, 3u);
@@ -195,10 +197,14 @@ TEST(ConfigPrecedence, EnvironmentOpenAiUpstreamIsAddedAfterTheFileOnes) {
 }
 
 TEST(ConfigDotenv, ByteOrderMarkDoesNotHideTheFirstVariable) {
-    const auto env = parse_dotenv("\xEF\xBB\xBF" "API_MASTER_KEY=sk-1\nLOG_LEVEL=warn\n");
+    const auto env = parse_dotenv("\xEF\xBB\xBF"
+                                  "API_MASTER_KEY=sk-1\nLOG_LEVEL=warn\n");
     ASSERT_TRUE(env.contains("API_MASTER_KEY"));
     EXPECT_EQ(env.at("API_MASTER_KEY"), "sk-1");
-    EXPECT_EQ(load("{}", "\xEF\xBB\xBF" "API_MASTER_KEY=sk-1\n").api_keys, (std::vector<std::string>{"sk-1"}));
+    EXPECT_EQ(load("{}", "\xEF\xBB\xBF"
+                         "API_MASTER_KEY=sk-1\n")
+                  .api_keys,
+              (std::vector<std::string>{"sk-1"}));
 }
 
 TEST(ConfigTable, EveryOptionHasASourceHelpAndAUniqueName) {
@@ -267,11 +273,13 @@ std::vector<std::vector<std::string>> readme_table(const std::string& readme, st
 }
 
 std::string markdown_default(const option& o) {
-    return o.default_text == "none" || o.default_text.find(' ') != std::string::npos ? o.default_text : "`" + o.default_text + "`";
+    return o.default_text == "none" || o.default_text.find(' ') != std::string::npos ? o.default_text
+                                                                                     : "`" + o.default_text + "`";
 }
 
 std::string expected_table(bool variables) {
-    std::string out = variables ? "| Variable | Meaning | Default |\n|---|---|---|\n" : "| Key | Meaning | Default |\n|---|---|---|\n";
+    std::string out =
+        variables ? "| Variable | Meaning | Default |\n|---|---|---|\n" : "| Key | Meaning | Default |\n|---|---|---|\n";
     for (const auto& o : options()) {
         std::string names;
         if (variables)
@@ -290,7 +298,7 @@ std::string expected_table(bool variables) {
 // fails, the expected tables are in build/readme_configuration_tables.md.
 TEST(ConfigTable, ReadmeTablesMatchTheOptionTable) {
     std::ofstream(SWITCHYARD_BINARY_DIR "/readme_configuration_tables.md") << expected_table(true) << "\n"
-                                                                              << expected_table(false);
+                                                                           << expected_table(false);
     std::ifstream in(SWITCHYARD_SOURCE_DIR "/README.md");
     ASSERT_TRUE(in) << "README.md not found";
     const std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -36,7 +36,7 @@ TEST(NoProxy, FollowsCurlSemantics) {
         {"1.2.3.4", "0.0.0.0/0", true},
         {"10.1.2.3", "10.0.0.0/33", false},
         {"10.1.2.3", "10.0.0.0/x", false},
-        {"10.1.2.3", "2.3", false},  // IP hosts match only IP entries
+        {"10.1.2.3", "2.3", false}, // IP hosts match only IP entries
         {"10.1.2.3", "*.3", false},
         {"::1", "::1", true},
         {"[::1]", "::1", true},

@@ -31,9 +31,7 @@ void run_coroutine(std::function<net::awaitable<void>()> body) {
     if (failed) std::rethrow_exception(failed);
 }
 
-turn one_turn(const std::string& id, const std::string& text) {
-    return turn{{item{id, "user", text, 100}}, "flowgpt", "{}"};
-}
+turn one_turn(const std::string& id, const std::string& text) { return turn{{item{id, "user", text, 100}}, "flowgpt", "{}"}; }
 
 class StoreWorkerTest : public testing::TestWithParam<std::function<std::unique_ptr<conversation_store>()>> {};
 
@@ -45,7 +43,8 @@ TEST_P(StoreWorkerTest, ReturnsResults) {
     run_coroutine([&]() -> net::awaitable<void> {
         const conversation c{"conv_a", "alice", 10, 10, "{}", "", ""};
         co_await worker.run([&](conversation_store& s) { s.create(c); });
-        const bool saved = co_await worker.run([&](conversation_store& s) { return s.append_turn("alice", "conv_a", one_turn("m1", "hi")); });
+        const bool saved =
+            co_await worker.run([&](conversation_store& s) { return s.append_turn("alice", "conv_a", one_turn("m1", "hi")); });
         EXPECT_TRUE(saved);
         const auto got = co_await worker.run([&](conversation_store& s) { return s.get("alice", "conv_a"); });
         EXPECT_EQ(got->provider, "flowgpt");

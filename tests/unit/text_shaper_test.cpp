@@ -80,7 +80,10 @@ TEST(TextShaper, Utf8SplitAcrossDeltasIsJoined) {
 TEST(TextShaper, InvalidBytesBecomeReplacementCharactersAcrossDeltas) {
     switchyard::api::text_shaper shaper({}, std::nullopt);
     EXPECT_EQ(shaper.push("a\xE2\x82"), "a"); // an incomplete character waits for the next delta
-    EXPECT_EQ(shaper.push("\xAC" "b\xff"), "\xE2\x82\xAC" "b\xEF\xBF\xBD");
+    EXPECT_EQ(shaper.push("\xAC"
+                          "b\xff"),
+              "\xE2\x82\xAC"
+              "b\xEF\xBF\xBD");
     EXPECT_EQ(shaper.push("\xE2"), "");
     EXPECT_EQ(shaper.flush(), "\xEF\xBF\xBD"); // cut off at the end
 }

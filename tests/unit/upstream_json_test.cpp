@@ -32,8 +32,8 @@ TEST(UpstreamJson, ShapeNamesTypesNotValues) {
 
 TEST(UpstreamJson, FlowgptLinesOfOddShapesCarryNoText) {
     bool malformed = false;
-    for (const char* line : {R"({"event":1,"data":"x"})", R"({"event":"text","data":5})", R"({"event":null,"data":"x"})",
-                             R"({"data":{"a":1}})"}) {
+    for (const char* line :
+         {R"({"event":1,"data":"x"})", R"({"event":"text","data":5})", R"({"event":null,"data":"x"})", R"({"data":{"a":1}})"}) {
         EXPECT_FALSE(flowgpt::text_of_line(line, malformed)) << line;
         EXPECT_FALSE(malformed) << line;
     }

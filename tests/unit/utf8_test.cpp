@@ -53,10 +53,10 @@ TEST(Utf8, ReplaceInvalidKeepsValidTextAndReplacesEachIllFormedSubpart) {
     const std::string fffd = "\xEF\xBF\xBD";
     EXPECT_EQ(replace_invalid("héllo €𝄞"), "héllo €𝄞");
     EXPECT_EQ(replace_invalid("X\xffY"), "X" + fffd + "Y");
-    EXPECT_EQ(replace_invalid("\xC0\xAF"), fffd + fffd);             // overlong
-    EXPECT_EQ(replace_invalid("\xED\xA0\x80"), fffd + fffd + fffd);  // surrogate
+    EXPECT_EQ(replace_invalid("\xC0\xAF"), fffd + fffd);                       // overlong
+    EXPECT_EQ(replace_invalid("\xED\xA0\x80"), fffd + fffd + fffd);            // surrogate
     EXPECT_EQ(replace_invalid("\xF4\x90\x80\x80"), fffd + fffd + fffd + fffd); // past U+10FFFF
-    EXPECT_EQ(replace_invalid("a\xE2\x82"), "a" + fffd);              // truncated: one replacement
+    EXPECT_EQ(replace_invalid("a\xE2\x82"), "a" + fffd);                       // truncated: one replacement
     EXPECT_EQ(replace_invalid("\xE2\x82z"), fffd + "z");
-    EXPECT_EQ(replace_invalid("\x80\x80"), fffd + fffd);              // stray continuations
+    EXPECT_EQ(replace_invalid("\x80\x80"), fffd + fffd); // stray continuations
 }

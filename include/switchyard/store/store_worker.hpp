@@ -52,8 +52,7 @@ public:
     virtual void post(std::exception_ptr error) = 0; // once, from any thread
 };
 
-template <class Handler>
-class completion_for final : public completion {
+template <class Handler> class completion_for final : public completion {
 public:
     explicit completion_for(Handler&& h)
         : handler_(std::move(h)), work_(net::make_work_guard(net::get_associated_executor(handler_))) {}
@@ -77,11 +76,9 @@ public:
     std::exception_ptr error;
 };
 
-template <class F, class R>
-class call final : public task {
+template <class F, class R> class call final : public task {
 public:
-    template <class G>
-    explicit call(G&& g) : fn_(std::forward<G>(g)) {}
+    template <class G> explicit call(G&& g) : fn_(std::forward<G>(g)) {}
     void execute(conversation_store& store) noexcept override {
         try {
             if constexpr (std::is_void_v<R>)
@@ -118,15 +115,14 @@ public:
 
     /// Runs `f(store)` on the store thread and resumes the caller on its own executor with the
     /// result. Rethrows what `f` throws; throws std::runtime_error once the worker has stopped.
-    template <class F>
-    boost::asio::awaitable<std::invoke_result_t<std::decay_t<F>&, conversation_store&>> run(F&& f) {
+    template <class F> boost::asio::awaitable<std::invoke_result_t<std::decay_t<F>&, conversation_store&>> run(F&& f) {
         namespace net = boost::asio;
         using R = std::invoke_result_t<std::decay_t<F>&, conversation_store&>;
         static_assert(!std::is_reference_v<R>, "store calls return values, not references into the store");
         auto job = std::make_shared<store_detail::call<std::decay_t<F>, R>>(std::forward<F>(f));
         // The initiation holds plain pointers: the frame keeps the job alive until it resumes.
         co_await net::async_initiate<const net::use_awaitable_t<>&, void(std::exception_ptr)>(submission{this, job.get()},
-                                                                                               net::use_awaitable);
+                                                                                              net::use_awaitable);
         if constexpr (!std::is_void_v<R>) co_return std::move(*job->value);
     }
 
@@ -137,8 +133,7 @@ private:
     struct submission {
         store_worker* self;
         store_detail::task* job;
-        template <class Handler>
-        void operator()(Handler&& handler) const {
+        template <class Handler> void operator()(Handler&& handler) const {
             job->done = std::make_unique<store_detail::completion_for<std::decay_t<Handler>>>(std::forward<Handler>(handler));
             self->submit(job->shared_from_this());
         }

@@ -16,8 +16,8 @@ namespace switchyard::providers::chatgptfree {
 
 struct shared_nonce::waiter {
     explicit waiter(const net::any_io_executor& ex) : timer(ex) {}
-    net::steady_timer timer;      // on the waiting coroutine's executor
-    std::optional<ending> woken;  // set by the leader, under the mutex
+    net::steady_timer timer;     // on the waiting coroutine's executor
+    std::optional<ending> woken; // set by the leader, under the mutex
     std::string value;
 };
 
