@@ -24,6 +24,7 @@
 #include <map>
 #include <mutex>
 #include <strings.h>
+#include <sys/socket.h>
 
 namespace switchyard::upstream {
 namespace beast = boost::beast;
@@ -283,12 +284,11 @@ struct http_client::impl {
         return nullptr;
     }
 
+    /// Nothing to read and no FIN: one non-blocking peek, on every reuse, so no mode switch.
     static bool quiet(tcp::socket& socket) {
         char probe;
-        error_code ec;
-        socket.non_blocking(true);
-        const auto n = socket.receive(net::buffer(&probe, 1), tcp::socket::message_peek, ec);
-        return ec == net::error::would_block && n == 0;
+        return ::recv(socket.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+               (errno == EAGAIN || errno == EWOULDBLOCK);
     }
 };
 
