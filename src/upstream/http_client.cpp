@@ -1,5 +1,6 @@
 #include "switchyard/upstream/http_client.hpp"
 
+#include "switchyard/upstream/dns.hpp"
 #include "switchyard/upstream/no_proxy.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -114,9 +115,12 @@ std::shared_ptr<ssl::context> shared_tls_context(const config::upstream_settings
 
 /// Bounds on what an upstream may make us hold: a response head, and the framing bytes
 /// (chunk-size lines, trailers) waiting in the read buffer. Body bytes never pile up there: they
-/// are handed on as they arrive, and each reader bounds its own lines.
+/// are handed on as they arrive, and each reader bounds its own lines. Once the head is read,
+/// the read buffer holds only framing, so its bound drops: Beast scans a partial chunk-size line
+/// from its start on every read, and a long line trickled in would cost quadratic time.
 constexpr std::uint32_t max_head_bytes = 64 * 1024;
 constexpr std::size_t max_buffered_bytes = 256 * 1024;
+constexpr std::size_t max_framing_bytes = 16 * 1024;
 /// 1xx interim heads (100 Continue, 103 Early Hints) skipped before the real one, at most.
 constexpr int max_interim_heads = 8;
 
@@ -185,7 +189,7 @@ struct http_client::impl {
 
         // One deadline covers name resolution, connect and the TLS handshake.
         const auto deadline = std::chrono::steady_clock::now() + settings.connect_timeout;
-        const auto endpoints = co_await resolve(resolve_host, connect_port, deadline);
+        const auto endpoints = co_await upstream::resolve(resolve_host, connect_port, deadline);
         stream.expires_at(deadline);
         auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
         if (cec)
@@ -211,42 +215,6 @@ struct http_client::impl {
                               "TLS handshake: " + hec.message());
         }
         co_return conn;
-    }
-
-    /// Resolves a host name within `deadline`, and at once on cancellation. getaddrinfo runs on
-    /// Asio's resolver thread and cannot be interrupted, so the wait is on a timer that the
-    /// resolution completes early; a late result finds nobody waiting and is dropped.
-    net::awaitable<tcp::resolver::results_type> resolve(const std::string& host, const std::string& port,
-                                                        std::chrono::steady_clock::time_point deadline) {
-        error_code literal;
-        const auto address = net::ip::make_address(host, literal);
-        const auto port_number = static_cast<std::uint16_t>(std::strtoul(port.c_str(), nullptr, 10));
-        if (!literal) co_return tcp::resolver::results_type::create(tcp::endpoint(address, port_number), host, port);
-
-        struct lookup {
-            explicit lookup(const net::any_io_executor& ex) : resolver(ex), wake(ex) {}
-            tcp::resolver resolver;
-            net::steady_timer wake;
-            bool done = false;
-            error_code ec;
-            tcp::resolver::results_type results;
-        };
-        auto state = std::make_shared<lookup>(executor);
-        state->wake.expires_at(deadline);
-        state->resolver.async_resolve(host, port, [state](error_code ec, tcp::resolver::results_type r) {
-            state->done = true;
-            state->ec = ec;
-            state->results = std::move(r);
-            state->wake.cancel();
-        });
-        auto [wec] = co_await state->wake.async_wait(use_tuple);
-        if (!state->done) {
-            state->resolver.cancel();
-            if (wec == net::error::operation_aborted) throw failure(failure_kind::cancelled, "resolve " + host + ": cancelled");
-            throw failure(failure_kind::timeout, "resolve " + host + ": no answer within the connect timeout");
-        }
-        if (state->ec) throw failure(failure_kind::connect, "resolve " + host + ": " + state->ec.message());
-        co_return state->results;
     }
 
     net::awaitable<void> tunnel(beast::tcp_stream& stream, const target& t) {
@@ -294,6 +262,7 @@ struct http_client::impl {
 
 /// A fresh response parser with our bounds, its body handed to the chunk callback.
 void reset_parser(connection& c) {
+    c.buffer.max_size(max_buffered_bytes);
     c.parser.emplace();
     c.parser->header_limit(max_head_bytes);
     c.parser->body_limit(boost::none);
@@ -313,8 +282,12 @@ static net::awaitable<error_code> write_and_read_head(Stream& s, connection& c, 
         auto [rec, rn] = co_await http::async_read_header(s, c.buffer, *c.parser, use_tuple);
         if (rec) co_return rec;
         const int status = c.parser->get().result_int();
-        if (status >= 200 || status == 101) co_return error_code{};
-        if (interim == max_interim_heads) co_return error_code(http::error::bad_status);
+        if (status >= 200) {
+            c.buffer.max_size(std::max(max_framing_bytes, c.buffer.size())); // what came with the head is body
+            co_return error_code{};
+        }
+        // We never ask for an upgrade, so a 101 means the connection now speaks something else.
+        if (status == 101 || interim == max_interim_heads) co_return error_code(http::error::bad_status);
         reset_parser(c);
     }
 }

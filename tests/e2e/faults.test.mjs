@@ -11,7 +11,7 @@ import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { API_KEY, gatewayBin, startGateway, parseSse, contentOf, sleep, user } from './harness.mjs';
+import { API_KEY, gatewayBin, startGateway, parseSse, contentOf, sleep, user, slowLibc } from './harness.mjs';
 import { startHostile, closedPort, HTML_MARKER, SECRET_MARKER } from './hostile.mjs';
 
 let H; // the hostile upstream: OpenAI + AIPKit on http, FlowGPT over TLS
@@ -451,6 +451,25 @@ test('finding 13: past server.max_connections the reply is 503 server_overloaded
   }
 });
 
+// FAILS on main: getaddrinfo is waited for whatever the connect timeout says (here 30 s, a
+// 502), and a hung lookup would hold up shutdown on Asio's resolver thread.
+test('finding 15: a DNS lookup that never answers is a 504 within the connect timeout, and does not delay shutdown', async () => {
+  const gw = await ownGateway({
+    env: { ...slowLibc({ SLOW_LIBC_DNS_SUFFIX: '.hang.test', SLOW_LIBC_DNS_MS: '20000' }), OPENAI_BASE_URL: 'http://upstream.hang.test:9/v1' },
+    config: { upstream: { connect_timeout_ms: 500, request_timeout_ms: 8000 } },
+  });
+  for (const stream of [false, true]) {
+    const r = await ask(gw.url, 'dns', { stream }, { timeoutMs: 4000 });
+    assertStreamFailure(r, 504, 'upstream_timeout', `stream=${stream}`); // the stream commits after 300 ms
+    assert.ok(r.ms < 500 + 700, `stream=${stream}: answered after ${r.ms} ms (connect timeout 500 ms)`);
+  }
+  // Both lookups are still parked in getaddrinfo for 20 s.
+  const started = Date.now();
+  const { code } = await gw.stop();
+  assert.equal(code, 0);
+  assert.ok(Date.now() - started < 1500, `shutdown took ${Date.now() - started} ms with hung lookups`);
+});
+
 // FAILS on main: the reply is empty.
 test('finding 16: a conversation item with a non-string role is a 400', async () => {
   const r = await request(G.url, { path: '/v1/conversations', body: { items: [{ type: 'message', role: 5, content: 'x' }] } });
@@ -499,6 +518,41 @@ test('finding 22: with auth off, foreign origins and hosts are refused; CORS_ORI
   assert.equal(keyed.headers['access-control-allow-origin'], '*', 'with auth on, * stays');
 });
 
+/// A streamed request that notes when each piece of its body arrives.
+function timedStream(url, text) {
+  return new Promise((resolve) => {
+    const arrivals = [];
+    const req = http.request(new URL('/v1/chat/completions', url), {
+      method: 'POST', headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    }, (res) => {
+      let body = '';
+      res.on('data', (c) => { arrivals.push(Date.now()); body += c; });
+      res.on('end', () => resolve({ status: res.statusCode, body, arrivals }));
+    });
+    req.on('error', (e) => resolve({ status: 'error', error: e.message, arrivals }));
+    req.end(JSON.stringify({ model: 'hostile', stream: true, messages: user(text) }));
+  });
+}
+
+// FAILS on main: the turn's commit (its fsync, made slow here) runs on the I/O thread, so a
+// stream on the same thread stops for as long.
+test('finding 23: a slow store commit does not stall a stream on the same I/O thread; the turn is still saved', async () => {
+  const gw = await ownGateway({ env: { ...slowLibc({ SLOW_LIBC_FSYNC_MS: '400' }), SWITCHYARD_STORE: undefined }, threads: 1 });
+  const conv = await newConversation(gw.url);
+  const stream = timedStream(gw.url, '[fault:ticks] steady');
+  await sleep(400);
+  const turn = await ask(gw.url, 'saved while streaming', { conversation_id: conv }, { timeoutMs: 5000 });
+  assert.equal(turn.status, 200, turn.body);
+  assert.ok(turn.ms >= 400, `the turn waited for its commit (${turn.ms} ms)`);
+  const s = await stream;
+  assert.equal(s.status, 200, s.error);
+  assert.match(s.body, /t99 /);
+  const gaps = s.arrivals.slice(1).map((t, i) => t - s.arrivals[i]);
+  assert.ok(Math.max(...gaps) < 250, `longest pause in the stream: ${Math.max(...gaps)} ms (chunks every 20 ms, commits 400 ms)`);
+  const items = await request(gw.url, { method: 'GET', path: `/v1/conversations/${conv}/items` });
+  assert.match(items.body, /saved while streaming/);
+});
+
 // FAILS on main, but it is a race: 1 to 8 turns of 40 were 409 in isolated runs, and a full-suite
 // run passed once. The lock is released only after the reply is written, and a next turn on
 // another worker thread can beat it.
@@ -528,6 +582,8 @@ test('upstream faults before the first token map to exact statuses and codes, st
     ['hostile', 'nonjson', 502, 'upstream_error'],
     ['hostile', 'html', 502, 'upstream_error'],
     ['hostile', '5xx', 502, 'upstream_error'],
+    ['hostile', 'switch101', 502, 'upstream_error'],
+    ['hostile', 'long-chunk-line', 502, 'upstream_error'],
     ['hostile', '429', 429, 'rate_limit_exceeded'],
     ['keyed', '401', 502, 'upstream_auth_failed'],
   ];

@@ -12,6 +12,16 @@ export const repoRoot = resolve(here, '../..');
 const buildDir = resolve(repoRoot, process.env.SWITCHYARD_BUILD_DIR || 'build');
 export const gatewayBin = process.env.SWITCHYARD_BIN || join(buildDir, 'switchyard');
 export const emulatorBin = process.env.SWITCHYARD_EMULATOR || join(buildDir, 'switchyard-emulator');
+/// Environment that runs the gateway with tests/e2e/preload/slow_libc.cpp, which slows
+/// getaddrinfo and fsync as `settings` (its SLOW_LIBC_* variables) say. A sanitized binary
+/// must be told that its runtime is not first in the library list.
+export function slowLibc(settings) {
+  const asan = process.env.ASAN_OPTIONS;
+  return {
+    LD_PRELOAD: join(buildDir, 'libslow_libc.so'), ...settings,
+    ...(asan !== undefined ? { ASAN_OPTIONS: `${asan}:verify_asan_link_order=0` } : {}),
+  };
+}
 
 export const API_KEY = 'sk-test-0123456789';
 export const FLOWGPT_TOKEN = 'flowgpt-token-abcdef';

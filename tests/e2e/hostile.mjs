@@ -126,6 +126,15 @@ const commonFaults = {
     x.sock.destroy();
     return true;
   },
+  // A chunk-size line that never ends, trickled in: refused once it outgrows any real one.
+  'long-chunk-line': async (x) => {
+    x.write(head(200, { 'Content-Type': 'text/event-stream', 'Transfer-Encoding': 'chunked' }));
+    x.write('5;ext=');
+    for (let i = 0; i < 40 && (await x.pause(2)); i++) x.write('x'.repeat(1024));
+    await x.pause(3000);
+    x.sock.destroy();
+    return true;
+  },
   'oversized-body': async (x) => {
     x.write(head(200, { 'Content-Type': 'application/json', 'Content-Length': String(1024 * MB) }));
     x.write('{"choices":[{"index":0,"message":{"role":"assistant","content":"');
@@ -146,6 +155,16 @@ const commonFaults = {
 
 function openaiWords(text) { return answerOf(text).split(/(?<= )/); }
 
+/// A well-formed stream of `count` chunks ("<word>0 ", "<word>1 ", …), `ms` apart.
+async function paced(x, count, ms, word) {
+  x.startChunked();
+  for (let i = 0; i < count && (await x.pause(i ? ms : 0)); i++) x.chunk(sseChunk({ content: `${word}${i} ` }));
+  x.chunk(sseChunk({}, 'stop'));
+  x.chunk('data: [DONE]\n\n');
+  x.endChunked();
+  return true;
+}
+
 const openaiFaults = {
   ...commonFaults,
   ok: (x, { text, stream }) => {
@@ -159,6 +178,8 @@ const openaiFaults = {
     return true;
   },
   delay: async (x, ctx) => (await x.pause(200)) && openaiFaults.ok(x, ctx),
+  // An upgrade nobody asked for, then bytes of another protocol on the same connection.
+  switch101: (x) => { x.write(head(101, { Upgrade: 'h2c', Connection: 'Upgrade' })); x.write(`PRI * HTTP/2.0 ${SECRET_MARKER}\r\n`); return true; },
   continue100: (x, ctx) => { x.write(head(100, {})); return openaiFaults.ok(x, ctx); },
   badutf8: (x, { stream }) => {
     const bad = Buffer.from([0x58, 0xff, 0x59]); // "X", an invalid byte, "Y"
@@ -199,14 +220,9 @@ const openaiFaults = {
     x.sock.destroy();
     return true;
   },
-  slow: async (x) => {
-    x.startChunked();
-    for (let i = 0; i < 16 && (await x.pause(i ? 500 : 0)); i++) x.chunk(sseChunk({ content: `tick${i} ` }));
-    x.chunk(sseChunk({}, 'stop'));
-    x.chunk('data: [DONE]\n\n');
-    x.endChunked();
-    return true;
-  },
+  slow: (x) => paced(x, 16, 500, 'tick'),
+  // A steady stream: a chunk every 20 ms for 2 s.
+  ticks: (x) => paced(x, 100, 20, 't'),
   flood: async (x) => {
     x.startChunked();
     const piece = Buffer.from(sseChunk({ content: 'z'.repeat(16 * 1024) }));

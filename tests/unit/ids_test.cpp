@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+// The test swaps OpenSSL's random method, an API deprecated in 3.0 but kept for this use.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/rand.h>
+
 #include <regex>
 #include <set>
 #include <thread>
@@ -46,4 +50,51 @@ TEST(Ids, ThreadsDrawDifferentIds) {
     std::set<std::string> all(a.begin(), a.end());
     all.insert(b.begin(), b.end());
     EXPECT_EQ(all.size(), 2000u);
+}
+
+namespace {
+
+// A stand-in for OpenSSL's generator: byte i of the stream is `i % 62`, or a failure.
+std::size_t fake_counter = 0;
+bool fake_fails = false;
+int fake_bytes(unsigned char* out, int n) {
+    if (fake_fails) return 0;
+    for (int i = 0; i < n; ++i)
+        out[i] = static_cast<unsigned char>(fake_counter++ % 62);
+    return 1;
+}
+int fake_status() { return 1; }
+const RAND_METHOD fake_method = {nullptr, fake_bytes, nullptr, nullptr, fake_bytes, fake_status};
+
+/// Runs `f` on a fresh thread (so with an empty per-thread buffer) while RAND_bytes is the fake.
+template <class F> void with_fake_rand(bool fails, F f) {
+    const RAND_METHOD* real = RAND_get_rand_method();
+    fake_counter = 0;
+    fake_fails = fails;
+    ASSERT_EQ(RAND_set_rand_method(&fake_method), 1);
+    std::thread(f).join();
+    RAND_set_rand_method(real);
+}
+
+} // namespace
+
+// Ids that gate access to data (conversation ids) must be unguessable: every character comes
+// from OpenSSL's CSPRNG, not from a generator that a few outputs let one predict.
+TEST(Ids, EveryCharacterComesFromOpenSslRandBytes) {
+    std::string drawn;
+    with_fake_rand(false, [&] { drawn = ids::alphanumeric(62); });
+    EXPECT_EQ(drawn, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
+}
+
+TEST(Ids, AFailingRandomSourceIsAnErrorNotAWeakId) {
+    bool threw = false;
+    with_fake_rand(true, [&] {
+        try {
+            ids::uuid_v4();
+        } catch (const std::runtime_error&) {
+            threw = true;
+        }
+    });
+    EXPECT_TRUE(threw);
+    EXPECT_EQ(ids::uuid_v4().size(), 36u); // the real source is back
 }
