@@ -3,13 +3,19 @@
 # each over its seed corpus for a time budget, after replaying the saved crash reproducers.
 # Installs nothing: run scripts/install-deps.sh --fuzz first.
 #   scripts/fuzz.sh [seconds-per-target]   (default 20)
+#   scripts/fuzz.sh --runs N [target ...]  (N executions each, no time limit)
 # Fails when any target crashes, leaks, times out or breaks an invariant; new crash inputs are
 # left in build-fuzz/artifacts/<target>/. Prints each target's execution count.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds=${1:-20}
 build=build-fuzz
 targets=(sse_reader ndjson_reader flowgpt_text chat_request conversation_items dotenv config_loader response_head)
+budget=(-max_total_time="${1:-20}")
+if [ "${1:-}" = --runs ]; then
+  budget=(-runs="$2")
+  shift 2
+  [ $# -eq 0 ] || targets=("$@")
+fi
 
 CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -G Ninja -DSWITCHYARD_FUZZ=ON -DSWITCHYARD_TESTS=OFF \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -30,7 +36,7 @@ for t in "${targets[@]}"; do
     continue
   fi
   # response_head inputs reach Beast's size limits through their repeat byte; 16 KB is enough.
-  if "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
+  if "$bin" "${budget[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=16384 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" "$work" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
     result=ok
   else

@@ -44,6 +44,7 @@ std::vector<model_entry> builtin_models() {
 }
 
 const option* find_option(std::string_view option::*where, std::string_view name) {
+    if (name.empty()) return nullptr; // options without a file key or variable have an empty one
     for (const auto& o : options())
         if (o.*where == name) return &o;
     return nullptr;

@@ -2,9 +2,8 @@
 // src/upstream/http_client.cpp sets it up (no body limit, chunk bodies handed to a callback,
 // other bodies read through a transient buffer of at most 16 KB), fed the input in pieces the
 // way reads would deliver them. Interim 1xx heads are skipped with a fresh parser, as a client
-// must (RFC 9110 15.2). Checks: parsing ends within a bounded number of steps; the parser never
-// asks for more bytes while it holds more than a header's worth; a complete body has exactly
-// the announced length.
+// must (RFC 9110 15.2); a 101, never asked for, ends the exchange. Checks: parsing ends within a bounded number of steps; the
+// parser never asks for more bytes while it holds more than a header's worth; a complete body has exactly the announced length.
 // Input: one byte R, then a split header (fuzz_input.hpp). With R > 0 every 0xFF byte of the
 // payload stands for R * 64 bytes of 'a', so that small inputs reach the size limits.
 #include <boost/beast/core/flat_buffer.hpp>
@@ -28,6 +27,7 @@ namespace {
 // (framing such as chunk-size lines and trailers, which Beast itself does not bound).
 constexpr std::size_t header_limit = 64 * 1024;
 constexpr std::size_t max_buffered = 256 * 1024;
+constexpr std::size_t max_framing = 16 * 1024; // the buffer's bound once the final head is read
 constexpr std::size_t max_interim_heads = 8;
 
 std::string expand(std::string_view payload, std::uint8_t r) {
@@ -54,12 +54,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto pieces = switchyard::fuzz::input::cut(wire, lengths);
 
     beast::flat_buffer buffer{max_buffered}; // like connection::buffer
-    std::size_t next = 0, taken = 0;         // the piece being read, and how much of it is read
+    std::size_t limit = max_buffered;
+    std::size_t next = 0, taken = 0; // the piece being read, and how much of it is read
     // A read appends what fits; with a full buffer it fails (buffer_overflow), ending the parse.
     const auto read_more = [&] {
-        if (next == pieces.size() || buffer.size() == max_buffered) return false;
+        if (next == pieces.size() || buffer.size() >= limit) return false;
         const auto piece = pieces[next].substr(taken);
-        const std::size_t n = std::min(piece.size(), max_buffered - buffer.size());
+        const std::size_t n = std::min(piece.size(), limit - buffer.size());
         auto space = buffer.prepare(n);
         std::copy(piece.begin(), piece.begin() + static_cast<std::ptrdiff_t>(n), static_cast<char*>(space.data()));
         buffer.commit(n);
@@ -108,7 +109,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         buffer.consume(used);
         if (body_phase) body.append(window.data(), window.size() - parser->get().body().size);
         if (ec == http::error::need_more) {
-            FUZZ_CHECK(buffer.size() <= max_buffered);
+            FUZZ_CHECK(buffer.size() <= limit);
             return read_more() || end_of_input();
         }
         return !ec || ec == http::error::need_buffer ? !parser->is_done() : false;
@@ -122,7 +123,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (!parser->is_header_done()) return 0; // no head: a protocol failure for the caller
         const int status = parser->get().result_int();
         FUZZ_CHECK(status >= 0 && status <= 999); // Beast takes any three digits
-        if (status / 100 != 1 || status == 101) break;
+        if (status / 100 != 1) {
+            limit = std::max(max_framing, buffer.size());
+            break;
+        }
+        if (status == 101) return 0; // never asked for: a protocol failure for the caller
         FUZZ_CHECK(parser->is_done());
         FUZZ_CHECK(interim <= wire.size() / 12);     // each head took at least "HTTP/1.1 1xx"
         if (++interim > max_interim_heads) return 0; // the client gives up: a protocol failure
