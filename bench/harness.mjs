@@ -18,10 +18,20 @@ const PROFILES = {
   // streams: [concurrent streams, ms between chunks]. 1k streams get a realistic 20 tokens/s;
   // 9k streams get 2 tokens/s, the same aggregate chunk rate, which is what two cores can
   // generate, relay and consume at once (see bench/README.md).
-  full: { rounds: 3, warmup: 2, throughput: 10, latency: 10, rates: [1000, 5000, 10000], streams: [[1000, 50], [9000, 500]], streamRounds: 3, chunks: 200, starts: 5 },
-  quick: { rounds: 3, warmup: 1, throughput: 3, latency: 3, rates: [1000, 5000, 10000], streams: [[1000, 50], [9000, 500]], streamRounds: 1, chunks: 200, starts: 3 },
-  smoke: { rounds: 1, warmup: 0, throughput: 1, latency: 1, rates: [200, 500], streams: [[20, 5]], streamRounds: 1, chunks: 20, starts: 1 },
+  // web: seconds of wrk per FlowGPT/AIPKit workload; held: open streams per provider (the
+  // last size is the one reported as KB per stream); scaling: open openai streams, RSS per size.
+  full: { rounds: 3, warmup: 2, throughput: 10, latency: 10, rates: [1000, 5000, 10000], streams: [[1000, 50], [9000, 500]], streamRounds: 3, chunks: 200, starts: 5,
+    web: 10, held: 9000, scaling: [1000, 3000, 6000, 9000] },
+  quick: { rounds: 3, warmup: 1, throughput: 3, latency: 3, rates: [1000, 5000, 10000], streams: [[1000, 50], [9000, 500]], streamRounds: 1, chunks: 200, starts: 3,
+    web: 4, held: 9000, scaling: [1000, 3000, 6000, 9000] },
+  smoke: { rounds: 1, warmup: 0, throughput: 1, latency: 1, rates: [200, 500], streams: [[20, 5]], streamRounds: 1, chunks: 20, starts: 1,
+    web: 1, held: 20, scaling: [10, 20] },
 };
+// FlowGPT and AIPKit answers in the web workloads: 60 NDJSON lines, 60 SSE deltas.
+const WEB_CHUNKS = 60;
+const FLOW_TOKEN = 'flowgpt-bench-token';
+const DEVICE_ID = 'AbCdEfGhIjKlMnOpQrStU';
+const WEB_MODELS = { flow: 'gpt-4-free', aip: 'gpt-4o-mini' };
 const profileName = flag('--smoke') ? 'smoke' : flag('--quick') ? 'quick' : 'full';
 const P = PROFILES[profileName];
 const buildDir = resolve(repoRoot, option('--build-dir', 'build-bench'));
@@ -39,13 +49,16 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const median = (xs) => { const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b); return v.length ? v[Math.floor((v.length - 1) / 2)] : NaN; };
 
 // ---------------------------------------------------------------- processes
+// Every process runs in a process group of its own and is killed with its group, so nginx's
+// worker goes with its master even when the run is interrupted.
 const running = new Set();
-const killAll = () => { for (const p of running) { try { p.kill('SIGKILL'); } catch {} } };
+const signalGroup = (proc, signal) => { try { process.kill(-proc.pid, signal); } catch {} };
+const killAll = () => { for (const p of running) signalGroup(p, 'SIGKILL'); };
 process.on('exit', killAll);
 for (const s of ['SIGINT', 'SIGTERM']) process.on(s, () => { killAll(); process.exit(130); });
 
 function launch(cmd, args, { cpu = SUT_CPU, env = process.env, cwd = work } = {}) {
-  const proc = spawn('taskset', ['-c', cpu, cmd, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn('taskset', ['-c', cpu, cmd, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   running.add(proc);
   proc.output = '';
   proc.stdout.on('data', (c) => { proc.output = (proc.output + c).slice(-20000); });
@@ -56,20 +69,22 @@ function launch(cmd, args, { cpu = SUT_CPU, env = process.env, cwd = work } = {}
 
 async function stop(proc) {
   if (!running.has(proc)) return;
-  proc.kill('SIGTERM');
-  const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+  signalGroup(proc, 'SIGTERM');
+  const t = setTimeout(() => signalGroup(proc, 'SIGKILL'), 5000);
   await proc.exited;
   clearTimeout(t);
+  signalGroup(proc, 'SIGKILL'); // whatever of the group outlived its leader
 }
 
 function run(cmd, args, { cpu = LOAD_CPU, timeoutMs = 600000 } = {}) {
   return new Promise((resolveRun) => {
-    const proc = spawn('taskset', ['-c', cpu, cmd, ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn('taskset', ['-c', cpu, cmd, ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    running.add(proc);
     let out = '', err = '';
     proc.stdout.on('data', (c) => { out += c; });
     proc.stderr.on('data', (c) => { err += c; });
-    const t = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-    proc.on('exit', (code) => { clearTimeout(t); resolveRun({ code, out, err }); });
+    const t = setTimeout(() => signalGroup(proc, 'SIGKILL'), timeoutMs);
+    proc.on('exit', (code) => { clearTimeout(t); running.delete(proc); resolveRun({ code, out, err }); });
   });
 }
 
@@ -135,12 +150,17 @@ const ports = {};
 const procs = {};
 
 // One emulator answers non-streaming requests; one per stream size streams at that size's pace.
+// `hold` streams 20 chunks 500 ms apart, for the RSS-per-open-stream curve.
 const UPSTREAMS = [{ name: 'fast', args: ['--openai-tokens', '20'] },
-  ...P.streams.map(([n, pace]) => ({ name: `paced${n}`, args: ['--openai-tokens', String(P.chunks), '--openai-token-delay-ms', String(pace)] }))];
+  ...P.streams.map(([n, pace]) => ({ name: `paced${n}`, args: ['--openai-tokens', String(P.chunks), '--openai-token-delay-ms', String(pace)] })),
+  { name: 'hold', args: ['--openai-tokens', '20', '--openai-token-delay-ms', '500'] }];
 const upstreamFor = (n) => (n ? `paced${n}` : 'fast');
+// FlowGPT and AIPKit, for switchyard alone (nginx and Portkey cannot speak them). A request whose
+// text says [scenario:slow] is answered at 200 ms per chunk, which holds its stream open.
+const WEB = { name: 'web', args: ['--answer-chunks', String(WEB_CHUNKS), '--tokens', FLOW_TOKEN, '--device-id', DEVICE_ID] };
 
 async function startEmulators() {
-  for (const u of UPSTREAMS) {
+  for (const u of [...UPSTREAMS, WEB]) {
     ports[u.name] = await freePort();
     procs[u.name] = launch(bin('switchyard-emulator'), ['--listen', `127.0.0.1:${ports[u.name]}`, '--no-event-log', ...u.args], { cpu: LOAD_CPU });
     await waitForHttp(ports[u.name], '/_emulator/health', procs[u.name]);
@@ -161,12 +181,15 @@ function switchyardConfig() {
   return file;
 }
 
-async function startSwitchyard() {
+// The default log level (info: one access-log line per request), as users run it.
+async function startSwitchyard({ threads = 1, cpu = SUT_CPU } = {}) {
   ports.switchyard = await freePort();
-  const env = { PATH: process.env.PATH, API_MASTER_KEY: API_KEY, LOG_LEVEL: 'warn' };
+  const web = `http://127.0.0.1:${ports.web}`;
+  const env = { PATH: process.env.PATH, API_MASTER_KEY: API_KEY, FLOWGPT_BEARER_TOKEN: FLOW_TOKEN, FLOWGPT_DEVICE_ID: DEVICE_ID,
+    FLOWGPT_BASE_URL: web, CHATGPTFREE_BASE_URL: web };
   writeFileSync(join(work, 'empty.env'), '');
-  procs.switchyard = launch(bin('switchyard'), ['--listen', `127.0.0.1:${ports.switchyard}`, '--threads', '1',
-    '--config', switchyardConfig(), '--env-file', join(work, 'empty.env')], { env });
+  procs.switchyard = launch(bin('switchyard'), ['--listen', `127.0.0.1:${ports.switchyard}`, '--threads', String(threads),
+    '--config', switchyardConfig(), '--env-file', join(work, 'empty.env')], { env, cpu });
   return waitForHttp(ports.switchyard, '/healthz', procs.switchyard);
 }
 
@@ -240,18 +263,17 @@ function target(system, streams = 0) {
 }
 const CHAT_PATH = '/v1/chat/completions';
 
-function bodyFile(model, stream) {
-  const file = join(work, `body-${model.replace(/\W/g, '_')}-${stream ? 'stream' : 'plain'}.json`);
-  writeFileSync(file, JSON.stringify({ model, messages: [{ role: 'user', content: 'Say hello to the benchmark.' }], ...(stream ? { stream: true } : {}) }));
+function bodyFile(model, stream, text = 'Say hello to the benchmark.') {
+  const file = join(work, `body-${model.replace(/\W/g, '_')}-${stream ? 'stream' : 'plain'}-${text.length}.json`);
+  writeFileSync(file, JSON.stringify({ model, messages: [{ role: 'user', content: text }], ...(stream ? { stream: true } : {}) }));
   return file;
 }
 
 // ---------------------------------------------------------------- workloads
-async function throughput(system, seconds) {
-  const t = target(system);
-  const script = join(work, `wrk-${system}.lua`);
-  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(readFileSync(bodyFile(t.model, false), 'utf8'))}\nwrk.headers["Content-Type"] = "application/json"\n`);
-  const args = ['-t1', '-c64', `-d${seconds}s`, '-s', script, ...t.headers.flatMap((h) => ['-H', h]), `http://127.0.0.1:${t.port}${CHAT_PATH}`];
+async function throughput(system, seconds, { t = target(system), body = bodyFile(t.model, false), connections = 64 } = {}) {
+  const script = join(work, `wrk-${system}-${connections}.lua`);
+  writeFileSync(script, `wrk.method = "POST"\nwrk.body = ${JSON.stringify(readFileSync(body, 'utf8'))}\nwrk.headers["Content-Type"] = "application/json"\n`);
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', script, ...t.headers.flatMap((h) => ['-H', h]), `http://127.0.0.1:${t.port}${CHAT_PATH}`];
   const cpu0 = cpuUs(t.pids);
   const r = await run('wrk', args);
   const cpu = cpuSince(t.pids, cpu0);
@@ -277,16 +299,16 @@ async function fixedRate(system, rate, seconds) {
     p50_us: out.latency_us.p50 ?? NaN, p99_us: out.latency_us.p99 ?? NaN, p999_us: out.latency_us.p999 ?? NaN };
 }
 
-async function streaming(system, n, paceMs) {
-  const t = target(system, n);
+async function streaming(system, n, paceMs, { t = target(system, n), body = bodyFile(t.model, true), chunks = P.chunks, expectEvents = P.chunks } = {}) {
   const pids = t.pids;
   const cpu0 = cpuUs(pids);
-  let peak = rssKb(pids);
+  const base = rssKb(pids);
+  let peak = base;
   const sampler = setInterval(() => { peak = Math.max(peak, rssKb(pids)); }, 50);
   const ramp = Math.min(3000, n); // about 3 connections per ms
-  const streamSeconds = (P.chunks * paceMs + ramp) / 1000;
-  const r = await run(bin('switchyard-load'), ['--mode', 'stream', '--port', String(t.port), '--path', CHAT_PATH, '--body-file', bodyFile(t.model, true),
-    ...t.headers.flatMap((h) => ['--header', h]), '--streams', String(n), '--ramp-ms', String(ramp), '--expect-events', String(P.chunks),
+  const streamSeconds = (chunks * paceMs + ramp) / 1000;
+  const r = await run(bin('switchyard-load'), ['--mode', 'stream', '--port', String(t.port), '--path', CHAT_PATH, '--body-file', body,
+    ...t.headers.flatMap((h) => ['--header', h]), '--streams', String(n), '--ramp-ms', String(ramp), '--expect-events', String(expectEvents),
     '--timeout-s', String(Math.ceil(streamSeconds * 3 + 30))]);
   clearInterval(sampler);
   peak = Math.max(peak, rssKb(pids));
@@ -295,7 +317,7 @@ async function streaming(system, n, paceMs) {
   const cpu = cpuSince(pids, cpu0);
   return { streams: n, completed: out.completed, failed: out.failed, failures: out.failures, max_open: out.max_open,
     ttfb_p50_us: out.ttfb_us?.p50 ?? NaN, ttfb_p99_us: out.ttfb_us?.p99 ?? NaN, ttft_p50_us: out.ttft_us?.p50 ?? NaN, ttft_p99_us: out.ttft_us?.p99 ?? NaN, chunks_per_s: out.events_per_s, events: out.events,
-    peak_rss_mb: peak / 1024, cpu_us_per_chunk: out.events ? cpu.total / out.events : NaN,
+    peak_rss_mb: peak / 1024, kb_per_stream: (peak - base) / n, cpu_us_per_chunk: out.events ? cpu.total / out.events : NaN,
     user_us_per_chunk: out.events ? cpu.user / out.events : NaN };
 }
 
@@ -399,6 +421,49 @@ async function main() {
   }
   result.rounds = rounds;
 
+  // The web chat paths (switchyard only): CPU per request with 16 connections, then memory per
+  // open stream for every provider, and how it grows with the number of streams.
+  const sy = (model) => ({ port: ports.switchyard, headers: [`Authorization: Bearer ${API_KEY}`], model, pids: [procs.switchyard.pid] });
+  result.web = {};
+  for (const [name, kind, stream] of [['flow_ns', 'flow', false], ['flow_stream', 'flow', true], ['aip_stream', 'aip', true]]) {
+    log(`web: ${name}, ${P.rounds} x ${P.web} s`);
+    const opts = { t: sy(WEB_MODELS[kind]), body: bodyFile(WEB_MODELS[kind], stream), connections: 16 };
+    await throughput('switchyard', 1, opts);
+    const rs = [];
+    for (let round = 0; round < P.rounds; round++) rs.push(await throughput('switchyard', P.web, opts));
+    result.web[name] = { rps: median(rs.map((r) => r.rps)), cpu_us_per_req: median(rs.map((r) => r.cpu_us_per_req)),
+      user_us_per_req: median(rs.map((r) => r.user_us_per_req)), errors: rs.reduce((a, r) => a + r.errors, 0), rounds: rs };
+  }
+  const held = async (kind, n) => {
+    await restart('switchyard');
+    await sleep(300);
+    const model = kind === 'openai' ? 'hold/emu-small' : WEB_MODELS[kind];
+    const text = kind === 'openai' ? 'hold' : '[scenario:slow] hold';
+    return streaming('switchyard', n, kind === 'openai' ? 500 : 200, { t: sy(model), body: bodyFile(model, true, text),
+      chunks: kind === 'openai' ? 20 : WEB_CHUNKS, expectEvents: kind === 'openai' ? 20 : 5 });
+  };
+  result.scaling = [];
+  for (const n of P.scaling) {
+    log(`scaling: ${n} open openai streams`);
+    result.scaling.push(await held('openai', n));
+  }
+  result.held = { openai: result.scaling.find((r) => r.streams === P.held) ?? await held('openai', P.held) };
+  for (const kind of ['flow', 'aip']) {
+    log(`held: ${P.held} open ${kind} streams`);
+    result.held[kind] = await held(kind, P.held);
+  }
+  // Worker threads: both runs may use both cores (the load generator too), so they compare with
+  // each other, not with the pinned rows above.
+  result.threads = {};
+  for (const threads of [1, 2]) {
+    log(`threads: ${threads}`);
+    await stop(procs.switchyard);
+    await startSwitchyard({ threads, cpu: nCpu > 1 ? '0,1' : '0' });
+    await throughput('switchyard', 1);
+    result.threads[threads] = await throughput('switchyard', P.throughput);
+  }
+  await restart('switchyard');
+
   // Medians over rounds.
   const med = (list, pick) => median(list.map(pick));
   result.throughput = Object.fromEntries(SYSTEMS.map((s) => [s, {
@@ -448,6 +513,14 @@ async function main() {
     ['nginx', fmt(result.idle_rss_mb.nginx, 1), fmt(result.startup_ms.nginx, 1), `${fmt(result.sizes.nginx_bytes / 1e6, 2)} MB`],
     ['portkey', fmt(result.idle_rss_mb.portkey, 1), fmt(result.startup_ms.portkey, 1), `${fmt(result.sizes.portkey_node_modules_bytes / 1e6, 1)} MB node_modules + ${fmt(result.sizes.node_bytes / 1e6, 1)} MB node`],
   ]);
+  table(`FlowGPT and AIPKit through switchyard, ${WEB_CHUNKS} chunks an answer, 16 connections (median of rounds)`, ['workload', 'req/s', 'CPU µs/req', 'of which user', 'errors'],
+    Object.entries(result.web).map(([name, w]) => [name, fmt(w.rps), fmt(w.cpu_us_per_req, 1), fmt(w.user_us_per_req, 1), w.errors]));
+  table('Open streams through switchyard, by provider', ['provider', 'completed', 'peak RSS MB', 'KB per stream', 'CPU µs/chunk'],
+    Object.entries(result.held).map(([kind, h]) => [kind, `${h.completed}/${h.streams}`, fmt(h.peak_rss_mb, 1), fmt(h.kb_per_stream, 1), fmt(h.cpu_us_per_chunk, 2)]));
+  table('RSS by open openai streams (20 chunks, 500 ms apart)', ['streams', 'completed', 'peak RSS MB', 'KB per stream'],
+    result.scaling.map((h) => [h.streams, `${h.completed}/${h.streams}`, fmt(h.peak_rss_mb, 1), fmt(h.kb_per_stream, 1)]));
+  table('Worker threads (unpinned: the gateway and the load share both cores)', ['threads', 'req/s', 'CPU µs/req', 'errors'],
+    Object.entries(result.threads).map(([n, r]) => [n, fmt(r.rps), fmt(r.cpu_us_per_req, 1), r.errors]));
   const failures = (s) => result.streaming.flatMap((r) => r[s].failures ? [`${r.streams}: ${JSON.stringify(r[s].failures)}`] : []);
   for (const s of SYSTEMS) if (failures(s).length) console.log(`\n${s} stream failures: ${failures(s).join('; ')}`);
 
@@ -458,6 +531,10 @@ async function main() {
     rps_vs_portkey: result.throughput.switchyard.rps / result.throughput.portkey.rps,
     p50_overhead_us: mid.switchyard.p50_overhead_us, p99_overhead_us: mid.switchyard.p99_overhead_us,
     streams: okStreams ? okStreams.streams : 0, stream_rss_mb: okStreams ? okStreams.switchyard.peak_rss_mb : NaN,
+    flow_ns_cpu_us: result.web.flow_ns.cpu_us_per_req, flow_stream_cpu_us: result.web.flow_stream.cpu_us_per_req,
+    aip_stream_cpu_us: result.web.aip_stream.cpu_us_per_req,
+    // The worst provider; a provider whose streams did not all complete has no number.
+    kb_per_stream: Math.max(...Object.values(result.held).map((h) => (h.completed === h.streams ? h.kb_per_stream : NaN))),
   };
   result.finished = new Date().toISOString();
   const outDir = join(here, 'results');
@@ -466,7 +543,7 @@ async function main() {
   writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
   console.log(`\nresults: ${outFile}`);
   const S = result.summary;
-  console.log(`summary: rps_vs_nginx=${fmt(S.rps_vs_nginx, 2)} rps_vs_portkey=${fmt(S.rps_vs_portkey, 2)} p50_overhead_us=${fmt(S.p50_overhead_us)} p99_overhead_us=${fmt(S.p99_overhead_us)} streams=${S.streams} stream_rss_mb=${fmt(S.stream_rss_mb, 1)}`);
+  console.log(`summary: rps_vs_nginx=${fmt(S.rps_vs_nginx, 2)} rps_vs_portkey=${fmt(S.rps_vs_portkey, 2)} p50_overhead_us=${fmt(S.p50_overhead_us)} p99_overhead_us=${fmt(S.p99_overhead_us)} streams=${S.streams} stream_rss_mb=${fmt(S.stream_rss_mb, 1)} flow_ns_cpu_us=${fmt(S.flow_ns_cpu_us, 1)} flow_stream_cpu_us=${fmt(S.flow_stream_cpu_us, 1)} aip_stream_cpu_us=${fmt(S.aip_stream_cpu_us, 1)} kb_per_stream=${fmt(S.kb_per_stream, 1)}`);
 }
 
 main().then(() => { killAll(); process.exit(0); }, (e) => {

@@ -368,9 +368,10 @@ net::awaitable<void> aipkit_emulator::chat_stream(const form& q, const request& 
         }
     const std::string web = param("frontend_web_search_active") == "true" ? "on" : "off";
     const std::string prev_resp = param("previous_openai_response_id").empty() ? "none" : param("previous_openai_response_id");
-    const std::string answer = "turn " + std::to_string(turn) + " | bot " + bot + " | web " + web + " | images " +
-                               std::to_string(msg.images) + " | previous: " + previous + " | prev_resp: " + prev_resp +
-                               " | you said: " + msg.message;
+    const std::string answer = opts_.answer_chunks ? filler_words(3 * opts_.answer_chunks)
+                                                   : "turn " + std::to_string(turn) + " | bot " + bot + " | web " + web +
+                                                         " | images " + std::to_string(msg.images) + " | previous: " + previous +
+                                                         " | prev_resp: " + prev_resp + " | you said: " + msg.message;
 
     body += sse_event("message_start",
                       json{{"message_id", "aipkit-msg-" + ids::hex(14) + "." + std::to_string(10000000 + rng_() % 89999999)}});

@@ -33,6 +33,7 @@ struct options {
     std::string device_id;        // expected x-flow-device-id; empty: any
     std::string scenario;         // applied to every request unless the question names one
     std::chrono::milliseconds token_delay{0};
+    std::size_t answer_chunks = 0; // benchmarks: FlowGPT answers in this many lines, AIPKit in as many deltas
     long max_clock_skew_s = 300;
     // AIPKit
     std::chrono::milliseconds nonce_ttl{12 * 3600 * 1000}; // one WordPress nonce tick
@@ -43,6 +44,14 @@ struct options {
     std::size_t openai_tokens = 20;    // answer length in tokens
     std::chrono::milliseconds openai_token_delay{0};
 };
+
+/// A benchmark answer of `words` words ("w0 w1 …"), whatever was asked.
+inline std::string filler_words(std::size_t words) {
+    std::string out;
+    for (std::size_t i = 0; i < words; ++i)
+        out += (i ? " w" : "w") + std::to_string(i);
+    return out;
+}
 
 /// What the emulator saw, for tests to assert on (GET /_emulator/events): the latest 10,000
 /// events. Benchmarks switch it off (--no-event-log) so that it costs nothing per request.

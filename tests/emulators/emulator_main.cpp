@@ -5,7 +5,8 @@
 //                       N]
 //                       [--site-origin URL]
 // OpenAI mode: [--openai-keys K1,K2] [--openai-tokens N] [--openai-token-delay-ms D].
-// Benchmarks: [--no-event-log] keeps nothing per request.
+// Benchmarks: [--no-event-log] keeps nothing per request; [--answer-chunks N] makes every
+// FlowGPT answer N NDJSON lines and every AIPKit answer N deltas.
 // With --tls-listen it also serves https (printing "emulator tls on https://HOST:PORT"), and it
 // acts as an HTTP proxy: absolute-form requests are served, CONNECT is tunnelled.
 // Prints "emulator listening on http://HOST:PORT" once bound. Scenarios are chosen per request
@@ -127,6 +128,8 @@ int main(int argc, char** argv) {
                 state.opts.scenario = value();
             else if (arg == "--token-delay-ms")
                 state.opts.token_delay = std::chrono::milliseconds(std::stol(value()));
+            else if (arg == "--answer-chunks")
+                state.opts.answer_chunks = std::stoul(value());
             else if (arg == "--nonce-ttl-ms")
                 state.opts.nonce_ttl = std::chrono::milliseconds(std::stol(value()));
             else if (arg == "--nonce-delay-ms")

@@ -221,7 +221,8 @@ net::awaitable<bool> flowgpt_emulator::handle(request& req, beast::tcp_stream& s
     const bool seeded =
         !messages.empty() && messages.back().value("role", "") == "user" && messages.back().value("content", "") == question;
     if (!seeded) messages.push_back({{"role", "user"}, {"content", question}});
-    const std::string answer = answer_for(conv->second, question, body.value("temperature", 0.7));
+    const std::string answer = opts_.answer_chunks ? filler_words(opts_.answer_chunks)
+                                                   : answer_for(conv->second, question, body.value("temperature", 0.7));
     co_await stream_answer(stream, scenario, answer);
     if (auto again = conversations_.find(conversation_id); again != conversations_.end())
         again->second["messages"].push_back({{"role", "assistant"}, {"content", answer}});
