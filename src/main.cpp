@@ -11,6 +11,7 @@
 #include "switchyard/server/server.hpp"
 #include "switchyard/store/conversation_store.hpp"
 #include "switchyard/store/expiry_sweeper.hpp"
+#include "switchyard/util/log_output.hpp"
 
 namespace {
 
@@ -29,6 +30,9 @@ bool is_loopback(const std::string& host) { return host == "localhost" || host =
 
 int main(int argc, char** argv) {
     using namespace switchyard;
+    struct flush_log_at_exit {
+        ~flush_log_at_exit() { log_output::flush(); }
+    } flush_log;
     try {
         const auto cli = config::parse_command_line(argc, argv);
         if (cli.show_help) {
@@ -46,8 +50,7 @@ int main(int argc, char** argv) {
             throw config::config_error("cannot read env file " + cli.env_file);
 
         const auto settings = config::load_settings(cli, config::environment(std::move(dotenv)));
-        spdlog::set_level(spdlog::level::from_str(settings.log_level));
-        spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+        log_output::to_stdout(settings.log_level, "%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
         if (settings.api_keys.empty()) {
             if (!is_loopback(settings.listen.host) && !settings.allow_no_auth)

@@ -314,13 +314,14 @@ struct server::impl {
         if (sent) co_await linger_close(stream);
     }
 
-    /// The request as the API layer sees it: no Beast types past this point.
-    static http::http_request to_api_request(bhttp::request<bhttp::string_body>&& msg, std::string request_id) {
+    /// The request as the API layer sees it: no Beast types past this point. Takes the message
+    /// by value so that its fields are freed here, not held for as long as a stream lasts.
+    static http::http_request to_api_request(bhttp::request<bhttp::string_body> msg, std::string request_id) {
         http::http_request req;
         req.method = std::string(msg.method_string());
         req.target = std::string(msg.target());
         req.request_id = std::move(request_id);
-        req.headers.reserve(16);
+        req.headers.reserve(static_cast<std::size_t>(std::distance(msg.begin(), msg.end())));
         for (const auto& f : msg) {
             std::string name(f.name_string());
             for (auto& c : name)
@@ -393,10 +394,9 @@ struct server::impl {
             if (bec) break;
             stream.expires_never();
 
-            auto msg = parser.release();
-            const bool keep_alive = msg.keep_alive() && !draining;
-            const bool head = msg.method() == bhttp::verb::head;
-            http::http_request req = to_api_request(std::move(msg), request_id);
+            const bool keep_alive = parser.get().keep_alive() && !draining;
+            const bool head = parser.get().method() == bhttp::verb::head;
+            http::http_request req = to_api_request(parser.release(), request_id);
 
             beast_response out(stream, {request_id, keep_alive, head, allow_origin}, settings.limits, state);
             bool client_gone = false;

@@ -525,3 +525,28 @@ test('HTTPS_PROXY tunnels https upstream requests through CONNECT', async () => 
     await up.stop();
   }
 });
+
+// The log goes to a pipe here, so it is written in batches: no line may be lost or held back
+// for long, and a warning (with what came before it) goes out at once.
+test('the access log reaches a pipe within about a second; a warning at once', async () => {
+  const gw = await startGateway({ emulator, env: { LOG_LEVEL: 'info' } });
+  try {
+    const ids = [];
+    for (let i = 0; i < 20; i++) ids.push((await chat(gw.url, { model: 'default', messages: user(`log ${i}`) })).headers['x-request-id']);
+    const began = Date.now();
+    while (!ids.every((id) => gw.proc.logs.includes(`[${id}] POST /v1/chat/completions 200`)) && Date.now() - began < 3000)
+      await new Promise((r) => setTimeout(r, 50));
+    const waited = Date.now() - began;
+    assert.ok(ids.every((id) => gw.proc.logs.includes(`[${id}] POST /v1/chat/completions 200`)), gw.proc.logs.slice(-2000));
+    assert.ok(waited < 1800, `access lines arrived after ${waited} ms`);
+
+    // A warning flushes the batch: the access line of the request before it must be out too.
+    const before = (await chat(gw.url, { model: 'default', messages: user('just before') })).headers['x-request-id'];
+    await chat(gw.url, { model: 'default', messages: user('[scenario:garbage] x') }); // "malformed line(s)" at warn
+    await new Promise((r) => setTimeout(r, 300));
+    assert.match(gw.proc.logs, / warning .*malformed/);
+    assert.ok(gw.proc.logs.includes(`[${before}] POST`), 'the line before the warning was flushed with it');
+  } finally {
+    await gw.stop();
+  }
+});

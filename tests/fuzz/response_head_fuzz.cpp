@@ -30,17 +30,24 @@ constexpr std::size_t max_buffered = 256 * 1024;
 constexpr std::size_t max_framing = 16 * 1024; // the buffer's bound once the final head is read
 constexpr std::size_t max_interim_heads = 8;
 
-std::string expand(std::string_view payload, std::uint8_t r) {
-    if (r == 0) return std::string(payload);
-    std::string out;
+/// Writes the payload into `out`, expanded as the header comment says.
+void expand(std::string_view payload, std::uint8_t r, std::string& out) {
+    out.clear();
+    if (r == 0) {
+        out.assign(payload);
+        return;
+    }
     for (char c : payload) {
         if (static_cast<unsigned char>(c) == 0xFF)
             out.append(std::size_t{r} * 64, 'a');
         else
             out.push_back(c);
     }
-    return out;
 }
+
+// Kept across runs, so an execution does not pay for fresh pages (most of the time it did).
+std::string wire, body, window;
+beast::flat_buffer buffer{max_buffered}; // like connection::buffer
 
 } // namespace
 
@@ -50,10 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<std::size_t> lengths(in.byte() % 16);
     for (auto& l : lengths)
         l = in.byte();
-    const std::string wire = expand(in.rest(), r);
+    expand(in.rest(), r, wire);
     const auto pieces = switchyard::fuzz::input::cut(wire, lengths);
 
-    beast::flat_buffer buffer{max_buffered}; // like connection::buffer
+    buffer.consume(buffer.size());
     std::size_t limit = max_buffered;
     std::size_t next = 0, taken = 0; // the piece being read, and how much of it is read
     // A read appends what fits; with a full buffer it fails (buffer_overflow), ending the parse.
@@ -70,7 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     };
 
     std::uint64_t announced = 0; // sum of chunk sizes
-    std::string body;
+    body.clear();
     auto on_chunk_header = [&](std::uint64_t n, std::string_view, error_code&) { announced += n; };
     auto on_chunk_body = [&](std::uint64_t, std::string_view d, error_code&) {
         body.append(d);
@@ -88,7 +95,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::size_t steps = 0;
     const std::size_t max_steps = 4 * (wire.size() + pieces.size()) + 64;
     // One parse step over what is buffered; false when parsing has ended (done or failed).
-    std::string window;
     const auto step = [&]() -> bool {
         FUZZ_CHECK(++steps <= max_steps);
         error_code ec;
