@@ -5,6 +5,22 @@
 #include <utility>
 
 namespace switchyard::api {
+namespace {
+
+/// Where to cut `text` for the stop that is complete first (of two ending at the same byte, the
+/// longer), as it would stop a model generating token by token. Choosing the one that starts
+/// first instead made the cut depend on how the upstream split its deltas.
+std::optional<std::size_t> first_stop_start(std::string_view text, const std::vector<std::string>& stops) {
+    std::optional<std::pair<std::size_t, std::size_t>> first; // (end, start)
+    for (const auto& s : stops)
+        if (const auto pos = text.find(s); pos != std::string_view::npos)
+            first = std::min(first.value_or(std::pair{std::string_view::npos, std::string_view::npos}),
+                             std::pair{pos + s.size(), pos});
+    if (!first) return std::nullopt;
+    return first->second;
+}
+
+} // namespace
 
 text_shaper::text_shaper(std::vector<std::string> stop, std::optional<long> max_tokens, bool keep_text)
     : stop_(std::move(stop)), keep_text_(keep_text) {
@@ -50,20 +66,7 @@ std::string text_shaper::push(std::string_view delta) {
     // so every path (stream, JSON answer, stored turn) carries valid text.
     std::string text = held_ + utf8::replace_invalid(carry_.push(delta));
     held_.clear();
-    // The stop that is complete first ends the answer (of two ending at the same byte, the
-    // longer), as it would stop a model generating token by token. Choosing the one that starts
-    // first instead made the cut depend on how the upstream split its deltas.
-    std::optional<std::pair<std::size_t, std::size_t>> first_stop; // (end, start)
-    for (const auto& s : stop_)
-        if (const auto pos = text.find(s); pos != std::string::npos)
-            first_stop =
-                std::min(first_stop.value_or(std::pair{std::string::npos, std::string::npos}), std::pair{pos + s.size(), pos});
-    if (first_stop) {
-        text.resize(first_stop->second);
-        std::string out = release(std::move(text));
-        if (!finish_reason_) finish_reason_ = "stop";
-        return out;
-    }
+    if (const auto stop = first_stop_start(text, stop_)) return release_before_stop(std::move(text), *stop);
     std::size_t hold = held_suffix_length(text);
     // Never hold back part of a character: move the cut to a code point boundary.
     std::size_t cut = text.size() - hold;
@@ -75,9 +78,18 @@ std::string text_shaper::push(std::string_view delta) {
 
 std::string text_shaper::flush() {
     if (finished()) return {};
+    // A stop may end in what the last, incomplete bytes became (U+FFFD).
     std::string text = held_ + utf8::replace_invalid(carry_.flush());
     held_.clear();
+    if (const auto stop = first_stop_start(text, stop_)) return release_before_stop(std::move(text), *stop);
     return release(std::move(text));
+}
+
+std::string text_shaper::release_before_stop(std::string text, std::size_t stop) {
+    text.resize(stop);
+    std::string out = release(std::move(text));
+    if (!finish_reason_) finish_reason_ = "stop";
+    return out;
 }
 
 } // namespace switchyard::api

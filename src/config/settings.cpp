@@ -221,9 +221,9 @@ settings load_settings(const cli_options& cli, const environment& env) {
 
     settings& s = st.s;
     for (auto& u : s.openai) {
-        if (u.base_url.empty()) throw config_error("an OpenAI upstream (" + u.name + ") has no base_url");
         while (u.base_url.ends_with('/'))
             u.base_url.pop_back();
+        if (u.base_url.empty()) throw config_error("an OpenAI upstream (" + u.name + ") has no base_url");
     }
     return s;
 }

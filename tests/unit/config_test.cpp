@@ -324,3 +324,16 @@ TEST(ConfigTable, ReadmeTablesMatchTheOptionTable) {
         EXPECT_EQ(actual, expected) << (variables ? "variables" : "keys") << " table";
     }
 }
+
+// Found by fuzz_config_loader: "//" lost its slashes and became an empty base URL.
+TEST(ConfigValidation, ABaseUrlOfSlashesIsRefused) {
+    EXPECT_NE(error_of("{}", "OPENAI_BASE_URL=//").find("has no base_url"), std::string::npos);
+    EXPECT_EQ(load("{}", "OPENAI_BASE_URL=http://127.0.0.1:9/v1//").openai.at(0).base_url, "http://127.0.0.1:9/v1");
+}
+
+// Found by fuzz_config_loader: a key "" matched an option that has no file key, and its empty
+// std::function ended the process.
+TEST(ConfigValidation, AnEmptyKeyIsUnknown) {
+    EXPECT_NE(error_of(R"({"": 1})").find("unknown key"), std::string::npos);
+    EXPECT_NE(error_of(R"({"server": {"": 1}})").find("unknown key"), std::string::npos);
+}

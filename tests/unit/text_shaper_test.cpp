@@ -108,3 +108,11 @@ TEST(TextShaper, FirstCompletedStopWinsHoweverTheTextIsSplit) {
     }
     EXPECT_EQ(run(text_shaper({"b", "ab"}, std::nullopt), {"xab"}).text, "x"); // same end: the longer
 }
+
+// Found by fuzz_flowgpt_text: incomplete bytes at the very end become U+FFFD only at flush,
+// and a stop ending in that U+FFFD must still stop the answer there.
+TEST(TextShaper, StopEndingInTheReplacedLastBytesIsHonoured) {
+    const auto o = run(text_shaper({"]\xEF\xBF\xBD"}, std::nullopt), {"ok ]\xF3"});
+    EXPECT_EQ(o.text, "ok ");
+    EXPECT_EQ(o.reason, "stop");
+}

@@ -33,6 +33,8 @@ public:
 
 private:
     std::string release(std::string text);
+    /// Releases `text` up to `stop` and ends the answer with "stop".
+    std::string release_before_stop(std::string text, std::size_t stop);
     std::size_t held_suffix_length(std::string_view text) const;
 
     std::vector<std::string> stop_;
