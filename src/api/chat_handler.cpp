@@ -93,9 +93,11 @@ private:
 
 /// One streamed completion. The handler's coroutine owns the client side: provider events
 /// are written from `emit`, on the provider's own call stack, so the upstream read and the
-/// client write are one chain and end together. A small ticker coroutine covers the silences
-/// (the commit hold and `: keep-alive` comments); it writes only while nothing else does,
-/// and when one of its writes fails it stops the exchange, which cancels the upstream wait.
+/// client write are one chain and end together. A timer covers the silences (the commit hold
+/// and `: keep-alive` comments): a plain completion handler, not a second coroutine, so an idle
+/// stream holds one timer wait. Only when a tick has something to write does it start a short
+/// coroutine for that write; it writes only while nothing else does, and when the write fails
+/// it stops the exchange, which cancels the upstream wait.
 class streamed_completion final : public providers::event_sink {
 public:
     streamed_completion(const chat_request& req, http::response_stream& out, const config::stream_settings& st,
@@ -106,12 +108,9 @@ public:
     net::awaitable<void> run(providers::provider& p, const providers::model_route& route, providers::call_context ctx) {
         reports_usage_ = p.caps().reports_usage;
         const auto executor = co_await net::this_coro::executor;
-        net::steady_timer tick_timer(executor), ticker_done(executor, clock::time_point::max());
-        bool ticker_running = true;
-        net::co_spawn(executor, ticker(tick_timer), [&](std::exception_ptr) {
-            ticker_running = false;
-            ticker_done.cancel();
-        });
+        net::steady_timer tick_timer(executor), ticks_over(executor, clock::time_point::max());
+        ticks_ = {&tick_timer, &ticks_over, clock::now()};
+        arm_tick();
         std::optional<api_error> err;
         std::exception_ptr thrown;
         try {
@@ -119,13 +118,13 @@ public:
         } catch (...) {
             thrown = std::current_exception();
         }
-        // The ticker uses this frame, so it must be gone before the frame is, however the
+        // The tick handlers use this object, so they must be done before it is gone, however the
         // exchange ended.
         finished_ = true;
         tick_timer.cancel();
         co_await net::this_coro::reset_cancellation_state();
-        while (ticker_running)
-            co_await ticker_done.async_wait(net::as_tuple(net::use_awaitable));
+        while (ticks_.waiting || ticks_.writing)
+            co_await ticks_over.async_wait(net::as_tuple(net::use_awaitable));
         if (thrown) std::rethrow_exception(thrown);
         if (write_failure_) std::rethrow_exception(write_failure_); // the client is gone: nothing more to say
         if (err) co_return co_await fail(*err);
@@ -153,26 +152,61 @@ public:
     }
 
 private:
-    net::awaitable<void> ticker(net::steady_timer& timer) {
+    /// The timer behind the commit hold and the keep-alive comments.
+    struct tick_state {
+        net::steady_timer* timer = nullptr;
+        net::steady_timer* over = nullptr; // cancelled when a tick handler ends after `finished_`
+        clock::time_point started;
+        bool waiting = false; // a timer wait is pending
+        bool writing = false; // a tick's write is under way
+    };
+
+    void arm_tick() {
         const auto interval = std::max(std::min(settings_.commit_hold, settings_.keepalive_interval) / 2, milliseconds(10));
-        const auto started = clock::now();
-        while (!finished_) {
-            timer.expires_after(interval);
-            (void)co_await timer.async_wait(net::as_tuple(net::use_awaitable));
-            if (finished_ || write_failure_) co_return;
-            if (writing_) continue; // the provider's events are on their way
-            const auto now = clock::now();
-            try {
-                if (!committed_ && now - started >= settings_.commit_hold)
-                    co_await commit();
-                else if (committed_ && now - last_write_ >= settings_.keepalive_interval)
-                    co_await write(sse_writer::keepalive_comment);
-            } catch (const std::exception&) {
-                write_failure_ = std::current_exception();
-                out_.stop(http::stop_reason::client_gone); // ends the upstream wait at once
-                co_return;
+        ticks_.timer->expires_after(interval);
+        ticks_.waiting = true;
+        ticks_.timer->async_wait([this](error_code ec) {
+            ticks_.waiting = false;
+            if (ec || finished_ || write_failure_) {
+                ticks_.over->cancel();
+                return;
             }
-        }
+            on_tick();
+        });
+    }
+
+    void on_tick() {
+        if (writing_) return arm_tick(); // the provider's events are on their way
+        const auto now = clock::now();
+        if (!committed_ && now - ticks_.started >= settings_.commit_hold)
+            start_tick_write(true);
+        else if (committed_ && now - last_write_ >= settings_.keepalive_interval)
+            start_tick_write(false);
+        else
+            arm_tick();
+    }
+
+    void start_tick_write(bool commit_now) {
+        ticks_.writing = true;
+        net::co_spawn(ticks_.timer->get_executor(), tick_write(commit_now), [this](std::exception_ptr failed) {
+            ticks_.writing = false;
+            if (failed) {
+                write_failure_ = failed;
+                out_.stop(http::stop_reason::client_gone); // ends the upstream wait at once
+            }
+            if (finished_ || write_failure_) {
+                ticks_.over->cancel();
+                return;
+            }
+            arm_tick();
+        });
+    }
+
+    net::awaitable<void> tick_write(bool commit_now) {
+        if (commit_now)
+            co_await commit();
+        else
+            co_await write(sse_writer::keepalive_comment);
     }
 
     net::awaitable<void> commit() {
@@ -187,7 +221,7 @@ private:
         last_write_ = clock::now();
     }
 
-    /// Marks a write in progress, so the ticker stays out of it.
+    /// Marks a write in progress, so a tick stays out of it.
     struct writing_scope {
         streamed_completion& self;
         explicit writing_scope(streamed_completion& s) : self(s) { ++self.writing_; }
@@ -230,7 +264,7 @@ private:
 
     net::awaitable<void> relay(const std::string& text) {
         if (text.empty()) co_return;
-        // The ticker may be half way through a keep-alive; wait for it (a few microseconds).
+        // A tick may be half way through a keep-alive; wait for it (a few microseconds).
         while (writing_) {
             net::steady_timer pause(co_await net::this_coro::executor, milliseconds(1));
             co_await pause.async_wait(net::use_awaitable);
@@ -251,6 +285,7 @@ private:
     bool reports_usage_ = false;
     bool finished_ = false;
     int writing_ = 0;
+    tick_state ticks_;
     std::exception_ptr write_failure_;
     clock::time_point last_write_ = clock::now();
 };
@@ -364,41 +399,47 @@ net::awaitable<std::optional<api_error>> save_turn(const chat_request& req, cons
                         std::nullopt};
 }
 
-} // namespace
+/// Error answers get a coroutine of their own, so the response is held only while it is sent
+/// and not in the frame of a handler that may stream for minutes.
+net::awaitable<void> send_error(http::response_stream& out, const api_error& e) {
+    const auto response = error_response(e);
+    co_await out.send(response);
+}
 
-net::awaitable<void> handle_chat_completions(const http::http_request& http_req, http::response_stream& out,
-                                             handler_context ctx) {
-    const auto admitted = admit(http_req, ctx.models);
-    if (const auto* err = std::get_if<api_error>(&admitted)) {
-        const auto response = error_response(*err);
-        co_return co_await out.send(response);
-    }
-    const auto& [req, binding] = std::get<0>(admitted);
-    providers::call_context call{ctx.http, http_req.request_id};
-    if (!req.conversation_id) {
-        // One-shot: no upstream memory is shared with any other request.
-        const persist_fn nothing_to_store;
-        if (!req.stream) co_return co_await complete_collected(req, *binding, out, call, nothing_to_store);
-        streamed_completion completion(req, out, ctx.stream, nothing_to_store);
-        co_return co_await completion.run(*binding->target, binding->route, call);
-    }
-
-    auto opened = co_await open_turn(req, *binding->target, ctx);
-    if (auto* err = std::get_if<api_error>(&opened)) {
-        const auto response = error_response(*err);
-        co_return co_await out.send(response);
-    }
+/// A turn of a stored conversation: locked, continued with its history, saved before `[DONE]`.
+net::awaitable<void> complete_turn(const chat_request& req, const providers::model_binding& binding, http::response_stream& out,
+                                   const handler_context& ctx, providers::call_context call) {
+    auto opened = co_await open_turn(req, *binding.target, ctx);
+    if (auto* err = std::get_if<api_error>(&opened)) co_return co_await send_error(out, *err);
     auto& turn = std::get<conversation_turn_state>(opened);
     providers::conversation_turn provider_view{turn.history, turn.upstream_state};
     call.conversation = &provider_view;
     // The next turn may start once this one is saved, before the last bytes reach the client.
     const persist_fn persist = [&](const std::string& answer) -> net::awaitable<std::optional<api_error>> {
-        auto failed = co_await save_turn(req, answer, *binding->target, turn, ctx);
+        auto failed = co_await save_turn(req, answer, *binding.target, turn, ctx);
         turn.lock.reset();
         co_return failed;
     };
-    if (!req.stream) co_return co_await complete_collected(req, *binding, out, call, persist);
+    if (!req.stream) co_return co_await complete_collected(req, binding, out, call, persist);
     streamed_completion completion(req, out, ctx.stream, persist);
+    co_await completion.run(*binding.target, binding.route, call);
+}
+
+} // namespace
+
+// Every local of a coroutine lives in its frame for as long as the coroutine does (GCC does not
+// overlap them), and a stream keeps this frame for its whole life: each path gets its own.
+net::awaitable<void> handle_chat_completions(const http::http_request& http_req, http::response_stream& out,
+                                             handler_context ctx) {
+    const auto admitted = admit(http_req, ctx.models);
+    if (const auto* err = std::get_if<api_error>(&admitted)) co_return co_await send_error(out, *err);
+    const auto& [req, binding] = std::get<0>(admitted);
+    const providers::call_context call{ctx.http, http_req.request_id};
+    if (req.conversation_id) co_return co_await complete_turn(req, *binding, out, ctx, call);
+    // One-shot: no upstream memory is shared with any other request.
+    static const persist_fn nothing_to_store;
+    if (!req.stream) co_return co_await complete_collected(req, *binding, out, call, nothing_to_store);
+    streamed_completion completion(req, out, ctx.stream, nothing_to_store);
     co_await completion.run(*binding->target, binding->route, call);
 }
 

@@ -102,6 +102,8 @@ std::optional<http_response> router::answer_directly(const http_request& req) co
     return api::retrieve_model(models_, decode_segment(path.substr(std::string_view("/models/").size())));
 }
 
+// A stream holds this frame for its whole life, so the branches that need more live in
+// coroutines of their own.
 net::awaitable<void> router::route(const http_request& req, response_stream& out, upstream::http_client& http) const {
     std::optional<http_response> direct;
     try {
@@ -110,23 +112,25 @@ net::awaitable<void> router::route(const http_request& req, response_stream& out
         direct = internal_failure(req, e);
     }
     if (direct) co_return co_await out.send(*direct);
-    const std::string_view path = api_path(req.path());
-    if (path != "/chat/completions") {
-        // /v1/conversations: the whole handler runs where the store lives, off this I/O thread.
-        const std::string owner = auth_.owner_of(req.header("authorization"), req.header("x-api-key"));
-        http_response response;
-        try {
-            response = co_await conversations_.run(
-                [&](store::conversation_store& s) { return api::handle_conversations(req, path, owner, s); });
-        } catch (const std::exception& e) {
-            response = internal_failure(req, e);
-        }
-        co_return co_await out.send(response);
-    }
+    if (api_path(req.path()) != "/chat/completions") co_return co_await serve_conversations(req, out);
     const std::function<std::string()> owner = [&] {
         return auth_.owner_of(req.header("authorization"), req.header("x-api-key"));
     };
     co_await api::handle_chat_completions(req, out, {models_, settings_.stream, http, conversations_, locks_, owner});
+}
+
+// /v1/conversations: the whole handler runs where the store lives, off this I/O thread.
+net::awaitable<void> router::serve_conversations(const http_request& req, response_stream& out) const {
+    const std::string owner = auth_.owner_of(req.header("authorization"), req.header("x-api-key"));
+    const std::string_view path = api_path(req.path());
+    http_response response;
+    try {
+        response = co_await conversations_.run(
+            [&](store::conversation_store& s) { return api::handle_conversations(req, path, owner, s); });
+    } catch (const std::exception& e) {
+        response = internal_failure(req, e);
+    }
+    co_await out.send(response);
 }
 
 } // namespace switchyard::http

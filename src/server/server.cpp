@@ -17,6 +17,7 @@
 #include <array>
 #include <atomic>
 #include <cctype>
+#include <charconv>
 #include <optional>
 #include <list>
 #include <thread>
@@ -36,6 +37,10 @@ using boost::system::error_code;
 namespace {
 
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+const api::api_error overloaded{api::error_kind::server_overloaded, "Too many open connections; retry shortly.", std::nullopt, 1};
+const api::api_error headers_too_large{api::error_kind::headers_too_large, "Request headers are too large.", std::nullopt,
+                                       std::nullopt};
 
 /// What the server knows of one connection. The cancellation signal is bound to the session's
 /// coroutine; `stop` is the one way to fire it while a request is being handled.
@@ -113,18 +118,22 @@ public:
         co_await bhttp::async_write_header(stream_, sr, net::use_awaitable);
     }
 
+    // Chunk framing is written by hand: three plain buffers make a write operation a fraction
+    // of the size of Beast's chunk_body, and every open stream has one in flight per chunk.
     net::awaitable<void> write(std::string_view bytes) override {
+        if (bytes.empty()) co_return; // an empty chunk would end the body
+        const auto size_line = chunk_size_line(bytes.size());
+        const std::array<net::const_buffer, 3> chunk{net::buffer(size_line.text, size_line.length),
+                                                     net::buffer(bytes.data(), bytes.size()), net::buffer(crlf, 2)};
         const write_scope scope(state_);
         stream_.expires_after(limits_.write_timeout);
-        auto chunk = bhttp::make_chunk(net::buffer(bytes.data(), bytes.size()));
         co_await net::async_write(stream_, chunk, net::use_awaitable);
     }
 
     net::awaitable<void> end_stream() override {
         const write_scope scope(state_);
         stream_.expires_after(limits_.write_timeout);
-        auto last = bhttp::make_chunk_last();
-        co_await net::async_write(stream_, last, net::use_awaitable);
+        co_await net::async_write(stream_, net::buffer(last_chunk, sizeof last_chunk - 1), net::use_awaitable);
     }
 
     void stop(http::stop_reason why) override { state_.stop(why); }
@@ -134,6 +143,22 @@ public:
     bool keep_alive() const noexcept { return facts_.keep_alive; }
 
 private:
+    static constexpr char crlf[] = "\r\n";
+    static constexpr char last_chunk[] = "0\r\n\r\n";
+
+    struct size_line {
+        char text[sizeof(std::size_t) * 2 + 2];
+        std::size_t length;
+    };
+    static size_line chunk_size_line(std::size_t n) {
+        size_line line{};
+        auto [end, ec] = std::to_chars(line.text, line.text + sizeof line.text - 2, n, 16);
+        *end++ = '\r';
+        *end++ = '\n';
+        line.length = static_cast<std::size_t>(end - line.text);
+        return line;
+    }
+
     struct write_scope {
         session_state& s;
         explicit write_scope(session_state& st) : s(st) { ++s.writing; }
@@ -332,6 +357,64 @@ struct server::impl {
         return req;
     }
 
+    /// A request read whole, and what its answer needs to know of it.
+    struct incoming {
+        http::http_request req;
+        bool keep_alive = false;
+        bool head = false;
+        std::optional<std::string> allow_origin;
+        std::chrono::steady_clock::time_point started;
+    };
+
+    /// Reads the next request. Nullopt ends the session: the client closed or idled out, or the
+    /// request was refused here (too large) and the connection is already closing. A coroutine of
+    /// its own so that the parser and its limits are gone before a stream begins.
+    net::awaitable<std::optional<incoming>> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                         session_state& state, bool first) {
+        bhttp::request_parser<bhttp::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(settings.limits.max_header_bytes));
+        parser.body_limit(settings.limits.max_body_bytes);
+        stream.expires_after(first ? settings.limits.header_timeout : settings.limits.idle_timeout);
+        auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
+        if (hec == bhttp::error::header_limit) {
+            co_await refuse(stream, state, headers_too_large, router.cors().allow_origin(""));
+            co_return std::nullopt;
+        }
+        // Beast checks a declared Content-Length against the body limit with the head.
+        const bool declared_too_large = hec == bhttp::error::body_limit;
+        if (hec && !declared_too_large) co_return std::nullopt; // closed, idle timeout or shutdown: nothing to answer
+        state.busy = true;
+        state.reason = http::stop_reason::none;
+        state.cancel_pending = false;
+        incoming in;
+        in.started = std::chrono::steady_clock::now();
+        in.allow_origin = router.cors().allow_origin(parser.get()[bhttp::field::origin]);
+        const api::api_error too_large{api::error_kind::payload_too_large,
+                                       "Request body is larger than the limit of " +
+                                           std::to_string(settings.limits.max_body_bytes) + " bytes.",
+                                       std::nullopt, std::nullopt};
+        if (declared_too_large) {
+            co_await refuse(stream, state, too_large, in.allow_origin);
+            co_return std::nullopt;
+        }
+        if (parser.get()[bhttp::field::expect] == "100-continue") {
+            bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+            co_await bhttp::async_write(stream, cont, net::use_awaitable);
+        }
+        stream.expires_after(settings.limits.idle_timeout);
+        auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
+        if (bec == bhttp::error::body_limit) {
+            co_await refuse(stream, state, too_large, in.allow_origin);
+            co_return std::nullopt;
+        }
+        if (bec) co_return std::nullopt;
+        stream.expires_never();
+        in.keep_alive = parser.get().keep_alive() && !draining;
+        in.head = parser.get().method() == bhttp::verb::head;
+        in.req = to_api_request(parser.release(), ids::request_id());
+        co_return in;
+    }
+
     net::awaitable<void> session(worker& w, tcp::socket socket, session_state& state) {
         struct counted {
             std::atomic<std::size_t>& n;
@@ -340,65 +423,20 @@ struct server::impl {
         const bool over_limit = open_connections.fetch_add(1, std::memory_order_relaxed) >= settings.limits.max_connections;
 
         beast::tcp_stream stream(std::move(socket));
-        if (over_limit) {
-            const api::api_error e{api::error_kind::server_overloaded, "Too many open connections; retry shortly.", std::nullopt,
-                                   1};
-            co_await refuse(stream, state, e, router.cors().allow_origin(""));
-            co_return;
-        }
+        if (over_limit) co_return co_await refuse(stream, state, overloaded, router.cors().allow_origin(""));
         beast::flat_buffer buffer;
         bool first = true;
         for (;;) {
             state.busy = false;
             if (draining) break;
-            bhttp::request_parser<bhttp::string_body> parser;
-            parser.header_limit(static_cast<std::uint32_t>(settings.limits.max_header_bytes));
-            parser.body_limit(settings.limits.max_body_bytes);
-            stream.expires_after(first ? settings.limits.header_timeout : settings.limits.idle_timeout);
+            auto next = co_await read_request(stream, buffer, state, first);
             first = false;
-            auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, use_tuple);
-            if (hec == bhttp::error::header_limit) {
-                const api::api_error e{api::error_kind::headers_too_large, "Request headers are too large.", std::nullopt,
-                                       std::nullopt};
-                co_await refuse(stream, state, e, router.cors().allow_origin(""));
-                co_return;
-            }
-            // Beast checks a declared Content-Length against the body limit with the head.
-            const bool declared_too_large = hec == bhttp::error::body_limit;
-            if (hec && !declared_too_large) break; // closed, idle timeout or shutdown: nothing to answer
-            state.busy = true;
-            state.reason = http::stop_reason::none;
-            state.cancel_pending = false;
-            const auto started = std::chrono::steady_clock::now();
-            const std::string request_id = ids::request_id();
-            const auto allow_origin = router.cors().allow_origin(parser.get()[bhttp::field::origin]);
-
-            const api::api_error too_large{api::error_kind::payload_too_large,
-                                           "Request body is larger than the limit of " +
-                                               std::to_string(settings.limits.max_body_bytes) + " bytes.",
-                                           std::nullopt, std::nullopt};
-            if (declared_too_large) {
-                co_await refuse(stream, state, too_large, allow_origin);
-                co_return;
-            }
-            if (parser.get()[bhttp::field::expect] == "100-continue") {
-                bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
-                co_await bhttp::async_write(stream, cont, net::use_awaitable);
-            }
-            stream.expires_after(settings.limits.idle_timeout);
-            auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
-            if (bec == bhttp::error::body_limit) {
-                co_await refuse(stream, state, too_large, allow_origin);
-                co_return;
-            }
-            if (bec) break;
-            stream.expires_never();
-
-            const bool keep_alive = parser.get().keep_alive() && !draining;
-            const bool head = parser.get().method() == bhttp::verb::head;
-            http::http_request req = to_api_request(parser.release(), request_id);
-
-            beast_response out(stream, {request_id, keep_alive, head, allow_origin}, settings.limits, state);
+            if (!next) break;
+            // The read buffer is kept only while it holds pipelined bytes.
+            if (buffer.size() == 0) buffer.shrink_to_fit();
+            const http::http_request& req = next->req;
+            beast_response out(stream, {req.request_id, next->keep_alive, next->head, std::move(next->allow_origin)},
+                               settings.limits, state);
             bool client_gone = false;
             try {
                 const peer_close_watch watch(stream.socket(), buffer, settings.limits.max_header_bytes, state);
@@ -406,11 +444,11 @@ struct server::impl {
                 client_gone = out.status() == 0;
             } catch (const std::exception& e) {
                 client_gone = true; // a write failed or the exchange was stopped
-                spdlog::debug("[{}] exchange ended: {}", request_id, e.what());
+                spdlog::debug("[{}] exchange ended: {}", req.request_id, e.what());
             }
             const auto ms =
-                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-            spdlog::info("[{}] {} {} {} {}ms{}", request_id, req.method, req.path(), out.status(), ms,
+                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - next->started).count();
+            spdlog::info("[{}] {} {} {} {}ms{}", req.request_id, req.method, req.path(), out.status(), ms,
                          client_gone ? " (client gone)" : "");
             if (client_gone || !out.keep_alive() || state.reason != http::stop_reason::none) break;
         }

@@ -221,94 +221,103 @@ std::string upstream_body(const api::chat_request& req, const model_route& route
 openai_provider::openai_provider(config::openai_upstream upstream)
     : upstream_(std::move(upstream)), keys_(std::make_unique<credential_pool>(upstream_.api_keys, upstream_.key_cooldown)) {}
 
+// `complete` stays small because a stream holds its frame for its whole life; each phase (the
+// refusal, a whole answer, a stream) keeps its locals in a coroutine of its own.
 net::awaitable<std::optional<provider_error>> openai_provider::complete(const api::chat_request& req, const model_route& route,
                                                                         event_sink& sink, call_context ctx) {
-    const std::string body = upstream_body(req, route, ctx.conversation);
     try {
-        upstream::header_list headers{{"Content-Type", "application/json"},
-                                      {"Accept", req.stream ? "text/event-stream" : "application/json"}};
-        if (!ctx.credential.empty()) headers.emplace_back("Authorization", "Bearer " + std::string(ctx.credential));
-        upstream::request call{"POST", upstream_.base_url + "/chat/completions", std::move(headers), body};
-        auto res = co_await ctx.http.send(std::move(call));
-        if (res.status() == 401 || res.status() == 403) {
-            (void)co_await res.read_all(max_body);
-            // The message is what the client reads once run_attempts has tried every key.
-            co_return error(failure_reason::credential_rejected,
-                            "The upstream " + upstream_.name + " rejected every configured API key.");
-        }
-        if (res.status() / 100 != 2) {
-            const std::string error_body = co_await res.read_all(max_body);
-            co_return status_error(res.status(), error_body, res, upstream_.name);
-        }
-
-        std::optional<usage_report> usage;
-        if (!req.stream) {
-            const std::string answer = co_await res.read_all(max_body);
-            auto scanned = scan_answer(answer, false);
-            if (!scanned || !scanned->has_choices)
-                co_return error(failure_reason::protocol, "The upstream " + upstream_.name + " sent an unreadable answer.");
-            std::string text = std::move(scanned->text);
-            usage = scanned->usage;
-            if (!text.empty()) {
-                provider_event ev{text_delta{std::move(text)}};
-                if (!co_await sink.emit(std::move(ev))) co_return std::nullopt;
-            }
-            if (usage) {
-                provider_event ev{*usage};
-                co_await sink.emit(std::move(ev));
-            }
-            co_return std::nullopt;
-        }
-
-        upstream::sse_reader reader;
-        std::vector<std::string> texts;
-        bool finished = false;
-        std::optional<std::string> in_band;
-        auto on_event = [&](const upstream::sse_event& ev) {
-            if (finished || in_band) return;
-            if (ev.data == "[DONE]") {
-                finished = true;
-                return;
-            }
-            auto scanned = scan_answer(ev.data, true);
-            if (!scanned) return;
-            auto& chunk = *scanned;
-            if (chunk.has_error) {
-                in_band = upstream_message(ev.data);
-                return;
-            }
-            if (chunk.usage) usage = chunk.usage;
-            if (!chunk.text.empty()) texts.push_back(std::move(chunk.text));
-        };
-        bool consumer_gone = false;
-        while (auto bytes = co_await res.read_some()) {
-            if (!reader.feed(*bytes, on_event))
-                co_return error(failure_reason::protocol, "The upstream " + upstream_.name + " sent an oversized event.");
-            for (auto& t : texts) {
-                provider_event ev{text_delta{std::move(t)}};
-                if (!co_await sink.emit(std::move(ev))) consumer_gone = true;
-                if (consumer_gone) break;
-            }
-            texts.clear();
-            if (consumer_gone || finished || in_band) break;
-        }
-        if (consumer_gone) co_return std::nullopt;
-        if (in_band)
-            co_return error(failure_reason::upstream_failed, "The upstream " + upstream_.name + " reported an error" +
-                                                                 (in_band->empty() ? std::string(".") : ": " + *in_band));
-        if (!finished) co_return error(failure_reason::transport, "The upstream " + upstream_.name + " ended the stream early.");
-        // Read the body's end after [DONE], so the connection goes back to the pool.
-        while (co_await res.read_some()) {
-        }
-        if (usage) {
-            provider_event ev{*usage};
-            co_await sink.emit(std::move(ev));
-        }
-        co_return std::nullopt;
+        auto res = co_await ctx.http.send(upstream_request(req, route, ctx));
+        if (res.status() / 100 != 2) co_return co_await refusal(res);
+        if (!req.stream) co_return co_await relay_answer(res, sink);
+        co_return co_await relay_stream(res, sink);
     } catch (const upstream::failure& f) {
         spdlog::warn("[{}] {} exchange failed: {}", ctx.request_id, upstream_.name, f.what());
         co_return transport_error(f, "the upstream " + upstream_.name);
     }
+}
+
+upstream::request openai_provider::upstream_request(const api::chat_request& req, const model_route& route,
+                                                    const call_context& ctx) const {
+    upstream::header_list headers{{"Content-Type", "application/json"},
+                                  {"Accept", req.stream ? "text/event-stream" : "application/json"}};
+    if (!ctx.credential.empty()) headers.emplace_back("Authorization", "Bearer " + std::string(ctx.credential));
+    return {"POST", upstream_.base_url + "/chat/completions", std::move(headers), upstream_body(req, route, ctx.conversation)};
+}
+
+net::awaitable<std::optional<provider_error>> openai_provider::refusal(upstream::response& res) const {
+    if (res.status() == 401 || res.status() == 403) {
+        (void)co_await res.read_all(max_body);
+        // The message is what the client reads once run_attempts has tried every key.
+        co_return error(failure_reason::credential_rejected,
+                        "The upstream " + upstream_.name + " rejected every configured API key.");
+    }
+    const std::string error_body = co_await res.read_all(max_body);
+    co_return status_error(res.status(), error_body, res, upstream_.name);
+}
+
+net::awaitable<std::optional<provider_error>> openai_provider::relay_answer(upstream::response& res, event_sink& sink) const {
+    const std::string answer = co_await res.read_all(max_body);
+    auto scanned = scan_answer(answer, false);
+    if (!scanned || !scanned->has_choices)
+        co_return error(failure_reason::protocol, "The upstream " + upstream_.name + " sent an unreadable answer.");
+    if (!scanned->text.empty()) {
+        provider_event ev{text_delta{std::move(scanned->text)}};
+        if (!co_await sink.emit(std::move(ev))) co_return std::nullopt;
+    }
+    if (scanned->usage) {
+        provider_event ev{*scanned->usage};
+        co_await sink.emit(std::move(ev));
+    }
+    co_return std::nullopt;
+}
+
+net::awaitable<std::optional<provider_error>> openai_provider::relay_stream(upstream::response& res, event_sink& sink) const {
+    upstream::sse_reader reader;
+    std::vector<std::string> texts;
+    std::optional<usage_report> usage;
+    bool finished = false;
+    std::optional<std::string> in_band;
+    auto on_event = [&](const upstream::sse_event& ev) {
+        if (finished || in_band) return;
+        if (ev.data == "[DONE]") {
+            finished = true;
+            return;
+        }
+        auto scanned = scan_answer(ev.data, true);
+        if (!scanned) return;
+        auto& chunk = *scanned;
+        if (chunk.has_error) {
+            in_band = upstream_message(ev.data);
+            return;
+        }
+        if (chunk.usage) usage = chunk.usage;
+        if (!chunk.text.empty()) texts.push_back(std::move(chunk.text));
+    };
+    bool consumer_gone = false;
+    while (auto bytes = co_await res.read_some()) {
+        if (!reader.feed(*bytes, on_event))
+            co_return error(failure_reason::protocol, "The upstream " + upstream_.name + " sent an oversized event.");
+        for (auto& t : texts) {
+            provider_event ev{text_delta{std::move(t)}};
+            if (!co_await sink.emit(std::move(ev))) consumer_gone = true;
+            if (consumer_gone) break;
+        }
+        texts.clear();
+        if (consumer_gone || finished || in_band) break;
+    }
+    if (consumer_gone) co_return std::nullopt;
+    if (in_band)
+        co_return error(failure_reason::upstream_failed, "The upstream " + upstream_.name + " reported an error" +
+                                                             (in_band->empty() ? std::string(".") : ": " + *in_band));
+    if (!finished) co_return error(failure_reason::transport, "The upstream " + upstream_.name + " ended the stream early.");
+    // Read the body's end after [DONE], so the connection goes back to the pool.
+    while (co_await res.read_some()) {
+    }
+    if (usage) {
+        provider_event ev{*usage};
+        co_await sink.emit(std::move(ev));
+    }
+    co_return std::nullopt;
 }
 
 std::vector<std::string> discover_models(const config::openai_upstream& upstream, const config::upstream_settings& settings) {

@@ -29,6 +29,11 @@ public:
                                                            event_sink& sink, call_context ctx) override;
 
 private:
+    upstream::request upstream_request(const api::chat_request& req, const model_route& route, const call_context& ctx) const;
+    net::awaitable<std::optional<provider_error>> refusal(upstream::response& res) const;
+    net::awaitable<std::optional<provider_error>> relay_answer(upstream::response& res, event_sink& sink) const;
+    net::awaitable<std::optional<provider_error>> relay_stream(upstream::response& res, event_sink& sink) const;
+
     config::openai_upstream upstream_;
     std::unique_ptr<credential_pool> keys_;
 };
