@@ -2,12 +2,11 @@
 // a .env with a byte order mark keeps its first variable, duplicate model ids do not stop a start.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { API_KEY, runGateway, startEmulator, startGateway, rawRequest } from './harness.mjs';
+import { API_KEY, runGateway, startEmulator, startGateway, rawRequest, scratchDir } from './harness.mjs';
 
-const scratch = mkdtempSync(join(tmpdir(), 'switchyard-config-'));
+const scratch = scratchDir('switchyard-config-');
 const emptyEnv = join(scratch, 'empty.env');
 writeFileSync(emptyEnv, '');
 let files = 0;

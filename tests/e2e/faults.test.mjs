@@ -8,10 +8,9 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
 import { spawn, execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { API_KEY, gatewayBin, startGateway, parseSse, contentOf, sleep, user, slowLibc } from './harness.mjs';
+import { API_KEY, gatewayBin, startGateway, parseSse, contentOf, sleep, user, slowLibc, scratchDir } from './harness.mjs';
 import { startHostile, closedPort, HTML_MARKER, SECRET_MARKER } from './hostile.mjs';
 
 let H; // the hostile upstream: OpenAI + AIPKit on http, FlowGPT over TLS
@@ -342,7 +341,7 @@ function curl(args) {
 test('finding 9: a body over max_body_bytes is a 413 that curl and fetch both receive; oversized headers are a 431', async () => {
   const gw = await ownGateway({ config: { server: { max_body_bytes: 65536, max_header_bytes: 8192 } } });
   const big = JSON.stringify({ model: 'hostile', messages: user('x'.repeat(4 << 20)) });
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-faults-'));
+  const dir = scratchDir('switchyard-faults-');
   writeFileSync(join(dir, 'big.json'), big);
   const seen = {};
   const c = await curl(['-o', '-', '-w', '\n%{http_code}', '-H', 'Expect:', '-H', `authorization: Bearer ${API_KEY}`,
@@ -392,7 +391,7 @@ test('finding 10: out of file descriptors the accept loop backs off, then recove
 
 // FAILS on main: SO_REUSEPORT lets the second one start and share the port.
 test('finding 11: a second gateway on a port already in use exits non-zero with a clear message', async () => {
-  const cwd = mkdtempSync(join(tmpdir(), 'switchyard-faults-'));
+  const cwd = scratchDir('switchyard-faults-');
   const result = await new Promise((resolve) => {
     const p = spawn(gatewayBin, ['--listen', `127.0.0.1:${G.port}`, '--threads', '1'],
       { cwd, env: { PATH: process.env.PATH, API_MASTER_KEY: API_KEY, SWITCHYARD_STORE: 'memory', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,7 +1,7 @@
 // Starts the real binaries on free loopback ports for end-to-end tests. Every process is
 // killed when the test process exits, so nothing outlives a run.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +28,13 @@ export const FLOWGPT_TOKEN = 'flowgpt-token-abcdef';
 export const DEVICE_ID = 'AbCdEfGhIjKlMnOpQrStU';
 
 const running = new Set();
-process.on('exit', () => { for (const p of running) { try { p.kill('SIGKILL'); } catch {} } });
+// Scratch folders live until the test file ends, since a restarted gateway reuses its folder.
+const scratch = new Set();
+export const scratchDir = (prefix) => { const d = mkdtempSync(join(tmpdir(), prefix)); scratch.add(d); return d; };
+process.on('exit', () => {
+  for (const p of running) { try { p.kill('SIGKILL'); } catch {} }
+  for (const d of scratch) rmSync(d, { recursive: true, force: true });
+});
 
 function waitForLine(proc, pattern, what) {
   return new Promise((resolveLine, reject) => {
@@ -58,7 +64,7 @@ function track(proc) {
 /// Starts the emulator; with `tls: true` it also serves https on another port, with a fresh
 /// self-signed certificate (for 127.0.0.1 unless args say otherwise) written to `certFile`.
 export async function startEmulator(args = [], { tls = false } = {}) {
-  const certFile = tls ? join(mkdtempSync(join(tmpdir(), 'switchyard-tls-')), 'cert.pem') : undefined;
+  const certFile = tls ? join(scratchDir('switchyard-tls-'), 'cert.pem') : undefined;
   const tlsArgs = tls ? ['--tls-listen', '127.0.0.1:0', '--tls-cert-out', certFile] : [];
   const proc = track(spawn(emulatorBin, ['--listen', '127.0.0.1:0', '--tokens', FLOWGPT_TOKEN, '--device-id', DEVICE_ID, ...tlsArgs, ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] }));
@@ -88,7 +94,7 @@ const sanitizerEnv = Object.fromEntries(['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_
 /// overrides testConfig section by section; pass the `dir` of an earlier gateway to restart it
 /// on the same data; `wrap` is a command line to run the binary under (e.g. prlimit).
 export async function startGateway({ emulator, env = {}, config = {}, args = [], dotenv, threads = 2, dir, wrap = [] } = {}) {
-  dir ??= mkdtempSync(join(tmpdir(), 'switchyard-e2e-'));
+  dir ??= scratchDir('switchyard-e2e-');
   const defaults = JSON.parse(readFileSync(join(repoRoot, 'config/switchyard.json'), 'utf8'));
   const merged = { ...defaults };
   for (const layer of [testConfig, config]) {
