@@ -339,6 +339,16 @@ struct server::impl {
         if (sent) co_await linger_close(stream);
     }
 
+    /// A 413; its message is built only when one is sent, not for every request.
+    net::awaitable<void> refuse_too_large(beast::tcp_stream& stream, session_state& state,
+                                          std::optional<std::string> allow_origin) {
+        const api::api_error e{api::error_kind::payload_too_large,
+                               "Request body is larger than the limit of " + std::to_string(settings.limits.max_body_bytes) +
+                                   " bytes.",
+                               std::nullopt, std::nullopt};
+        co_await refuse(stream, state, e, std::move(allow_origin));
+    }
+
     /// The request as the API layer sees it: no Beast types past this point. Takes the message
     /// by value so that its fields are freed here, not held for as long as a stream lasts.
     static http::http_request to_api_request(bhttp::request<bhttp::string_body> msg, std::string request_id) {
@@ -389,12 +399,8 @@ struct server::impl {
         incoming in;
         in.started = std::chrono::steady_clock::now();
         in.allow_origin = router.cors().allow_origin(parser.get()[bhttp::field::origin]);
-        const api::api_error too_large{api::error_kind::payload_too_large,
-                                       "Request body is larger than the limit of " +
-                                           std::to_string(settings.limits.max_body_bytes) + " bytes.",
-                                       std::nullopt, std::nullopt};
         if (declared_too_large) {
-            co_await refuse(stream, state, too_large, in.allow_origin);
+            co_await refuse_too_large(stream, state, in.allow_origin);
             co_return std::nullopt;
         }
         if (parser.get()[bhttp::field::expect] == "100-continue") {
@@ -404,7 +410,7 @@ struct server::impl {
         stream.expires_after(settings.limits.idle_timeout);
         auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
         if (bec == bhttp::error::body_limit) {
-            co_await refuse(stream, state, too_large, in.allow_origin);
+            co_await refuse_too_large(stream, state, in.allow_origin);
             co_return std::nullopt;
         }
         if (bec) co_return std::nullopt;
