@@ -78,16 +78,17 @@ net::awaitable<std::optional<api_error>> call_provider(providers::provider& p, c
 class collecting_sink final : public providers::event_sink {
 public:
     explicit collecting_sink(text_shaper& shaper) : shaper_(shaper) {}
-    net::awaitable<bool> emit(providers::provider_event&& ev) override {
+    std::optional<providers::usage_report> usage;
+
+private:
+    net::awaitable<bool> deliver(providers::provider_event&& ev) override {
         if (auto* t = std::get_if<providers::text_delta>(&ev))
             shaper_.push(t->text);
         else
             usage = std::get<providers::usage_report>(ev);
         co_return !shaper_.finished();
     }
-    std::optional<providers::usage_report> usage;
 
-private:
     text_shaper& shaper_;
 };
 
@@ -133,8 +134,9 @@ public:
         co_await finish();
     }
 
+private:
     /// Called by the provider for every event; false tells it to stop.
-    net::awaitable<bool> emit(providers::provider_event&& ev) override {
+    net::awaitable<bool> deliver(providers::provider_event&& ev) override {
         if (write_failure_ || shaper_.finished()) co_return false;
         if (auto* u = std::get_if<providers::usage_report>(&ev)) {
             usage_ = *u;
@@ -151,7 +153,6 @@ public:
         co_return !shaper_.finished();
     }
 
-private:
     /// The timer behind the commit hold and the keep-alive comments.
     struct tick_state {
         net::steady_timer* timer = nullptr;

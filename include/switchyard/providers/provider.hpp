@@ -55,7 +55,6 @@ struct provider_error {
     std::string message;
     std::optional<long> retry_after_seconds;
     std::optional<std::string> param; // for failures about the request itself
-    bool after_text = false;          // text had reached the sink; `run_attempts` sets it
 };
 
 using provider_event = std::variant<text_delta, usage_report>;
@@ -65,7 +64,19 @@ class event_sink {
 public:
     virtual ~event_sink() = default;
     /// Returns false when the consumer wants no more events; the provider should then return.
-    virtual net::awaitable<bool> emit(provider_event&& event) = 0;
+    /// Not a coroutine itself: the consumer's `deliver` is the only frame an event costs.
+    net::awaitable<bool> emit(provider_event&& event) {
+        text_seen_ = text_seen_ || std::holds_alternative<text_delta>(event);
+        return deliver(std::move(event));
+    }
+    /// Whether any text went by: after that, an exchange may not be retried.
+    bool text_seen() const noexcept { return text_seen_; }
+
+protected:
+    virtual net::awaitable<bool> deliver(provider_event&& event) = 0;
+
+private:
+    bool text_seen_ = false;
 };
 
 struct capabilities {
