@@ -44,9 +44,8 @@ void expand(std::string_view payload, std::uint8_t r, std::string& out) {
             out.append(std::size_t{r} * 64, 'a');
         else
             out.push_back(c);
-        if (out.size() >= max_wire) break;
+        if (out.size() >= max_wire) return out.resize(max_wire);
     }
-    if (out.size() > max_wire) out.resize(max_wire);
 }
 
 // Kept across runs, so an execution does not pay for fresh pages (most of the time it did).
