@@ -23,6 +23,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "../http/wire_head.hpp"
 #include "switchyard/api/handlers.hpp"
 #include "switchyard/upstream/http_client.hpp"
 #include "switchyard/util/ids.hpp"
@@ -82,23 +83,22 @@ public:
         : stream_(stream), facts_(std::move(facts)), limits_(limits), state_(state) {}
 
     net::awaitable<void> send(const http::http_response& r) override {
-        bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(r.status), 11};
+        bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(r.status), 11};
         if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
         for (auto& [k, v] : r.headers)
             res.set(k, v);
         add_common_headers(res);
         res.keep_alive(facts_.keep_alive);
-        res.body() = r.body;
-        res.prepare_payload();
+        // As Beast's prepare_payload: 1xx, 204 and 304 have no body and say no length.
+        const bool bodiless = r.status / 100 == 1 || r.status == 204 || r.status == 304;
+        if (!bodiless) res.content_length(r.body.size());
+        const std::string head = http::wire_head(res);
         status_ = r.status;
         const write_scope scope(state_);
         stream_.expires_after(limits_.write_timeout);
-        if (facts_.head) {
-            bhttp::response_serializer<bhttp::string_body> sr{res};
-            co_await bhttp::async_write_header(stream_, sr, net::use_awaitable);
-        } else {
-            co_await bhttp::async_write(stream_, res, net::use_awaitable);
-        }
+        const bool with_body = !facts_.head && !bodiless && !r.body.empty();
+        const std::array<net::const_buffer, 2> wire{net::buffer(head), net::buffer(r.body.data(), with_body ? r.body.size() : 0)};
+        co_await net::async_write(stream_, wire, net::use_awaitable);
     }
 
     net::awaitable<void> begin_stream(const http::header_list& extra) override {
@@ -112,10 +112,10 @@ public:
         res.keep_alive(facts_.keep_alive);
         res.chunked(true);
         status_ = 200;
-        bhttp::response_serializer<bhttp::empty_body> sr{res};
+        const std::string head = http::wire_head(res);
         const write_scope scope(state_);
         stream_.expires_after(limits_.write_timeout);
-        co_await bhttp::async_write_header(stream_, sr, net::use_awaitable);
+        co_await net::async_write(stream_, net::buffer(head), net::use_awaitable);
     }
 
     // Chunk framing is written by hand: three plain buffers make a write operation a fraction

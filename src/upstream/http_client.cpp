@@ -3,6 +3,8 @@
 #include "switchyard/upstream/dns.hpp"
 #include "switchyard/upstream/no_proxy.hpp"
 
+#include "../http/wire_head.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -273,10 +275,11 @@ void reset_parser(connection& c) {
 /// dropped: taking one for the answer would leave the real answer unread on a pooled
 /// connection, for the next caller to receive.
 template <class Stream>
-static net::awaitable<error_code> write_and_read_head(Stream& s, connection& c, const http::request<http::string_body>& req,
+static net::awaitable<error_code> write_and_read_head(Stream& s, connection& c, const std::string& head, const std::string& body,
                                                       const config::upstream_settings& st) {
     beast::get_lowest_layer(s).expires_after(st.request_timeout);
-    auto [wec, wn] = co_await http::async_write(s, req, use_tuple);
+    const std::array<net::const_buffer, 2> wire{net::buffer(head), net::buffer(body)};
+    auto [wec, wn] = co_await net::async_write(s, wire, use_tuple);
     if (wec) co_return wec;
     for (int interim = 0;; ++interim) {
         auto [rec, rn] = co_await http::async_read_header(s, c.buffer, *c.parser, use_tuple);
@@ -344,15 +347,18 @@ net::awaitable<response> http_client::send(request&& req) {
     const std::string key = (t.tls ? "https://" : "http://") + t.host + ":" + t.port;
     const bool via_http_proxy = !t.tls && !impl_->proxy_for(t).empty();
 
-    http::request<http::string_body> msg;
+    http::request<http::empty_body> msg;
     msg.method_string(req.method);
     msg.target(via_http_proxy ? req.url : t.path);
     msg.version(11);
     msg.set(http::field::host, (t.port == "80" || t.port == "443") ? t.host : t.host + ":" + t.port);
     for (auto& [name, value] : req.headers)
         msg.set(name, value);
-    msg.body() = std::move(req.body);
-    msg.prepare_payload();
+    // As Beast's prepare_payload: a GET without a body says no length.
+    const auto verb = msg.method();
+    if (!req.body.empty() || verb == http::verb::post || verb == http::verb::put || verb == http::verb::options)
+        msg.content_length(req.body.size());
+    const std::string head = switchyard::http::wire_head(msg);
 
     // A pooled connection may have been closed by the peer while idle; such a failure before any
     // response byte is retried once on a fresh connection.
@@ -361,8 +367,8 @@ net::awaitable<response> http_client::send(request&& req) {
         if (!conn) conn = co_await impl_->open(t, key);
         reset_parser(*conn);
 
-        error_code ec = conn->tls ? co_await write_and_read_head(*conn->tls, *conn, msg, impl_->settings)
-                                  : co_await write_and_read_head(*conn->plain, *conn, msg, impl_->settings);
+        error_code ec = conn->tls ? co_await write_and_read_head(*conn->tls, *conn, head, req.body, impl_->settings)
+                                  : co_await write_and_read_head(*conn->plain, *conn, head, req.body, impl_->settings);
         if (ec) {
             // A reused connection that failed before any byte of an answer was closed by the
             // upstream while idle: the request is sent once more, on a new connection.

@@ -550,3 +550,39 @@ test('the access log reaches a pipe within about a second; a warning at once', a
     await gw.stop();
   }
 });
+
+test('response heads on the wire: HEAD states the length and sends no body, 204 states none, one connection carries all', async () => {
+  const s = await openSocket(gateway.port);
+  let got = Buffer.alloc(0);
+  s.on('data', (d) => { got = Buffer.concat([got, d]); });
+  s.write('HEAD /healthz HTTP/1.1\r\nHost: t\r\n\r\n'
+    + 'OPTIONS /v1/chat/completions HTTP/1.1\r\nHost: t\r\nOrigin: http://app.example\r\nAccess-Control-Request-Method: POST\r\n\r\n'
+    + `GET /v1/models HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer ${API_KEY}\r\n\r\n`);
+  // Reads one response off the front of `got`: a HEAD or 204 answer has no body whatever it says.
+  const responses = [];
+  const next = (bodiless) => {
+    const end = got.indexOf('\r\n\r\n');
+    if (end < 0) return false;
+    const [startLine, ...fields] = got.subarray(0, end).toString('latin1').split('\r\n');
+    const headers = Object.fromEntries(fields.map((f) => [f.slice(0, f.indexOf(':')).toLowerCase(), f.slice(f.indexOf(':') + 2)]));
+    const length = bodiless ? 0 : Number(headers['content-length']);
+    if (got.length < end + 4 + length) return false;
+    responses.push({ startLine, headers, body: got.subarray(end + 4, end + 4 + length).toString('utf8') });
+    got = got.subarray(end + 4 + length);
+    return true;
+  };
+  const deadline = Date.now() + 5000;
+  while (responses.length < 3 && Date.now() < deadline) {
+    if (!next(responses.length < 2)) await new Promise((r) => setTimeout(r, 20));
+  }
+  s.destroy();
+  assert.equal(responses.length, 3, `left over: ${got.toString('latin1')}`);
+  const [head, preflight, models] = responses;
+  assert.equal(head.startLine, 'HTTP/1.1 200 OK');
+  assert.equal(head.headers['content-length'], '15'); // the length of {"status":"ok"}
+  assert.equal(preflight.startLine, 'HTTP/1.1 204 No Content');
+  assert.equal(preflight.headers['content-length'], undefined);
+  assert.equal(models.startLine, 'HTTP/1.1 200 OK');
+  assert.ok(JSON.parse(models.body).data.length > 0);
+  assert.equal(got.length, 0, 'nothing after the last response');
+});

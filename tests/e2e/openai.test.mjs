@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startEmulator, startGateway, rawRequest, chat, user, parseSse, contentOf, API_KEY } from './harness.mjs';
 import http from 'node:http';
+import net from 'node:net';
 
 let emulator;
 let gateway;
@@ -106,5 +107,38 @@ test('a paced upstream stream is relayed event by event, not batched', async () 
   } finally {
     await gw.stop();
     await paced.stop();
+  }
+});
+
+test('the upstream request head is written whole: start line, Host, a Content-Length that matches the body', async () => {
+  let seen = Buffer.alloc(0);
+  const answer = JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'raw', choices: [{ index: 0, message: { role: 'assistant', content: 'raw ok' }, finish_reason: 'stop' }] });
+  const upstream = net.createServer((s) => s.on('data', (d) => {
+    seen = Buffer.concat([seen, d]);
+    const end = seen.indexOf('\r\n\r\n');
+    const length = Number((/\r\ncontent-length: (\d+)\r\n/i.exec(seen.subarray(0, end).toString()) || [])[1]);
+    if (end < 0 || seen.length < end + 4 + length) return;
+    s.end(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(answer)}\r\n\r\n${answer}`);
+  }));
+  await new Promise((r) => upstream.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${upstream.address().port}/v1`;
+  const gw = await startGateway({ config: { providers: { openai: [{ name: 'raw', base_url: base, api_keys: ['sk-raw'], models: ['raw'] }] } } });
+  try {
+    const r = await chat(gw.url, { model: 'raw', messages: user('héllo') });
+    assert.equal(r.status, 200, r.body);
+    assert.equal(answerOf(r), 'raw ok');
+    const text = seen.toString('latin1');
+    const [head, body] = [text.slice(0, text.indexOf('\r\n\r\n')), seen.subarray(text.indexOf('\r\n\r\n') + 4)];
+    const [startLine, ...fields] = head.split('\r\n');
+    assert.equal(startLine, 'POST /v1/chat/completions HTTP/1.1');
+    const field = (name) => fields.filter((f) => f.toLowerCase().startsWith(`${name}: `)).map((f) => f.slice(name.length + 2));
+    assert.deepEqual(field('host'), [`127.0.0.1:${upstream.address().port}`]);
+    assert.deepEqual(field('content-length'), [String(body.length)]);
+    assert.deepEqual(field('authorization'), ['Bearer sk-raw']);
+    assert.ok(fields.every((f) => /^[!#-'*+.0-9A-Z^-z|~-]+: [^\r\n]*$/.test(f)), head);
+    assert.equal(JSON.parse(body.toString('utf8')).messages[0].content, 'héllo');
+  } finally {
+    await gw.stop();
+    upstream.close();
   }
 });
