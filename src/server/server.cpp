@@ -89,14 +89,15 @@ public:
             res.set(k, v);
         add_common_headers(res);
         res.keep_alive(facts_.keep_alive);
-        // As Beast's prepare_payload: 1xx, 204 and 304 have no body and say no length.
+        // 1xx, 204 and 304 have no body and must not state a length (RFC 9110 8.6); Beast's
+        // prepare_payload would say "Content-Length: 0".
         const bool bodiless = r.status / 100 == 1 || r.status == 204 || r.status == 304;
         if (!bodiless) res.content_length(r.body.size());
         const std::string head = http::wire_head(res);
         status_ = r.status;
         const write_scope scope(state_);
         stream_.expires_after(limits_.write_timeout);
-        const bool with_body = !facts_.head && !bodiless && !r.body.empty();
+        const bool with_body = !facts_.head && !bodiless;
         const std::array<net::const_buffer, 2> wire{net::buffer(head), net::buffer(r.body.data(), with_body ? r.body.size() : 0)};
         co_await net::async_write(stream_, wire, net::use_awaitable);
     }

@@ -347,17 +347,16 @@ net::awaitable<response> http_client::send(request&& req) {
     const std::string key = (t.tls ? "https://" : "http://") + t.host + ":" + t.port;
     const bool via_http_proxy = !t.tls && !impl_->proxy_for(t).empty();
 
-    http::request<http::empty_body> msg;
+    const std::string body = std::move(req.body); // owned here: it is written after suspensions
+    http::request<http::span_body<const char>> msg;
     msg.method_string(req.method);
     msg.target(via_http_proxy ? req.url : t.path);
     msg.version(11);
     msg.set(http::field::host, (t.port == "80" || t.port == "443") ? t.host : t.host + ":" + t.port);
     for (auto& [name, value] : req.headers)
         msg.set(name, value);
-    // As Beast's prepare_payload: a GET without a body says no length.
-    const auto verb = msg.method();
-    if (!req.body.empty() || verb == http::verb::post || verb == http::verb::put || verb == http::verb::options)
-        msg.content_length(req.body.size());
+    msg.body() = {body.data(), body.size()};
+    msg.prepare_payload();
     const std::string head = switchyard::http::wire_head(msg);
 
     // A pooled connection may have been closed by the peer while idle; such a failure before any
@@ -367,8 +366,8 @@ net::awaitable<response> http_client::send(request&& req) {
         if (!conn) conn = co_await impl_->open(t, key);
         reset_parser(*conn);
 
-        error_code ec = conn->tls ? co_await write_and_read_head(*conn->tls, *conn, head, req.body, impl_->settings)
-                                  : co_await write_and_read_head(*conn->plain, *conn, head, req.body, impl_->settings);
+        error_code ec = conn->tls ? co_await write_and_read_head(*conn->tls, *conn, head, body, impl_->settings)
+                                  : co_await write_and_read_head(*conn->plain, *conn, head, body, impl_->settings);
         if (ec) {
             // A reused connection that failed before any byte of an answer was closed by the
             // upstream while idle: the request is sent once more, on a new connection.
