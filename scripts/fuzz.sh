@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build-fuzz
-targets=(sse_reader ndjson_reader flowgpt_text chat_request conversation_items dotenv config_loader response_head)
+targets=(sse_reader ndjson_reader flowgpt_text chat_request conversation_items dotenv config_loader response_head
+  tool_call_parser)
 budget=(-max_total_time="${1:-20}")
 if [ "${1:-}" = --runs ]; then
   budget=(-runs="$2")

@@ -21,7 +21,7 @@ runtime_pkgs=(ca-certificates libssl3 libspdlog1.10 libsqlite3-0 curl)
 build_pkgs=(build-essential cmake ninja-build ccache git pkg-config
   libboost1.81-dev libboost-url1.81-dev nlohmann-json3-dev libssl-dev libspdlog-dev
   libsqlite3-dev libgtest-dev)
-test_pkgs=(nodejs npm curl)
+test_pkgs=(nodejs npm curl json-schema-test-suite)
 bench_pkgs=(nodejs npm wrk nghttp2-client nginx-light util-linux binutils)
 fuzz_pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)
 

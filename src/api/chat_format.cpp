@@ -113,13 +113,43 @@ std::string sse_writer::role_event() const {
                        "\"logprobs\":null,\"finish_reason\":null}]}\n\n";
 }
 
-std::string sse_writer::content_event(std::string_view text) const {
+std::string sse_writer::text_event(std::string_view key, std::string_view text) const {
     std::string out;
     out.reserve(envelope_.size() + text.size() + 96);
     out += envelope_;
-    out += "\"choices\":[{\"index\":0,\"delta\":{\"content\":";
+    out += "\"choices\":[{\"index\":0,\"delta\":{\"";
+    out += key;
+    out += "\":";
     append_json_string(out, text);
     out += "},\"logprobs\":null,\"finish_reason\":null}]}\n\n";
+    return out;
+}
+
+std::string sse_writer::content_event(std::string_view text) const { return text_event("content", text); }
+
+std::string sse_writer::reasoning_event(std::string_view text) const { return text_event("reasoning_content", text); }
+
+std::string sse_writer::tool_call_begin_event(std::size_t index, std::string_view id, std::string_view name) const {
+    std::string out = envelope_;
+    out += "\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":";
+    out += std::to_string(index);
+    out += ",\"id\":";
+    append_json_string(out, id);
+    out += ",\"type\":\"function\",\"function\":{\"name\":";
+    append_json_string(out, name);
+    out += ",\"arguments\":\"\"}}]},\"logprobs\":null,\"finish_reason\":null}]}\n\n";
+    return out;
+}
+
+std::string sse_writer::tool_call_arguments_event(std::size_t index, std::string_view fragment) const {
+    std::string out;
+    out.reserve(envelope_.size() + fragment.size() + 128);
+    out += envelope_;
+    out += "\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":";
+    out += std::to_string(index);
+    out += ",\"function\":{\"arguments\":";
+    append_json_string(out, fragment);
+    out += "}}]},\"logprobs\":null,\"finish_reason\":null}]}\n\n";
     return out;
 }
 
@@ -141,10 +171,11 @@ std::string sse_writer::usage_event(const usage_counts& usage) const {
 
 std::string sse_writer::error_event(const api_error& e) { return "data: " + error_body(e) + "\n\n"; }
 
-std::string completion_body(std::string_view id, std::time_t created, std::string_view model, std::string_view content,
+std::string completion_body(std::string_view id, std::time_t created, std::string_view model, const answer_message& message,
                             std::string_view finish_reason, const usage_counts& usage) {
+    const bool has_calls = message.tool_calls && !message.tool_calls->empty();
     std::string out;
-    out.reserve(content.size() + 512);
+    out.reserve(message.content.size() + message.reasoning.size() + 512);
     out += "{\"id\":";
     append_json_string(out, id);
     out += ",\"object\":\"chat.completion\",\"created\":";
@@ -152,7 +183,29 @@ std::string completion_body(std::string_view id, std::time_t created, std::strin
     out += ",\"model\":";
     append_json_string(out, model);
     out += ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":";
-    append_json_string(out, content);
+    if (has_calls && message.content.empty())
+        out += "null";
+    else
+        append_json_string(out, message.content);
+    if (!message.reasoning.empty()) {
+        out += ",\"reasoning_content\":";
+        append_json_string(out, message.reasoning);
+    }
+    if (has_calls) {
+        out += ",\"tool_calls\":[";
+        for (std::size_t i = 0; i < message.tool_calls->size(); ++i) {
+            const auto& call = (*message.tool_calls)[i];
+            if (i) out += ',';
+            out += "{\"id\":";
+            append_json_string(out, call.id);
+            out += ",\"type\":\"function\",\"function\":{\"name\":";
+            append_json_string(out, call.name);
+            out += ",\"arguments\":";
+            append_json_string(out, call.arguments);
+            out += "}}";
+        }
+        out += ']';
+    }
     out += ",\"refusal\":null,\"annotations\":[]},\"logprobs\":null,\"finish_reason\":";
     append_json_string(out, finish_reason);
     out += "}],\"usage\":";

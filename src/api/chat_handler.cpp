@@ -8,6 +8,7 @@
 
 #include <ctime>
 #include <functional>
+#include <type_traits>
 #include <limits>
 
 #include "switchyard/api/chat_format.hpp"
@@ -17,6 +18,7 @@
 #include "switchyard/api/text_shaper.hpp"
 #include "switchyard/providers/attempts.hpp"
 #include "switchyard/store/store_worker.hpp"
+#include "switchyard/turn/tool_emulation.hpp"
 #include "switchyard/util/ids.hpp"
 
 namespace switchyard::api {
@@ -47,6 +49,20 @@ usage_counts usage_for(const chat_request& req, const text_shaper& answer,
     return {estimate_prompt_tokens(req), estimate_tokens(answer.emitted_code_points())};
 }
 
+/// The client's finish reason. Tool calls win: they are what the client must act on. Then a cut
+/// the gateway made (a stop sequence, max_tokens), then what the upstream reported.
+std::string_view finish_reason_for(const text_shaper& shaper, bool tool_calls, std::optional<providers::finish_cause> upstream) {
+    if (tool_calls) return "tool_calls";
+    if (shaper.finished() || !upstream) return shaper.finish_reason();
+    switch (*upstream) {
+    case providers::finish_cause::length: return "length";
+    case providers::finish_cause::content_filter: return "content_filter";
+    case providers::finish_cause::stop:
+    case providers::finish_cause::tool_calls: break; // a tool_calls finish without calls is a plain end
+    }
+    return "stop";
+}
+
 /// Stores a finished turn; returns an error when it could not be made durable.
 using persist_fn = std::function<net::awaitable<std::optional<api_error>>(const std::string& answer)>;
 
@@ -59,7 +75,11 @@ net::awaitable<std::optional<api_error>> call_provider(providers::provider& p, c
                                                        const providers::model_route& route, providers::event_sink& sink,
                                                        providers::call_context ctx, http::response_stream& out) {
     try {
-        const auto failed = co_await providers::run_attempts(p, req, route, sink, ctx);
+        std::optional<providers::provider_error> failed;
+        if (p.caps().native_tools || !turn::needs_emulation(req))
+            failed = co_await providers::run_attempts(p, req, route, sink, ctx);
+        else
+            failed = co_await turn::run_with_emulated_tools(p, req, route, sink, ctx);
         if (!failed) co_return std::nullopt;
         co_return error_for(*failed);
     } catch (const std::exception& e) {
@@ -79,13 +99,29 @@ class collecting_sink final : public providers::event_sink {
 public:
     explicit collecting_sink(text_shaper& shaper) : shaper_(shaper) {}
     std::optional<providers::usage_report> usage;
+    std::optional<providers::finish_cause> finish;
+    std::string reasoning;
+    std::vector<tool_call> calls;
 
 private:
     net::awaitable<bool> deliver(providers::provider_event&& ev) override {
-        if (auto* t = std::get_if<providers::text_delta>(&ev))
-            shaper_.push(t->text);
-        else
-            usage = std::get<providers::usage_report>(ev);
+        std::visit(
+            [this](auto&& e) {
+                using event = std::decay_t<decltype(e)>;
+                if constexpr (std::is_same_v<event, providers::text_delta>)
+                    shaper_.push(e.text);
+                else if constexpr (std::is_same_v<event, providers::reasoning_delta>)
+                    reasoning += e.text;
+                else if constexpr (std::is_same_v<event, providers::tool_call_begin>)
+                    calls.push_back({std::move(e.id), std::move(e.name), {}});
+                else if constexpr (std::is_same_v<event, providers::tool_call_arguments>) {
+                    if (e.index < calls.size()) calls[e.index].arguments += e.fragment;
+                } else if constexpr (std::is_same_v<event, providers::usage_report>)
+                    usage = e;
+                else if constexpr (std::is_same_v<event, providers::finish_report>)
+                    finish = e.cause;
+            },
+            std::move(ev));
         co_return !shaper_.finished();
     }
 
@@ -129,8 +165,10 @@ public:
         if (thrown) std::rethrow_exception(thrown);
         if (write_failure_) std::rethrow_exception(write_failure_); // the client is gone: nothing more to say
         if (err) co_return co_await fail(*err);
-        const std::string rest = shaper_.flush();
-        co_await relay(rest);
+        if (const std::string rest = shaper_.flush(); !rest.empty()) {
+            const std::string chunk = writer_.content_event(rest);
+            co_await relay(chunk);
+        }
         co_await finish();
     }
 
@@ -138,13 +176,27 @@ private:
     /// Called by the provider for every event; false tells it to stop.
     net::awaitable<bool> deliver(providers::provider_event&& ev) override {
         if (write_failure_ || shaper_.finished()) co_return false;
-        if (auto* u = std::get_if<providers::usage_report>(&ev)) {
+        std::string chunk;
+        if (auto* t = std::get_if<providers::text_delta>(&ev)) {
+            const std::string text = shaper_.push(t->text);
+            if (!text.empty()) chunk = writer_.content_event(text);
+        } else if (auto* r = std::get_if<providers::reasoning_delta>(&ev)) {
+            if (!r->text.empty()) chunk = writer_.reasoning_event(r->text);
+        } else if (auto* b = std::get_if<providers::tool_call_begin>(&ev)) {
+            // Text held back for a possible stop sequence is content that came before the call.
+            if (const std::string held = shaper_.flush(); !held.empty()) chunk = writer_.content_event(held);
+            chunk += writer_.tool_call_begin_event(b->index, b->id, b->name);
+            ++tool_calls_;
+        } else if (auto* a = std::get_if<providers::tool_call_arguments>(&ev)) {
+            if (!a->fragment.empty()) chunk = writer_.tool_call_arguments_event(a->index, a->fragment);
+        } else if (auto* u = std::get_if<providers::usage_report>(&ev)) {
             usage_ = *u;
-            co_return true;
+        } else if (auto* f = std::get_if<providers::finish_report>(&ev)) {
+            upstream_finish_ = f->cause;
         }
-        const std::string text = shaper_.push(std::get<providers::text_delta>(ev).text);
+        if (chunk.empty()) co_return true;
         try {
-            co_await relay(text);
+            co_await relay(chunk);
         } catch (const std::exception&) {
             if (out_.stopped() == http::stop_reason::shutdown) throw; // call_provider answers it
             write_failure_ = std::current_exception();
@@ -241,7 +293,7 @@ private:
             if (const auto err = co_await persist_(shaper_.emitted())) co_return co_await fail(*err);
         }
         co_await commit();
-        const std::string finish_chunk = writer_.finish_event(shaper_.finish_reason());
+        const std::string finish_chunk = writer_.finish_event(finish_reason_for(shaper_, tool_calls_ > 0, upstream_finish_));
         co_await write(finish_chunk);
         if (req_.include_usage) {
             const std::string usage_chunk = writer_.usage_event(usage_for(req_, shaper_, usage_));
@@ -263,15 +315,15 @@ private:
         co_await out_.end_stream();
     }
 
-    net::awaitable<void> relay(const std::string& text) {
-        if (text.empty()) co_return;
+    /// Writes one or more encoded events, committing first.
+    net::awaitable<void> relay(const std::string& chunk) {
+        if (chunk.empty()) co_return;
         // A tick may be half way through a keep-alive; wait for it (a few microseconds).
         while (writing_) {
             net::steady_timer pause(co_await net::this_coro::executor, milliseconds(1));
             co_await pause.async_wait(net::use_awaitable);
         }
         co_await commit();
-        const std::string chunk = writer_.content_event(text);
         co_await write(chunk);
     }
 
@@ -282,6 +334,8 @@ private:
     sse_writer writer_;
     text_shaper shaper_;
     std::optional<providers::usage_report> usage_;
+    std::optional<providers::finish_cause> upstream_finish_;
+    std::size_t tool_calls_ = 0;
     bool committed_ = false;
     bool reports_usage_ = false;
     bool finished_ = false;
@@ -309,8 +363,10 @@ net::awaitable<void> complete_collected(const chat_request& req, const providers
             co_return co_await out.send(response);
         }
     }
-    auto r = json_response(completion_body(ids::completion_id(), std::time(nullptr), req.model, shaper.emitted(),
-                                           shaper.finish_reason(), usage_for(req, shaper, sink.usage)));
+    const answer_message message{shaper.emitted(), sink.reasoning, &sink.calls};
+    auto r = json_response(completion_body(ids::completion_id(), std::time(nullptr), req.model, message,
+                                           finish_reason_for(shaper, !sink.calls.empty(), sink.finish),
+                                           usage_for(req, shaper, sink.usage)));
     if (!sink.usage) r.headers.emplace_back("x-switchyard-usage", "estimated");
     co_await out.send(r);
 }

@@ -23,6 +23,7 @@ error_traits traits_of(error_kind kind) noexcept {
     case error_kind::upstream_auth_failed: return {502, "server_error", "upstream_auth_failed", false};
     case error_kind::rate_limit_exceeded: return {429, "requests", "rate_limit_exceeded", true};
     case error_kind::upstream_error: return {502, "server_error", "upstream_error", true};
+    case error_kind::tool_arguments_invalid: return {502, "server_error", "tool_arguments_invalid", true};
     case error_kind::upstream_timeout: return {504, "server_error", "upstream_timeout", true};
     case error_kind::server_shutting_down: return {503, "server_error", "server_shutting_down", true};
     case error_kind::server_overloaded: return {503, "server_error", "server_overloaded", true};

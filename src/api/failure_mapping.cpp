@@ -17,6 +17,7 @@ error_kind kind_for(providers::failure_reason reason) noexcept {
     case failure_reason::transport: return error_kind::upstream_error;
     case failure_reason::timeout: return error_kind::upstream_timeout;
     case failure_reason::not_configured: return error_kind::provider_unavailable;
+    case failure_reason::tool_call_invalid: return error_kind::tool_arguments_invalid;
     }
     return error_kind::upstream_error;
 }

@@ -18,7 +18,7 @@ net::awaitable<std::optional<provider_error>> run_attempts(provider& p, const ap
         ctx.credential = *credential;
         err = co_await p.complete(req, route, sink, ctx);
         if (!err) co_return std::nullopt;
-        if (err->reason != failure_reason::credential_rejected || sink.text_seen()) co_return err;
+        if (err->reason != failure_reason::credential_rejected || sink.output_seen()) co_return err;
         spdlog::warn("[{}] {} credential {} rejected; resting it", ctx.request_id, p.name(), secrets::mask(*credential));
         pool->cool_down(*credential);
     }

@@ -83,7 +83,7 @@ test('bad requests get 400 with the offending param', async () => {
     [{ model: 'default', messages: [] }, 'messages', 'invalid_value'],
     [{ model: 'default', messages: [{ role: 'robot', content: 'x' }] }, 'messages[0].role', 'invalid_value'],
     [{ model: 'default', messages: user('x'), n: 2 }, 'n', 'unsupported_value'],
-    [{ model: 'default', messages: user('x'), tool_choice: 'required' }, 'tool_choice', 'unsupported_value'],
+    [{ model: 'default', messages: user('x'), tool_choice: 'required' }, 'tool_choice', 'invalid_value'], // required, but no tools given
     [{ model: 'default', messages: [{ role: 'user', content: [{ type: 'text', text: 'x' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } }] }] },
       'messages[0].content[1].type', 'unsupported_value'],
   ];

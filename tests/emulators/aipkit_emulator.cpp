@@ -10,6 +10,7 @@
 #include <boost/url/url_view.hpp>
 
 #include "emulator.hpp"
+#include "tool_answers.hpp"
 #include "switchyard/util/ids.hpp"
 
 namespace switchyard::emulator {
@@ -368,7 +369,12 @@ net::awaitable<void> aipkit_emulator::chat_stream(const form& q, const request& 
         }
     const std::string web = param("frontend_web_search_active") == "true" ? "on" : "off";
     const std::string prev_resp = param("previous_openai_response_id").empty() ? "none" : param("previous_openai_response_id");
+    std::string context;
+    for (const auto& [role, text] : mem.messages)
+        context += text + "\n";
+    const auto with_tools = tool_answer(msg.message, context);
     const std::string answer = opts_.answer_chunks ? filler_words(3 * opts_.answer_chunks)
+                               : with_tools        ? *with_tools
                                                    : "turn " + std::to_string(turn) + " | bot " + bot + " | web " + web +
                                                          " | images " + std::to_string(msg.images) + " | previous: " + previous +
                                                          " | prev_resp: " + prev_resp + " | you said: " + msg.message;

@@ -126,6 +126,9 @@ public:
     net::awaitable<bool> handle(request& req, beast::tcp_stream& stream);
 
 private:
+    net::awaitable<bool> native_tools(const nlohmann::json& body, const std::string& question, bool streaming,
+                                      beast::tcp_stream& stream, bool keep_alive);
+
     const options& opts_;
     event_log& log_;
 };

@@ -2,6 +2,7 @@
 // /v3/chat checks token and signature and streams NDJSON {"event":"text","data":…} lines,
 // chunked, then closes the connection.
 #include "emulator.hpp"
+#include "tool_answers.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -221,7 +222,12 @@ net::awaitable<bool> flowgpt_emulator::handle(request& req, beast::tcp_stream& s
     const bool seeded =
         !messages.empty() && messages.back().value("role", "") == "user" && messages.back().value("content", "") == question;
     if (!seeded) messages.push_back({{"role", "user"}, {"content", question}});
+    std::string context;
+    for (const auto& m : messages)
+        context += m.value("content", std::string()) + "\n";
+    const auto with_tools = tool_answer(question, context);
     const std::string answer = opts_.answer_chunks ? filler_words(opts_.answer_chunks)
+                               : with_tools        ? *with_tools
                                                    : answer_for(conv->second, question, body.value("temperature", 0.7));
     co_await stream_answer(stream, scenario, answer);
     if (auto again = conversations_.find(conversation_id); again != conversations_.end())

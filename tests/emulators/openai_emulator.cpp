@@ -32,7 +32,83 @@ std::string error_json(std::string_view message, std::string_view code) {
     return json{{"error", {{"message", message}, {"type", "invalid_request_error"}, {"param", nullptr}, {"code", code}}}}.dump();
 }
 
+/// The `[call:a,b]` marker of the question, or "".
+std::string wanted_calls(const std::string& question) {
+    const auto at = question.find("[call:");
+    const auto end = at == std::string::npos ? at : question.find(']', at);
+    return end == std::string::npos ? std::string() : question.substr(at + 6, end - at - 6);
+}
+
 } // namespace
+
+// A model with native tools: `[call:a,b]` in the question calls those offered tools (arguments
+// {"city":"Paris"}), a tool result is answered "Tool said: …", and `[reasoning]` thinks aloud
+// first (`reasoning_content`). Streams as OpenAI does: id and name first, then argument pieces.
+net::awaitable<bool> openai_emulator::native_tools(const json& body, const std::string& question, bool streaming,
+                                                   beast::tcp_stream& stream, bool keep_alive) {
+    const json& last = body["messages"].back();
+    const bool offered = body.contains("tools") && body["tools"].is_array() && !body["tools"].empty();
+    const bool tool_result = last.is_object() && last.value("role", "") == "tool";
+    const std::string wanted = offered && !tool_result ? wanted_calls(question) : "";
+    const bool reasoning = question.find("[reasoning]") != std::string::npos;
+    if (wanted.empty() && !tool_result && !reasoning) co_return false;
+
+    std::vector<std::string> names;
+    for (std::size_t start = 0; !wanted.empty() && start <= wanted.size();) {
+        const auto comma = std::min(wanted.find(',', start), wanted.size());
+        names.push_back(wanted.substr(start, comma - start));
+        start = comma + 1;
+    }
+    const std::string arguments = R"({"city":"Paris"})";
+    const std::string text = tool_result ? "Tool said: " + last.value("content", std::string()) : names.empty() ? "Sunny." : "";
+    const std::string finish = names.empty() ? "stop" : "tool_calls";
+    const std::string head = R"({"id":"chatcmpl-emulator","created":1700000000,"model":")" + body.value("model", "") + "\",";
+    if (!streaming) {
+        json message = {{"role", "assistant"}, {"content", text.empty() ? json() : json(text)}};
+        if (reasoning) message["reasoning_content"] = "Thinking about it.";
+        for (std::size_t i = 0; i < names.size(); ++i)
+            message["tool_calls"].push_back({{"id", "call_emu" + std::to_string(i)},
+                                             {"type", "function"},
+                                             {"function", {{"name", names[i]}, {"arguments", arguments}}}});
+        const json reply = {{"id", "chatcmpl-emulator"},
+                            {"object", "chat.completion"},
+                            {"created", 1700000000},
+                            {"model", body.value("model", "")},
+                            {"choices", json::array({{{"index", 0}, {"message", message}, {"finish_reason", finish}}})},
+                            {"usage", {{"prompt_tokens", 10}, {"completion_tokens", 5}, {"total_tokens", 15}}}};
+        co_await send_text(stream, bhttp::status::ok, "application/json", reply.dump());
+        co_return true;
+    }
+    const auto chunk = [&](const json& delta, const json& finish_reason) {
+        return "data: " + head + R"("object":"chat.completion.chunk","choices":[{"index":0,"delta":)" + delta.dump() +
+               R"(,"finish_reason":)" + finish_reason.dump() + "}]}\n\n";
+    };
+    std::string out = chunk({{"role", "assistant"}, {"content", ""}}, nullptr);
+    if (reasoning) {
+        out += chunk({{"reasoning_content", "Thinking "}}, nullptr);
+        out += chunk({{"reasoning_content", "about it."}}, nullptr);
+    }
+    if (!text.empty()) out += chunk({{"content", text}}, nullptr);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        out += chunk({{"tool_calls",
+                       {{{"index", i},
+                         {"id", "call_emu" + std::to_string(i)},
+                         {"type", "function"},
+                         {"function", {{"name", names[i]}, {"arguments", ""}}}}}}},
+                     nullptr);
+        out += chunk({{"tool_calls", {{{"index", i}, {"function", {{"arguments", arguments.substr(0, 5)}}}}}}}, nullptr);
+        out += chunk({{"tool_calls", {{{"index", i}, {"function", {{"arguments", arguments.substr(5)}}}}}}}, nullptr);
+    }
+    out += chunk(json::object(), finish);
+    out += "data: [DONE]\n\n";
+    bhttp::response<bhttp::string_body> res{bhttp::status::ok, 11};
+    res.set(bhttp::field::content_type, "text/event-stream");
+    res.keep_alive(keep_alive);
+    res.body() = std::move(out);
+    res.prepare_payload();
+    co_await bhttp::async_write(stream, res, use_tuple);
+    co_return true;
+}
 
 net::awaitable<bool> openai_emulator::handle(request& req, beast::tcp_stream& stream) {
     const std::string_view target = req.target();
@@ -78,7 +154,11 @@ net::awaitable<bool> openai_emulator::handle(request& req, beast::tcp_stream& st
         log_.add("openai_chat", json{{"model", model},
                                      {"stream", streaming},
                                      {"include_usage", include_usage},
-                                     {"messages", body["messages"].size()}});
+                                     {"messages", body["messages"].size()},
+                                     {"tools", body.contains("tools") ? body["tools"].size() : 0},
+                                     {"tool_choice", body.value("tool_choice", json())},
+                                     {"last", body["messages"].back()}});
+    if (co_await native_tools(body, question, streaming, stream, req.keep_alive())) co_return true;
 
     // The answer: a restatement of the request, then filler tokens up to the configured length.
     std::vector<std::string> tokens;

@@ -128,3 +128,50 @@ test('chatgptfree (AIPKit): a conversation through the SDK keeps its upstream me
   const final = await stream.finalChatCompletion();
   assert.match(final.choices[0].message.content, /^turn 2 \| bot 25874 .* previous: turn 1 \| bot .* you said: otra vez$/);
 });
+
+const weatherTool = {
+  type: 'function',
+  function: {
+    name: 'get_weather', description: 'Current weather in a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
+};
+
+test('tools: an emulated call on a web chat, streaming and not, parsed by the SDK', async () => {
+  const completion = await client.chat.completions.create({
+    model: 'default', tools: [weatherTool], messages: [{ role: 'user', content: 'Weather? [call:get_weather]' }],
+  });
+  const call = completion.choices[0].message.tool_calls[0];
+  assert.equal(completion.choices[0].finish_reason, 'tool_calls');
+  assert.equal(call.function.name, 'get_weather');
+  assert.deepEqual(JSON.parse(call.function.arguments), { city: 'Paris' });
+
+  // The stream helper assembles tool-call deltas by index and checks finish_reason.
+  const stream = client.chat.completions.stream({
+    model: 'gpt-4o-mini', tools: [weatherTool], messages: [{ role: 'user', content: 'Weather? [call:get_weather] [preamble]' }],
+  });
+  const final = await stream.finalChatCompletion();
+  assert.equal(final.choices[0].finish_reason, 'tool_calls');
+  assert.equal(final.choices[0].message.tool_calls[0].function.name, 'get_weather');
+  assert.equal(final.choices[0].message.content, 'Let me look that up.\n');
+});
+
+test('tools: chat.completions.runTools runs the whole loop (call, result, final answer)', async () => {
+  for (const [model, stream] of [['default', false], ['gpt-4o-mini', true]]) {
+    const seen = [];
+    const runner = client.chat.completions.runTools({
+      model, stream,
+      messages: [{ role: 'user', content: 'What is the weather in Paris? [call:get_weather]' }],
+      tools: [{
+        type: 'function',
+        function: {
+          name: 'get_weather', parameters: weatherTool.function.parameters, parse: JSON.parse,
+          function: (args) => { seen.push(args); return { forecast: `sunny in ${args.city}` }; },
+        },
+      }],
+    });
+    const answer = await runner.finalContent();
+    assert.deepEqual(seen, [{ city: 'Paris' }], model);
+    assert.equal(answer, 'Tool said: {"forecast":"sunny in Paris"}', model);
+  }
+});

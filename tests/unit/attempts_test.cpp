@@ -102,7 +102,7 @@ TEST(RunAttempts, EveryKeyRejectedIsA502UpstreamAuthFailed) {
     const auto err = run(p, sink);
     ASSERT_TRUE(err);
     EXPECT_EQ(p.tried, (std::vector<std::string>{"a-key", "b-key", "c-key"}));
-    EXPECT_FALSE(sink.text_seen());
+    EXPECT_FALSE(sink.output_seen());
     const auto e = api::error_for(*err);
     EXPECT_EQ(e.kind, api::error_kind::upstream_auth_failed);
     EXPECT_EQ(api::traits_of(e.kind).status, 502);
@@ -115,7 +115,7 @@ TEST(RunAttempts, NoRetryOnceTextWasEmitted) {
     recording_sink sink;
     const auto err = run(p, sink);
     ASSERT_TRUE(err);
-    EXPECT_TRUE(sink.text_seen());
+    EXPECT_TRUE(sink.output_seen());
     EXPECT_EQ(p.tried, (std::vector<std::string>{"key-one"}));
     EXPECT_EQ(sink.text, "partial");
 }

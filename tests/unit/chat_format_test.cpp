@@ -60,7 +60,7 @@ TEST(SseWriter, ErrorEventIsTheEnvelopeWithoutChoices) {
 }
 
 TEST(CompletionBody, MatchesTheChatCompletionShape) {
-    const auto j = json::parse(completion_body("chatcmpl-x", 42, "default", "Hello", "stop", {5, 2}));
+    const auto j = json::parse(completion_body("chatcmpl-x", 42, "default", {"Hello", "", nullptr}, "stop", {5, 2}));
     EXPECT_EQ(j["object"], "chat.completion");
     EXPECT_EQ(j["created"], 42);
     EXPECT_EQ(j["choices"][0]["index"], 0);
@@ -116,4 +116,39 @@ TEST(JsonString, ReplacesEachInvalidByteWithReplacementCharacter) {
         EXPECT_EQ(ours, expected);
         EXPECT_TRUE(nlohmann::json::accept(ours)); // always valid JSON
     }
+}
+
+TEST(CompletionBody, ToolCallsMakeContentNullAndArgumentsAString) {
+    const std::vector<tool_call> calls{{"call_1", "get_weather", R"({"city":"Paris"})"}, {"call_2", "f", "{}"}};
+    const auto j = json::parse(completion_body("chatcmpl-x", 42, "m", {"", "thought", &calls}, "tool_calls", {1, 1}));
+    const auto& m = j["choices"][0]["message"];
+    EXPECT_TRUE(m["content"].is_null());
+    EXPECT_EQ(m["reasoning_content"], "thought");
+    ASSERT_EQ(m["tool_calls"].size(), 2u);
+    EXPECT_EQ(m["tool_calls"][0], json::parse(R"({"id":"call_1","type":"function","function":{"name":"get_weather",
+        "arguments":"{\"city\":\"Paris\"}"}})"));
+    EXPECT_EQ(m["tool_calls"][1]["function"]["arguments"], "{}");
+    EXPECT_EQ(j["choices"][0]["finish_reason"], "tool_calls");
+    // Text next to calls is kept; no calls, no key.
+    const auto both = json::parse(completion_body("x", 1, "m", {"hi", "", &calls}, "tool_calls", {1, 1}));
+    EXPECT_EQ(both["choices"][0]["message"]["content"], "hi");
+    const auto none = json::parse(completion_body("x", 1, "m", {"hi", "", nullptr}, "stop", {1, 1}));
+    EXPECT_FALSE(none["choices"][0]["message"].contains("tool_calls"));
+    EXPECT_FALSE(none["choices"][0]["message"].contains("reasoning_content"));
+}
+
+TEST(SseWriter, ToolCallDeltasFollowOpenAiOrder) {
+    sse_writer w("chatcmpl-x", 42, "m");
+    const auto begin = event_json(w.tool_call_begin_event(1, "call_9", "lookup"));
+    const auto& d = begin["choices"][0]["delta"];
+    EXPECT_EQ(d["tool_calls"][0], json::parse(R"({"index":1,"id":"call_9","type":"function",
+        "function":{"name":"lookup","arguments":""}})"));
+    EXPECT_TRUE(begin["choices"][0]["finish_reason"].is_null());
+    const auto more = event_json(w.tool_call_arguments_event(1, "{\"q\":"));
+    const auto& call = more["choices"][0]["delta"]["tool_calls"][0];
+    EXPECT_EQ(call["index"], 1);
+    EXPECT_FALSE(call.contains("id")); // an id on a later delta opens a second call in NextChat
+    EXPECT_EQ(call["function"]["arguments"], "{\"q\":");
+    const auto thought = event_json(w.reasoning_event("hmm"));
+    EXPECT_EQ(thought["choices"][0]["delta"]["reasoning_content"], "hmm");
 }

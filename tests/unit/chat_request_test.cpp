@@ -41,10 +41,27 @@ TEST(ChatRequest, RejectsBadInputWithParam) {
         {R"({"model":"m","messages":[{"role":"user","content":"a"}],"max_tokens":0})", error_kind::invalid_value, "max_tokens"},
         {R"({"model":"m","messages":[{"role":"user","content":"a"}],"stop":["a","b","c","d","e"]})", error_kind::invalid_value,
          "stop"},
-        {R"({"model":"m","messages":[{"role":"user","content":"a"}],"tool_choice":"required"})", error_kind::unsupported_value,
+        {R"({"model":"m","messages":[{"role":"user","content":"a"}],"tool_choice":"required"})", error_kind::invalid_value,
          "tool_choice"},
         {R"({"model":"m","messages":[{"role":"user","content":"a"}],"tool_choice":{"type":"function","function":{"name":"f"}}})",
-         error_kind::unsupported_value, "tool_choice"},
+         error_kind::invalid_value, "tool_choice"},
+        {R"({"model":"m","messages":[{"role":"user","content":"a"}],"tools":[{"type":"function","function":{"name":"f"}}],
+            "tool_choice":{"type":"function","function":{"name":"g"}}})",
+         error_kind::invalid_value, "tool_choice"},
+        {R"({"model":"m","messages":[{"role":"user","content":"a"}],"tools":{}})", error_kind::invalid_value, "tools"},
+        {R"({"model":"m","messages":[{"role":"user","content":"a"}],"tools":[{"type":"custom","custom":{"name":"x"}}]})",
+         error_kind::unsupported_value, "tools[0].type"},
+        {R"({"model":"m","messages":[{"role":"user","content":"a"}],"tools":[{"type":"function","function":{"name":"a b"}}]})",
+         error_kind::invalid_value, "tools[0].function.name"},
+        {R"({"model":"m","messages":[{"role":"user","content":"a"}],"tools":[{"type":"function","function":{"name":"f"}},
+            {"type":"function","function":{"name":"f"}}]})",
+         error_kind::invalid_value, "tools[1].function.name"},
+        {R"({"model":"m","messages":[{"role":"user","content":"a"}],"tools":[{"type":"function","function":{"name":"f","parameters":[]}}]})",
+         error_kind::invalid_value, "tools[0].function.parameters"},
+        {R"({"model":"m","messages":[{"role":"tool","content":"42"}]})", error_kind::missing_parameter,
+         "messages[0].tool_call_id"},
+        {R"({"model":"m","messages":[{"role":"assistant","content":null,"tool_calls":[{"type":"function","function":{"name":"f"}}]}]})",
+         error_kind::missing_parameter, "messages[0].tool_calls[0].id"},
         {R"({"model":"m","messages":[{"role":"user","content":[{"type":"input_audio","input_audio":{}}]}]})",
          error_kind::unsupported_value, "messages[0].content[0].type"},
         {R"({"model":"m","messages":[{"role":"user","content":[{"type":"text"}]}]})", error_kind::invalid_value,
@@ -93,4 +110,50 @@ TEST(ChatRequest, ReadsOptions) {
     EXPECT_EQ(req.stop, std::vector<std::string>{"END"});
     EXPECT_TRUE(req.web_search);
     EXPECT_EQ(*req.conversation_id, "conv_1");
+}
+
+TEST(ChatRequest, ReadsToolsToolChoiceAndToolMessages) {
+    const auto req = ok(R"({"model":"m","messages":[
+        {"role":"user","content":"weather?"},
+        {"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function",
+            "function":{"name":"get_weather","arguments":"{\"city\":\"Paris\"}"}}]},
+        {"role":"tool","tool_call_id":"call_1","content":"18C"}],
+        "tools":[{"type":"function","function":{"name":"get_weather","description":"Weather now",
+            "parameters":{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]},"strict":true}}],
+        "tool_choice":{"type":"function","function":{"name":"get_weather"}},"parallel_tool_calls":false})");
+    ASSERT_EQ(req.tools.size(), 1u);
+    EXPECT_EQ(req.tools[0].name, "get_weather");
+    EXPECT_EQ(req.tools[0].description, "Weather now");
+    EXPECT_TRUE(req.tools[0].strict);
+    EXPECT_EQ(req.tools[0].parameters["required"][0], "city");
+    EXPECT_EQ(req.tool_choice.mode, tool_choice_mode::named);
+    EXPECT_EQ(req.tool_choice.name, "get_weather");
+    EXPECT_EQ(req.parallel_tool_calls, false);
+    ASSERT_EQ(req.messages[1].tool_calls.size(), 1u);
+    EXPECT_EQ(req.messages[1].tool_calls[0].id, "call_1");
+    EXPECT_EQ(req.messages[1].tool_calls[0].arguments, R"({"city":"Paris"})");
+    EXPECT_EQ(req.messages[2].role, message_role::tool);
+    EXPECT_EQ(req.messages[2].tool_call_id, "call_1");
+    EXPECT_EQ(req.messages[2].text, "18C");
+    EXPECT_EQ(ok(R"({"model":"m","messages":[{"role":"user","content":"a"}],"tools":[{"type":"function","function":{"name":"f"}}],
+        "tool_choice":"required"})").tool_choice.mode, tool_choice_mode::required);
+}
+
+TEST(ChatRequest, LegacyFunctionsBecomeTools) {
+    const auto req = ok(R"({"model":"m","messages":[{"role":"user","content":"a"},
+        {"role":"assistant","content":null,"function_call":{"name":"f","arguments":"{}"}},
+        {"role":"function","name":"f","content":"done"}],
+        "functions":[{"name":"f","parameters":{"type":"object"}}],"function_call":{"name":"f"}})");
+    ASSERT_EQ(req.tools.size(), 1u);
+    EXPECT_EQ(req.tool_choice.mode, tool_choice_mode::named);
+    ASSERT_EQ(req.messages[1].tool_calls.size(), 1u);
+    EXPECT_EQ(req.messages[1].tool_calls[0].name, "f");
+    EXPECT_EQ(req.messages[2].role, message_role::tool);
+    EXPECT_EQ(req.messages[2].name, "f");
+}
+
+TEST(ChatRequest, UnmodelledFieldsArePassedThroughVerbatim) {
+    const auto req = ok(R"({"model":"m","messages":[{"role":"user","content":"a"}],"seed":7,"top_k":3,
+        "response_format":{"type":"json_object"},"temperature":0.5,"conversation_id":"c","tools":[]})");
+    EXPECT_EQ(req.passthrough, nlohmann::json::parse(R"({"seed":7,"top_k":3,"response_format":{"type":"json_object"}})"));
 }

@@ -28,8 +28,9 @@ TEST(OpenaiRequest, FieldsPassThroughExceptModelAndConversation) {
     EXPECT_FALSE(sent.contains("conversation_id"));
     EXPECT_EQ(sent["temperature"], 0.25);
     EXPECT_EQ(sent["top_k"], 7);
-    EXPECT_EQ(sent["tools"], req.original["tools"]);
-    EXPECT_EQ(sent["messages"], req.original["messages"]);
+    EXPECT_EQ(sent["tools"], json::parse(R"([{"type":"function","function":{"name":"f"}}])"));
+    EXPECT_EQ(sent["tool_choice"], "auto");
+    EXPECT_EQ(sent["messages"], json::parse(R"([{"role":"user","content":"hi \"there\""}])"));
     EXPECT_FALSE(sent.contains("stream_options"));
 }
 
@@ -46,8 +47,10 @@ TEST(OpenaiRequest, StreamsAlwaysAskForUsageAndKeepOtherStreamOptions) {
 
 TEST(OpenaiRequest, ConversationHistoryComesFirst) {
     const auto req = request(R"({"model":"m","messages":[{"role":"user","content":"second"}]})");
-    const std::vector<api::chat_message> history{{api::message_role::user, "first", {}},
-                                                 {api::message_role::assistant, "answer", {}}};
+    std::vector<api::chat_message> history(2);
+    history[0].text = "first";
+    history[1].role = api::message_role::assistant;
+    history[1].text = "answer";
     std::string state;
     const providers::conversation_turn turn{history, state};
     const json sent = json::parse(upstream_body(req, route_to("m"), &turn));

@@ -33,6 +33,12 @@ public:
 
     std::string role_event() const;
     std::string content_event(std::string_view text) const;
+    /// `delta.reasoning_content`, the field reasoning front-ends and SDK helpers read.
+    std::string reasoning_event(std::string_view text) const;
+    /// The first delta of a call: index, id, type and name, with empty arguments.
+    std::string tool_call_begin_event(std::size_t index, std::string_view id, std::string_view name) const;
+    /// A later delta of a call: index and an argument fragment, never the id again.
+    std::string tool_call_arguments_event(std::size_t index, std::string_view fragment) const;
     std::string finish_event(std::string_view finish_reason) const;
     std::string usage_event(const usage_counts& usage) const;
     static std::string error_event(const api_error& e);
@@ -42,11 +48,21 @@ public:
     static constexpr std::string_view keepalive_comment = ": keep-alive\n";
 
 private:
+    /// A chunk whose delta is one string member, `key`.
+    std::string text_event(std::string_view key, std::string_view text) const;
+
     std::string envelope_; // `data: {"id":…,"object":…,"created":…,"model":…,`
 };
 
+/// What the assistant said in one non-streamed answer.
+struct answer_message {
+    std::string_view content;
+    std::string_view reasoning;               // omitted when empty
+    const std::vector<tool_call>* tool_calls; // omitted when null or empty; content is then null if empty
+};
+
 /// The non-streaming `chat.completion` body.
-std::string completion_body(std::string_view id, std::time_t created, std::string_view model, std::string_view content,
+std::string completion_body(std::string_view id, std::time_t created, std::string_view model, const answer_message& message,
                             std::string_view finish_reason, const usage_counts& usage);
 
 } // namespace switchyard::api

@@ -24,6 +24,7 @@ enum class error_kind {
     rate_limit_exceeded,    // 429
     insufficient_quota,     // 429, not retryable
     upstream_error,         // 502
+    tool_arguments_invalid, // 502, a strict tool's emulated call failed its schema after the repair round
     upstream_timeout,       // 504
     server_shutting_down,   // 503
     server_overloaded,      // 503, too many connections

@@ -1,6 +1,6 @@
 #pragma once
 // The provider seam. A provider turns a parsed chat_request into a sequence of events; it never
-// sees client JSON and never writes OpenAI JSON. Formatting, stop/max_tokens and the commit
+// sees client JSON and never writes a client's wire format. Formatting, stop/max_tokens and the commit
 // point live in the API layer. Providers report *why* an exchange failed (`failure_reason`); the
 // core decides what the client sees (`api::error_for`), and one loop (`providers::run_attempts`)
 // rotates credentials and retries before the commit point.
@@ -24,14 +24,48 @@ namespace net = boost::asio;
 
 class credential_pool;
 
+// The neutral events of one answer. Every wire format (chat completions today) is encoded
+// from these; none of them knows which upstream produced it.
+
 struct text_delta {
     std::string text;
+};
+
+/// The model's visible thinking (`reasoning_content` upstream, or a `<think>` block).
+struct reasoning_delta {
+    std::string text;
+};
+
+/// A function call opens: `index` counts the calls of this answer from 0.
+struct tool_call_begin {
+    std::size_t index = 0;
+    std::string id; // "call_…"
+    std::string name;
+};
+
+/// A piece of the open call's arguments (JSON text, split anywhere).
+struct tool_call_arguments {
+    std::size_t index = 0;
+    std::string fragment;
+};
+
+/// The call is complete.
+struct tool_call_end {
+    std::size_t index = 0;
 };
 
 /// Real token counts, when the upstream reports them.
 struct usage_report {
     long prompt_tokens = 0;
     long completion_tokens = 0;
+};
+
+/// Why the upstream says the answer ended, when it says so (`finish_reason` of an OpenAI
+/// upstream). The core decides the client's finish reason; this is one input to it.
+enum class finish_cause { stop, length, tool_calls, content_filter };
+
+struct finish_report {
+    finish_cause cause = finish_cause::stop;
 };
 
 /// Why an exchange failed, in the upstream's terms. Not an HTTP status: the API layer maps it.
@@ -47,6 +81,7 @@ enum class failure_reason {
     transport,           // connect, TLS, reset, a stream cut short
     timeout,             // the upstream did not answer in time
     not_configured,      // the provider lacks the settings it needs
+    tool_call_invalid,   // the model's call of a strict tool does not match the tool's schema
 };
 
 /// Why an exchange failed; the message is safe to show to clients (no upstream bodies).
@@ -57,7 +92,13 @@ struct provider_error {
     std::optional<std::string> param; // for failures about the request itself
 };
 
-using provider_event = std::variant<text_delta, usage_report>;
+using provider_event =
+    std::variant<text_delta, reasoning_delta, tool_call_begin, tool_call_arguments, tool_call_end, usage_report, finish_report>;
+
+/// True for the events a client would see: text, reasoning and tool calls.
+inline bool is_output(const provider_event& e) noexcept {
+    return !std::holds_alternative<usage_report>(e) && !std::holds_alternative<finish_report>(e);
+}
 
 /// Receives a provider's events, in order.
 class event_sink {
@@ -66,23 +107,25 @@ public:
     /// Returns false when the consumer wants no more events; the provider should then return.
     /// Not a coroutine itself: the consumer's `deliver` is the only frame an event costs.
     net::awaitable<bool> emit(provider_event&& event) {
-        text_seen_ = text_seen_ || std::holds_alternative<text_delta>(event);
+        output_seen_ = output_seen_ || is_output(event);
         return deliver(std::move(event));
     }
-    /// Whether any text went by: after that, an exchange may not be retried.
-    bool text_seen() const noexcept { return text_seen_; }
+    /// Whether any output (text, reasoning, a tool call) went by: after that, an exchange may
+    /// not be retried.
+    bool output_seen() const noexcept { return output_seen_; }
 
 protected:
     virtual net::awaitable<bool> deliver(provider_event&& event) = 0;
 
 private:
-    bool text_seen_ = false;
+    bool output_seen_ = false;
 };
 
 struct capabilities {
     bool images = false;
     bool web_search = false;
     bool reports_usage = false; // real token counts arrive as usage_report events
+    bool native_tools = false;  // the upstream takes `tools` itself; otherwise the core emulates them
 };
 
 /// A model id the client may ask for, and where it goes upstream.

@@ -7,9 +7,12 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "switchyard/api/chat_format.hpp"
 #include "switchyard/providers/upstream_errors.hpp"
 #include "switchyard/upstream/sse_reader.hpp"
+#include "switchyard/util/ids.hpp"
 #include "switchyard/util/secrets.hpp"
 
 namespace switchyard::providers::openai {
@@ -54,8 +57,11 @@ provider_error status_error(int status, const std::string& body, const upstream:
     return error(failure_reason::upstream_failed, "The upstream " + name + " failed with HTTP " + std::to_string(status) + ".");
 }
 
-/// Collects the answer text and usage of one chat.completion (`message`) or
-/// chat.completion.chunk (`delta`) from Boost.JSON's push parser: no document is built.
+/// Collects what the gateway reads from one chat.completion (`message`) or chat.completion.chunk
+/// (`delta`) from Boost.JSON's push parser: no document is built. The paths read:
+///   choices[0].{message|delta}.{content|reasoning_content|reasoning}
+///   choices[0].{message|delta}.tool_calls[k].{index|id|function.{name|arguments}}
+///   choices[0].finish_reason, usage.{prompt_tokens|completion_tokens}, error
 class answer_handler {
 public:
     static constexpr std::size_t max_array_size = -1;
@@ -63,13 +69,16 @@ public:
     static constexpr std::size_t max_string_size = -1;
     static constexpr std::size_t max_key_size = -1;
 
-    explicit answer_handler(bool streaming) : text_key_(streaming ? name::delta : name::message) {}
+    explicit answer_handler(bool streaming) : message_key_(streaming ? name::delta : name::message) {}
 
     upstream_answer answer;
 
     bool on_document_begin(error_code&) { return true; }
     bool on_document_end(error_code&) { return true; }
-    bool on_object_begin(error_code&) { return open(false); }
+    bool on_object_begin(error_code&) {
+        if (at_tool_call_element()) answer.tool_calls.push_back({});
+        return open(false);
+    }
     bool on_object_end(std::size_t, error_code&) { return close(); }
     bool on_array_begin(error_code&) { return open(true); }
     bool on_array_end(std::size_t, error_code&) { return close(); }
@@ -91,16 +100,18 @@ public:
         return true;
     }
     bool on_string_part(std::string_view s, std::size_t, error_code&) {
-        if (at_text()) answer.text.append(s);
+        if (std::string* out = string_target()) out->append(s);
         return true;
     }
     bool on_string(std::string_view s, std::size_t, error_code&) {
-        if (at_text()) answer.text.append(s);
+        if (std::string* out = string_target()) out->append(s);
+        if (string_is_finish_reason()) answer.finish = cause_of(finish_text_);
+        finish_text_.clear();
         return value_done();
     }
     bool on_number_part(std::string_view, error_code&) { return true; }
-    bool on_int64(std::int64_t v, std::string_view, error_code&) { return count(static_cast<long>(v)); }
-    bool on_uint64(std::uint64_t v, std::string_view, error_code&) { return count(static_cast<long>(v)); }
+    bool on_int64(std::int64_t v, std::string_view, error_code&) { return count(v); }
+    bool on_uint64(std::uint64_t v, std::string_view, error_code&) { return count(static_cast<std::int64_t>(v)); }
     bool on_double(double, std::string_view, error_code&) { return value_done(); }
     bool on_bool(bool, error_code&) { return value_done(); }
     bool on_null(error_code&) { return value_done(); }
@@ -108,31 +119,90 @@ public:
     bool on_comment(std::string_view, error_code&) { return true; }
 
 private:
-    enum class name : unsigned char { other, choices, message, delta, content, usage, prompt_tokens, completion_tokens, error };
+    enum class name : unsigned char {
+        other,
+        choices,
+        message,
+        delta,
+        content,
+        reasoning,
+        usage,
+        prompt_tokens,
+        completion_tokens,
+        error,
+        finish_reason,
+        tool_calls,
+        index,
+        id,
+        function,
+        function_name,
+        arguments
+    };
     struct frame {
         bool array = false;
         std::size_t index = 0;  // element being read, in arrays
         name key = name::other; // member being read, in objects
     };
-    static constexpr std::size_t tracked = 4; // the paths read are at most this deep
+    static constexpr std::size_t tracked = 7; // the paths read are at most this deep
 
     static name classify(std::string_view k) {
         static constexpr std::pair<std::string_view, name> known[] = {{"choices", name::choices},
                                                                       {"message", name::message},
                                                                       {"delta", name::delta},
                                                                       {"content", name::content},
+                                                                      {"reasoning_content", name::reasoning},
+                                                                      {"reasoning", name::reasoning},
                                                                       {"usage", name::usage},
                                                                       {"prompt_tokens", name::prompt_tokens},
                                                                       {"completion_tokens", name::completion_tokens},
-                                                                      {"error", name::error}};
+                                                                      {"error", name::error},
+                                                                      {"finish_reason", name::finish_reason},
+                                                                      {"tool_calls", name::tool_calls},
+                                                                      {"index", name::index},
+                                                                      {"id", name::id},
+                                                                      {"function", name::function},
+                                                                      {"name", name::function_name},
+                                                                      {"arguments", name::arguments}};
         for (const auto& [text, id] : known)
             if (k == text) return id;
         return name::other;
     }
-    bool at_text() const {
-        return depth_ == 4 && frames_[0].key == name::choices && frames_[1].array && frames_[1].index == 0 &&
-               frames_[2].key == text_key_ && frames_[3].key == name::content;
+    static finish_cause cause_of(std::string_view r) {
+        if (r == "length") return finish_cause::length;
+        if (r == "tool_calls" || r == "function_call") return finish_cause::tool_calls;
+        if (r == "content_filter") return finish_cause::content_filter;
+        return finish_cause::stop;
     }
+    /// Inside choices[0], at depth `d` or more.
+    bool in_first_choice(std::size_t d) const {
+        return depth_ >= d && frames_[0].key == name::choices && frames_[1].array && frames_[1].index == 0;
+    }
+    /// choices[0].{message|delta}.tool_calls[k] is about to be an object.
+    bool at_tool_call_element() const {
+        return depth_ == 5 && in_first_choice(5) && frames_[2].key == message_key_ && frames_[3].key == name::tool_calls &&
+               frames_[4].array;
+    }
+    bool in_tool_call() const {
+        return depth_ >= 6 && in_first_choice(6) && frames_[2].key == message_key_ && frames_[3].key == name::tool_calls &&
+               frames_[4].array && !answer.tool_calls.empty();
+    }
+    std::string* string_target() {
+        if (depth_ == 4 && in_first_choice(4) && frames_[2].key == message_key_) {
+            if (frames_[3].key == name::content) return &answer.text;
+            if (frames_[3].key == name::reasoning) return &answer.reasoning;
+            return nullptr;
+        }
+        if (string_is_finish_reason()) return &finish_text_;
+        if (!in_tool_call()) return nullptr;
+        auto& call = answer.tool_calls.back();
+        if (depth_ == 6 && frames_[5].key == name::id) return &call.id;
+        if (depth_ == 7 && frames_[5].key == name::function) {
+            if (frames_[6].key == name::function_name) return &(call.name ? *call.name : call.name.emplace());
+            if (frames_[6].key == name::arguments) return &call.arguments;
+        }
+        return nullptr;
+    }
+    bool string_is_finish_reason() const { return depth_ == 3 && in_first_choice(3) && frames_[2].key == name::finish_reason; }
     bool open(bool array) {
         if (depth_ < tracked) frames_[depth_] = {array, 0, name::other};
         ++depth_;
@@ -146,19 +216,22 @@ private:
         if (depth_ > 0 && depth_ <= tracked && frames_[depth_ - 1].array) ++frames_[depth_ - 1].index;
         return true;
     }
-    bool count(long v) {
+    bool count(std::int64_t v) {
         if (depth_ == 2 && frames_[0].key == name::usage &&
             (frames_[1].key == name::prompt_tokens || frames_[1].key == name::completion_tokens)) {
             auto& u = answer.usage ? *answer.usage : answer.usage.emplace();
-            (frames_[1].key == name::prompt_tokens ? u.prompt_tokens : u.completion_tokens) = v;
+            (frames_[1].key == name::prompt_tokens ? u.prompt_tokens : u.completion_tokens) = static_cast<long>(v);
         }
+        if (depth_ == 6 && in_tool_call() && frames_[5].key == name::index && v >= 0 && v < 1024)
+            answer.tool_calls.back().index = static_cast<std::size_t>(v);
         return value_done();
     }
 
-    name text_key_;
+    name message_key_;
     std::array<frame, tracked> frames_{};
     std::size_t depth_ = 0;
-    std::string key_; // a key delivered in parts (escapes)
+    std::string key_;         // a key delivered in parts (escapes)
+    std::string finish_text_; // the finish reason, delivered in parts
 };
 
 } // namespace
@@ -177,37 +250,167 @@ std::optional<upstream_answer> scan_answer(std::string_view body, bool streaming
     return std::move(parser.handler().answer);
 }
 
+namespace {
+
+void append_message(std::string& out, const api::chat_message& m) {
+    out += "{\"role\":";
+    api::append_json_string(out, api::role_name(m.role));
+    out += ",\"content\":";
+    if (!m.images.empty()) {
+        out += '[';
+        if (!m.text.empty()) {
+            out += "{\"type\":\"text\",\"text\":";
+            api::append_json_string(out, m.text);
+            out += "},";
+        }
+        for (std::size_t i = 0; i < m.images.size(); ++i) {
+            if (i) out += ',';
+            out += "{\"type\":\"image_url\",\"image_url\":{\"url\":";
+            api::append_json_string(out, m.images[i].url);
+            if (!m.images[i].detail.empty()) {
+                out += ",\"detail\":";
+                api::append_json_string(out, m.images[i].detail);
+            }
+            out += "}}";
+        }
+        out += ']';
+    } else if (m.text.empty() && !m.tool_calls.empty()) {
+        out += "null";
+    } else {
+        api::append_json_string(out, m.text);
+    }
+    if (!m.name.empty()) {
+        out += ",\"name\":";
+        api::append_json_string(out, m.name);
+    }
+    if (!m.tool_calls.empty()) {
+        out += ",\"tool_calls\":[";
+        for (std::size_t i = 0; i < m.tool_calls.size(); ++i) {
+            const auto& c = m.tool_calls[i];
+            if (i) out += ',';
+            out += "{\"id\":";
+            api::append_json_string(out, c.id);
+            out += ",\"type\":\"function\",\"function\":{\"name\":";
+            api::append_json_string(out, c.name);
+            out += ",\"arguments\":";
+            api::append_json_string(out, c.arguments);
+            out += "}}";
+        }
+        out += ']';
+    }
+    if (m.role == api::message_role::tool && !m.tool_call_id.empty()) {
+        out += ",\"tool_call_id\":";
+        api::append_json_string(out, m.tool_call_id);
+    }
+    out += '}';
+}
+
+void append_tools(std::string& out, const std::vector<api::tool_definition>& tools) {
+    out += '[';
+    for (std::size_t i = 0; i < tools.size(); ++i) {
+        const auto& t = tools[i];
+        if (i) out += ',';
+        out += "{\"type\":\"function\",\"function\":{\"name\":";
+        api::append_json_string(out, t.name);
+        if (!t.description.empty()) {
+            out += ",\"description\":";
+            api::append_json_string(out, t.description);
+        }
+        if (!t.parameters.is_null()) {
+            out += ",\"parameters\":";
+            out += t.parameters.dump(-1, ' ', false, json::error_handler_t::replace);
+        }
+        if (t.strict) out += ",\"strict\":true";
+        out += "}}";
+    }
+    out += ']';
+}
+
+void append_tool_choice(std::string& out, const api::tool_choice& choice) {
+    switch (choice.mode) {
+    case api::tool_choice_mode::automatic: out += "\"auto\""; return;
+    case api::tool_choice_mode::none: out += "\"none\""; return;
+    case api::tool_choice_mode::required: out += "\"required\""; return;
+    case api::tool_choice_mode::named:
+        out += "{\"type\":\"function\",\"function\":{\"name\":";
+        api::append_json_string(out, choice.name);
+        out += "}}";
+        return;
+    }
+}
+
+} // namespace
+
 std::string upstream_body(const api::chat_request& req, const model_route& route, const conversation_turn* conversation) {
-    // Written field by field from the client's document: cheaper than editing a deep copy.
     std::string out;
-    out.reserve(req.original.contains("messages") ? 256 : 64);
-    out += '{';
+    out.reserve(256);
+    out += "{\"model\":";
+    api::append_json_string(out, route.upstream_id);
+    out += ",\"messages\":[";
+    bool first = true;
+    const auto message = [&](const api::chat_message& m) {
+        if (!first) out += ',';
+        first = false;
+        append_message(out, m);
+    };
+    if (conversation)
+        for (const auto& m : conversation->history)
+            message(m);
+    for (const auto& m : req.messages)
+        message(m);
+    out += ']';
     const auto field = [&out](std::string_view name) {
-        if (out.size() > 1) out += ',';
+        out += ',';
         api::append_json_string(out, name);
         out += ':';
     };
-    const auto value = [&out](const json& v) { out += v.dump(-1, ' ', false, json::error_handler_t::replace); };
-    field("model");
-    api::append_json_string(out, route.upstream_id);
+    const auto number = [&out](double v) { out += json(v).dump(); };
+    if (req.stream) {
+        field("stream");
+        out += "true";
+    }
+    if (req.temperature) {
+        field("temperature");
+        number(*req.temperature);
+    }
+    if (req.top_p) {
+        field("top_p");
+        number(*req.top_p);
+    }
+    if (req.max_tokens) {
+        field(req.max_tokens_named_completion ? "max_completion_tokens" : "max_tokens");
+        out += std::to_string(*req.max_tokens);
+    }
+    if (!req.stop.empty()) {
+        field("stop");
+        out += '[';
+        for (std::size_t i = 0; i < req.stop.size(); ++i) {
+            if (i) out += ',';
+            api::append_json_string(out, req.stop[i]);
+        }
+        out += ']';
+    }
+    if (!req.tools.empty()) {
+        field("tools");
+        append_tools(out, req.tools);
+        field("tool_choice");
+        append_tool_choice(out, req.tool_choice);
+    }
+    if (req.parallel_tool_calls) {
+        field("parallel_tool_calls");
+        out += *req.parallel_tool_calls ? "true" : "false";
+    }
     bool has_stream_options = false;
-    for (const auto& [name, v] : req.original.items()) {
-        if (name == "model" || name == "conversation_id") continue; // conversation_id is ours, not the upstream's
+    for (const auto& [name, v] : req.passthrough.items()) {
+        if (name == "stream_options" && !req.stream) continue; // only allowed with a stream
         field(name);
         if (name == "stream_options" && req.stream) { // we re-frame the stream and keep its usage
             has_stream_options = true;
             json options = v.is_object() ? v : json::object();
             options["include_usage"] = true;
-            value(options);
-        } else if (name == "messages" && conversation && !conversation->history.empty()) {
-            json messages = json::array();
-            for (const auto& m : conversation->history)
-                messages.push_back({{"role", api::role_name(m.role)}, {"content", m.text}});
-            for (const auto& m : v)
-                messages.push_back(m);
-            value(messages);
+            out += options.dump(-1, ' ', false, json::error_handler_t::replace);
         } else {
-            value(v);
+            out += v.dump(-1, ' ', false, json::error_handler_t::replace);
         }
     }
     if (req.stream && !has_stream_options) {
@@ -255,26 +458,88 @@ net::awaitable<std::optional<provider_error>> openai_provider::refusal(upstream:
     co_return status_error(res.status(), error_body, res, upstream_.name);
 }
 
+namespace {
+
+/// Turns the upstream's tool-call fragments into neutral events. A streamed call is keyed by its
+/// `index`; it opens once its name is known (arguments that came before wait), and every open
+/// call ends when the answer does.
+class tool_call_events {
+public:
+    void add(std::vector<upstream_tool_call>& calls, std::vector<provider_event>& out) {
+        for (std::size_t position = 0; position < calls.size(); ++position) {
+            auto& c = calls[position];
+            const std::size_t key = c.index.value_or(position);
+            auto it = std::find_if(open_.begin(), open_.end(), [&](const call& o) { return o.key == key; });
+            if (it == open_.end()) {
+                if (open_.size() >= max_calls) continue; // a bound on what one answer may open
+                open_.push_back({key, open_.size(), false, {}, {}});
+                it = std::prev(open_.end());
+            }
+            if (!c.id.empty() && it->id.empty()) it->id = std::move(c.id);
+            if (!it->begun && c.name && !c.name->empty()) {
+                it->begun = true;
+                if (it->id.empty()) it->id = "call_" + ids::alphanumeric(24);
+                out.emplace_back(tool_call_begin{it->ours, it->id, std::move(*c.name)});
+                if (!it->waiting.empty()) out.emplace_back(tool_call_arguments{it->ours, std::move(it->waiting)});
+                it->waiting.clear();
+            }
+            if (c.arguments.empty()) continue;
+            if (it->begun)
+                out.emplace_back(tool_call_arguments{it->ours, std::move(c.arguments)});
+            else if (it->waiting.size() + c.arguments.size() <= max_waiting)
+                it->waiting += c.arguments;
+        }
+    }
+    void end_all(std::vector<provider_event>& out) {
+        for (auto& c : open_)
+            if (c.begun) out.emplace_back(tool_call_end{c.ours});
+        open_.clear();
+    }
+
+private:
+    static constexpr std::size_t max_calls = 128;
+    static constexpr std::size_t max_waiting = 64 * 1024;
+    struct call {
+        std::size_t key;  // the upstream's index
+        std::size_t ours; // the index the client sees
+        bool begun;
+        std::string id;
+        std::string waiting; // arguments that came before the name
+    };
+    std::vector<call> open_;
+};
+
+/// The events of one scanned message or delta, in the order a client reads them.
+void events_of(upstream_answer& a, tool_call_events& calls, std::vector<provider_event>& out) {
+    if (!a.reasoning.empty()) out.emplace_back(reasoning_delta{std::move(a.reasoning)});
+    if (!a.text.empty()) out.emplace_back(text_delta{std::move(a.text)});
+    calls.add(a.tool_calls, out);
+}
+
+} // namespace
+
 net::awaitable<std::optional<provider_error>> openai_provider::relay_answer(upstream::response& res, event_sink& sink) const {
     const std::string answer = co_await res.read_all(max_body);
     auto scanned = scan_answer(answer, false);
     if (!scanned || !scanned->has_choices)
         co_return error(failure_reason::protocol, "The upstream " + upstream_.name + " sent an unreadable answer.");
-    if (!scanned->text.empty()) {
-        provider_event ev{text_delta{std::move(scanned->text)}};
+    std::vector<provider_event> events;
+    tool_call_events calls;
+    events_of(*scanned, calls, events);
+    calls.end_all(events);
+    if (scanned->usage) events.emplace_back(*scanned->usage);
+    if (scanned->finish) events.emplace_back(finish_report{*scanned->finish});
+    for (auto& ev : events)
         if (!co_await sink.emit(std::move(ev))) co_return std::nullopt;
-    }
-    if (scanned->usage) {
-        provider_event ev{*scanned->usage};
-        co_await sink.emit(std::move(ev));
-    }
     co_return std::nullopt;
 }
 
 net::awaitable<std::optional<provider_error>> openai_provider::relay_stream(upstream::response& res, event_sink& sink) const {
     upstream::sse_reader reader;
-    std::vector<std::string> texts;
+    std::vector<provider_event> events;
+    tool_call_events calls;
     std::optional<usage_report> usage;
+    std::optional<finish_cause> finish;
     bool finished = false;
     std::optional<std::string> in_band;
     auto on_event = [&](const upstream::sse_event& ev) {
@@ -291,18 +556,18 @@ net::awaitable<std::optional<provider_error>> openai_provider::relay_stream(upst
             return;
         }
         if (chunk.usage) usage = chunk.usage;
-        if (!chunk.text.empty()) texts.push_back(std::move(chunk.text));
+        if (chunk.finish) finish = chunk.finish;
+        events_of(chunk, calls, events);
     };
     bool consumer_gone = false;
     while (auto bytes = co_await res.read_some()) {
         if (!reader.feed(*bytes, on_event))
             co_return error(failure_reason::protocol, "The upstream " + upstream_.name + " sent an oversized event.");
-        for (auto& t : texts) {
-            provider_event ev{text_delta{std::move(t)}};
+        for (auto& ev : events) {
             if (!co_await sink.emit(std::move(ev))) consumer_gone = true;
             if (consumer_gone) break;
         }
-        texts.clear();
+        events.clear();
         if (consumer_gone || finished || in_band) break;
     }
     if (consumer_gone) co_return std::nullopt;
@@ -313,10 +578,11 @@ net::awaitable<std::optional<provider_error>> openai_provider::relay_stream(upst
     // Read the body's end after [DONE], so the connection goes back to the pool.
     while (co_await res.read_some()) {
     }
-    if (usage) {
-        provider_event ev{*usage};
-        co_await sink.emit(std::move(ev));
-    }
+    calls.end_all(events);
+    if (usage) events.emplace_back(*usage);
+    if (finish) events.emplace_back(finish_report{*finish});
+    for (auto& ev : events)
+        if (!co_await sink.emit(std::move(ev))) break;
     co_return std::nullopt;
 }
 
