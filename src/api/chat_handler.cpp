@@ -18,6 +18,7 @@
 #include "switchyard/api/text_shaper.hpp"
 #include "switchyard/providers/attempts.hpp"
 #include "switchyard/store/store_worker.hpp"
+#include "switchyard/turn/reasoning.hpp"
 #include "switchyard/turn/tool_emulation.hpp"
 #include "switchyard/util/ids.hpp"
 
@@ -76,10 +77,12 @@ net::awaitable<std::optional<api_error>> call_provider(providers::provider& p, c
                                                        providers::call_context ctx, http::response_stream& out) {
     try {
         std::optional<providers::provider_error> failed;
-        if (p.caps().native_tools || !turn::needs_emulation(req))
-            failed = co_await providers::run_attempts(p, req, route, sink, ctx);
-        else
+        if (!p.caps().native_tools && turn::needs_emulation(req))
             failed = co_await turn::run_with_emulated_tools(p, req, route, sink, ctx);
+        else if (turn::needs_reasoning_policy(p, route.reasoning))
+            failed = co_await turn::run_with_reasoning_policy(p, req, route, sink, ctx);
+        else
+            failed = co_await providers::run_attempts(p, req, route, sink, ctx);
         if (!failed) co_return std::nullopt;
         co_return error_for(*failed);
     } catch (const std::exception& e) {

@@ -256,9 +256,21 @@ void apply_models(load_state& st, const option_value& v) {
     for (std::size_t i = 0; i < list.size(); ++i) {
         model_entry e;
         const std::string where = std::string(v.source) + "[" + std::to_string(i) + "]";
-        each_member(list[i], where, {"id", "provider", "upstream_id"},
+        each_member(list[i], where, {"id", "provider", "upstream_id", "reasoning"},
                     [&](const std::string& k, const json& value, const std::string& source) {
-                        const std::string s = parse_string({source, nullptr, &value});
+                        const option_value item{source, nullptr, &value};
+                        const std::string s = parse_string(item);
+                        if (k == "reasoning") {
+                            if (s == "split")
+                                e.reasoning = reasoning_mode::split;
+                            else if (s == "inline")
+                                e.reasoning = reasoning_mode::inline_;
+                            else if (s == "drop")
+                                e.reasoning = reasoning_mode::drop;
+                            else
+                                reject(item, "\"split\", \"inline\" or \"drop\"");
+                            return;
+                        }
                         (k == "id" ? e.id : k == "provider" ? e.provider : e.upstream_id) = s;
                     });
         if (e.id.empty() || e.provider.empty()) throw config_error(where + ": needs an id and a provider");
@@ -404,8 +416,13 @@ std::vector<option> build_table() {
                  "providers.openai",
                  "OpenAI-compatible upstreams: `{name, base_url, api_keys, models (\"*\" or a list), prefix, key_cooldown_ms}`"},
                 "none", apply_openai_upstreams));
-    t.push_back(
-        declare({{}, {}, {}, "models", "The model map: `{id, provider, upstream_id}`", "the built-in list"}, "", apply_models));
+    t.push_back(declare({{},
+                         {},
+                         {},
+                         "models",
+                         "The model map: `{id, provider, upstream_id, reasoning}`; reasoning is split, inline or drop",
+                         "the built-in list"},
+                        "", apply_models));
 
     t.push_back(millis(
         {{}, {}, {}, "upstream.request_timeout_ms", "Upstream time to first byte (`REQUEST_TIMEOUT` overrides)"},

@@ -23,23 +23,30 @@ unsigned long parse_unsigned(const std::string& text, const std::string& what) {
 }
 
 std::vector<model_entry> builtin_models() {
+    const auto model = [](const char* id, const char* provider, const char* upstream_id) {
+        model_entry e;
+        e.id = id;
+        e.provider = provider;
+        e.upstream_id = upstream_id;
+        return e;
+    };
     return {
-        {"default", "flowgpt", "uzNcMUGo4sOwl4GFvRpm8"},
-        {"gpt-4-free", "flowgpt", "uzNcMUGo4sOwl4GFvRpm8"},
-        {"chatgpt-5-pro", "flowgpt", "vlaOLDN9qTxzIlvzfL_Ty"},
-        {"aisuperior", "flowgpt", "lKm5yPE9x-Naf0_0_KI5M"},
-        {"gpt-4o-mini", "chatgptfree", "25865"},
-        {"qwen3-30b-a3b", "chatgptfree", "25869"},
-        {"llama-4-maverick", "chatgptfree", "25870"},
-        {"gpt-5-nano", "chatgptfree", "25871"},
-        {"grok", "chatgptfree", "25872"},
-        {"deepseek", "chatgptfree", "25873"},
-        {"gemini", "chatgptfree", "25874"},
-        {"claude-sonnet", "chatgptfree", "25875"},
-        {"perplexity-sonar", "chatgptfree", "29624"},
-        {"gemini-pro", "chatgptfree", "25874"},
-        {"claude-3-opus", "chatgptfree", "25875"},
-        {"meta-llama-3", "chatgptfree", "25870"},
+        model("default", "flowgpt", "uzNcMUGo4sOwl4GFvRpm8"),
+        model("gpt-4-free", "flowgpt", "uzNcMUGo4sOwl4GFvRpm8"),
+        model("chatgpt-5-pro", "flowgpt", "vlaOLDN9qTxzIlvzfL_Ty"),
+        model("aisuperior", "flowgpt", "lKm5yPE9x-Naf0_0_KI5M"),
+        model("gpt-4o-mini", "chatgptfree", "25865"),
+        model("qwen3-30b-a3b", "chatgptfree", "25869"),
+        model("llama-4-maverick", "chatgptfree", "25870"),
+        model("gpt-5-nano", "chatgptfree", "25871"),
+        model("grok", "chatgptfree", "25872"),
+        model("deepseek", "chatgptfree", "25873"),
+        model("gemini", "chatgptfree", "25874"),
+        model("claude-sonnet", "chatgptfree", "25875"),
+        model("perplexity-sonar", "chatgptfree", "29624"),
+        model("gemini-pro", "chatgptfree", "25874"),
+        model("claude-3-opus", "chatgptfree", "25875"),
+        model("meta-llama-3", "chatgptfree", "25870"),
     };
 }
 

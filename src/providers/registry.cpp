@@ -23,7 +23,7 @@ bool registry::add_model(const config::model_entry& entry) {
         return false;
     }
     index_.emplace(entry.id, ordered_.size());
-    ordered_.push_back({{entry.id, entry.upstream_id}, target});
+    ordered_.push_back({{entry.id, entry.upstream_id, entry.reasoning}, target});
     return true;
 }
 
@@ -43,7 +43,7 @@ std::unique_ptr<registry> build_registry(const config::settings& s) {
         const auto ids = u.all_models ? openai::discover_models(u, s.upstream) : u.models;
         std::size_t added = 0;
         for (const auto& id : ids)
-            added += r->add_model({u.prefix + id, u.name, id}) ? 1 : 0;
+            added += r->add_model({u.prefix + id, u.name, id, config::reasoning_mode::split}) ? 1 : 0;
         spdlog::info("{}: {} model(s) from {}", u.name, added, u.base_url);
     }
     return r;

@@ -6,6 +6,7 @@
 
 #include "switchyard/providers/attempts.hpp"
 #include "switchyard/turn/json_schema.hpp"
+#include "switchyard/turn/reasoning.hpp"
 #include "switchyard/turn/tool_call_parser.hpp"
 #include "switchyard/util/ids.hpp"
 
@@ -265,12 +266,22 @@ net::awaitable<std::optional<providers::provider_error>>
 run_with_emulated_tools(providers::provider& p, const api::chat_request& req, const providers::model_route& route,
                         providers::event_sink& client, providers::call_context ctx) {
     api::chat_request rendered = render_for_emulation(req);
-    if (tool_instructions(req).empty()) co_return co_await providers::run_attempts(p, rendered, route, client, ctx);
+    if (tool_instructions(req).empty()) {
+        if (needs_reasoning_policy(p, route.reasoning))
+            co_return co_await run_with_reasoning_policy(p, rendered, route, client, ctx);
+        co_return co_await providers::run_attempts(p, rendered, route, client, ctx);
+    }
+    const bool policy = needs_reasoning_policy(p, route.reasoning);
     for (int round = 0; round < 2; ++round) {
         const bool last_round = round == 1;
+        // provider → reasoning policy → tool-call parser → client: a <think> block is never
+        // read for calls.
         emulating_sink sink(req, client, !last_round);
-        auto failed = co_await providers::run_attempts(p, rendered, route, sink, ctx);
+        reasoning_sink thinking(sink, route.reasoning);
+        auto failed = co_await providers::run_attempts(p, rendered, route,
+                                                       policy ? static_cast<providers::event_sink&>(thinking) : sink, ctx);
         if (failed) co_return failed;
+        if (policy) co_await thinking.finish();
         co_await sink.finish();
         if (sink.strict_failure)
             co_return providers::provider_error{providers::failure_reason::tool_call_invalid,

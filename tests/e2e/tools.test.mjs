@@ -190,3 +190,17 @@ test('bad tool requests are 400s in OpenAI shape', async () => {
     assert.equal(JSON.parse(r.body).error.param, param);
   }
 });
+
+test('reasoning on web chats: a <think> block and a FlowGPT thinking preamble become reasoning_content', async () => {
+  for (const [model, scenario] of [['default', 'think'], ['gpt-4o-mini', 'think'], ['default', 'thinking-preamble']]) {
+    const s = await chat(gateway.url, { model, stream: true, messages: [{ role: 'user', content: `hi [scenario:${scenario}]` }] });
+    assert.equal(s.status, 200, s.body);
+    const { json } = parseSse(s.body);
+    const reasoning = json.map((c) => c.choices?.[0]?.delta?.reasoning_content ?? '').join('');
+    const content = contentOf(json);
+    if (scenario === 'think') assert.equal(reasoning, 'I should echo the question.', model);
+    else assert.equal(reasoning, 'Thinking: the user wants an echo, so I echo.');
+    assert.doesNotMatch(content, /think>|Thinking:/, model);
+    assert.match(content, /hi/, model);
+  }
+});

@@ -373,8 +373,10 @@ net::awaitable<void> aipkit_emulator::chat_stream(const form& q, const request& 
     for (const auto& [role, text] : mem.messages)
         context += text + "\n";
     const auto with_tools = tool_answer(msg.message, context);
+    const std::string thinking = scenario == "think" ? "<think>I should echo the question.</think>\n" : "";
     const std::string answer = opts_.answer_chunks ? filler_words(3 * opts_.answer_chunks)
-                               : with_tools        ? *with_tools
+                               : with_tools        ? thinking + *with_tools
+                               : !thinking.empty() ? thinking + "you said: " + msg.message
                                                    : "turn " + std::to_string(turn) + " | bot " + bot + " | web " + web +
                                                          " | images " + std::to_string(msg.images) + " | previous: " + previous +
                                                          " | prev_resp: " + prev_resp + " | you said: " + msg.message;

@@ -263,6 +263,16 @@ net::awaitable<void> flowgpt_emulator::stream_answer(beast::tcp_stream& stream, 
         body += text_line("onse:**  ");
         cuts.push_back(body.size());
         split_words(answer);
+    } else if (scenario == "thinking-preamble") { // a prompt that thinks aloud before its header
+        split_words("Thinking: the user wants an echo, so I echo. **Response:** ");
+        split_words(answer);
+    } else if (scenario == "think") { // a reasoning model's <think> block, cut mid-tag
+        split_words("<think>I should echo the");
+        body += text_line(" question.</thi");
+        cuts.push_back(body.size());
+        body += text_line("nk>\n\n");
+        cuts.push_back(body.size());
+        split_words(answer);
     } else if (scenario == "utf8-split") {
         const std::string text = "héllo wörld 世界 🎉 " + answer;
         const std::string line = text_line(text);

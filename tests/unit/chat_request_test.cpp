@@ -136,7 +136,9 @@ TEST(ChatRequest, ReadsToolsToolChoiceAndToolMessages) {
     EXPECT_EQ(req.messages[2].tool_call_id, "call_1");
     EXPECT_EQ(req.messages[2].text, "18C");
     EXPECT_EQ(ok(R"({"model":"m","messages":[{"role":"user","content":"a"}],"tools":[{"type":"function","function":{"name":"f"}}],
-        "tool_choice":"required"})").tool_choice.mode, tool_choice_mode::required);
+        "tool_choice":"required"})")
+                  .tool_choice.mode,
+              tool_choice_mode::required);
 }
 
 TEST(ChatRequest, LegacyFunctionsBecomeTools) {

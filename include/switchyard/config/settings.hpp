@@ -86,10 +86,18 @@ struct conversation_settings {
     std::chrono::seconds idle_ttl{30 * 24 * 3600};
 };
 
+/// How a model's reasoning reaches the client.
+enum class reasoning_mode {
+    split,   // as `reasoning_content`, apart from the answer (the default)
+    inline_, // in the content, inside <think>…</think>, for front-ends that render the tags
+    drop,    // not at all
+};
+
 struct model_entry {
     std::string id;
     std::string provider;    // "flowgpt"
     std::string upstream_id; // FlowGPT promptId
+    reasoning_mode reasoning = reasoning_mode::split;
 };
 
 struct settings {

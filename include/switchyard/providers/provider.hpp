@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "switchyard/api/chat_request.hpp"
+#include "switchyard/config/settings.hpp"
 
 namespace switchyard::upstream {
 class http_client;
@@ -124,14 +125,17 @@ private:
 struct capabilities {
     bool images = false;
     bool web_search = false;
-    bool reports_usage = false; // real token counts arrive as usage_report events
-    bool native_tools = false;  // the upstream takes `tools` itself; otherwise the core emulates them
+    bool reports_usage = false;     // real token counts arrive as usage_report events
+    bool native_tools = false;      // the upstream takes `tools` itself; otherwise the core emulates them
+    bool reasoning_in_text = false; // a model's thinking arrives inside the answer text (<think>, a preamble)
 };
 
 /// A model id the client may ask for, and where it goes upstream.
 struct model_route {
     std::string model_id;
     std::string upstream_id; // provider-specific: FlowGPT promptId, AIPKit bot_id, …
+    /// How the model's reasoning reaches the client: the core's policy, not read by providers.
+    config::reasoning_mode reasoning = config::reasoning_mode::split;
 };
 
 /// A turn of a stored conversation: what was said before, and the provider's own state from

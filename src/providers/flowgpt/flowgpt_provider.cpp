@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "switchyard/providers/flowgpt/prefix_cleaner.hpp"
 #include "switchyard/providers/flowgpt/signer.hpp"
 #include "switchyard/providers/upstream_errors.hpp"
@@ -86,6 +88,21 @@ std::string saved_conversation_id(const conversation_turn* conversation) {
 }
 
 } // namespace
+
+std::optional<std::string> thinking_of(std::string preamble) {
+    // "**Assistant Response:**" leaves "**Assistant": a label, not thought. A preamble of more
+    // than three words ("Thinking: the user wants…") is the model reasoning before it answers.
+    const auto not_markup = [](char c) { return c != '*' && c != '#' && c != ' ' && c != '\n' && c != '\t' && c != '\r'; };
+    const auto first = std::find_if(preamble.begin(), preamble.end(), not_markup);
+    const auto last = std::find_if(preamble.rbegin(), preamble.rend(), not_markup).base();
+    if (first >= last) return std::nullopt;
+    std::string thought(first, last);
+    std::size_t words = 1;
+    for (std::size_t i = 1; i < thought.size(); ++i)
+        words += thought[i] == ' ' && thought[i - 1] != ' ';
+    if (words <= 3) return std::nullopt;
+    return thought;
+}
 
 std::optional<std::string> text_of_line(std::string_view line, bool& malformed) {
     malformed = false;
@@ -189,22 +206,22 @@ net::awaitable<std::optional<provider_error>> flowgpt_provider::relay_answer(ups
                                                                              call_context ctx) const {
     upstream::ndjson_reader reader;
     prefix_cleaner cleaner(settings_.prefix_lookahead);
-    std::vector<std::string> ready; // texts decoded from the latest read, relayed in order
+    std::vector<provider_event> ready; // events decoded from the latest read, relayed in order
     std::size_t lines = 0, malformed_lines = 0;
     auto decode = [&](std::string_view line) {
         ++lines;
         bool malformed = false;
         if (auto text = text_of_line(line, malformed)) {
-            if (auto out = cleaner.push(*text); !out.empty()) ready.push_back(std::move(out));
+            auto out = cleaner.push(*text);
+            if (auto thought = thinking_of(cleaner.take_preamble())) ready.emplace_back(reasoning_delta{std::move(*thought)});
+            if (!out.empty()) ready.emplace_back(text_delta{std::move(out)});
         }
         malformed_lines += malformed;
     };
     // Returns false once the consumer wants nothing more.
     auto relay = [&]() -> net::awaitable<bool> {
-        for (auto& text : ready) {
-            provider_event ev{text_delta{std::move(text)}};
+        for (auto& ev : ready)
             if (!co_await sink.emit(std::move(ev))) co_return false;
-        }
         ready.clear();
         co_return true;
     };
@@ -214,7 +231,7 @@ net::awaitable<std::optional<provider_error>> flowgpt_provider::relay_answer(ups
         if (!co_await relay()) co_return std::nullopt;
     }
     reader.finish(decode);
-    if (auto rest = cleaner.flush(); !rest.empty()) ready.push_back(std::move(rest));
+    if (auto rest = cleaner.flush(); !rest.empty()) ready.emplace_back(text_delta{std::move(rest)});
     if (!co_await relay()) co_return std::nullopt;
     if (malformed_lines > 0)
         spdlog::warn("[{}] flowgpt stream had {} malformed line(s) of {}", ctx.request_id, malformed_lines, lines);

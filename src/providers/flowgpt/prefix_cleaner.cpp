@@ -24,6 +24,7 @@ std::string prefix_cleaner::push(std::string_view delta) {
     if (pos != std::string::npos &&
         utf8::count_code_points(std::string_view(held_).substr(0, pos + separator.size())) <= lookahead_) {
         const std::string rest = held_.substr(pos + separator.size());
+        preamble_ = held_.substr(0, pos);
         held_.clear();
         state_ = state::trimming;
         return trim_leading(rest);

@@ -21,7 +21,7 @@ public:
                              std::chrono::milliseconds nonce_wait = config::upstream_settings{}.request_timeout);
 
     std::string_view name() const noexcept override { return "chatgptfree"; }
-    capabilities caps() const noexcept override { return {.images = true, .web_search = true}; }
+    capabilities caps() const noexcept override { return {.images = true, .web_search = true, .reasoning_in_text = true}; }
     std::optional<provider_error> check_ready() const override { return std::nullopt; } // guests need no credentials
     /// One exchange. A rejected nonce or a lost cache key is a protocol step, retried once here
     /// with a fresh one; there are no credentials to rotate.

@@ -21,7 +21,7 @@ public:
     explicit flowgpt_provider(config::flowgpt_settings settings);
 
     std::string_view name() const noexcept override { return "flowgpt"; }
-    capabilities caps() const noexcept override { return {}; }
+    capabilities caps() const noexcept override { return {.reasoning_in_text = true}; }
     std::optional<provider_error> check_ready() const override;
     credential_pool* credentials() noexcept override { return tokens_.get(); }
     /// One attempt with the bearer token in `ctx.credential`.
@@ -47,5 +47,9 @@ private:
 /// carries text, plus the older shape with no `event` but a string `data`. Sets `malformed` for
 /// lines that are not JSON objects.
 std::optional<std::string> text_of_line(std::string_view line, bool& malformed);
+
+/// The reasoning in the text a prompt wrote before its "Response:**" header, or nullopt when
+/// that text is only a label ("**Assistant").
+std::optional<std::string> thinking_of(std::string preamble);
 
 } // namespace switchyard::providers::flowgpt

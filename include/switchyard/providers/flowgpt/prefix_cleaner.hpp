@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace switchyard::providers::flowgpt {
 
@@ -18,6 +19,9 @@ public:
     std::string push(std::string_view delta);
     /// End of stream: returns whatever is still held.
     std::string flush();
+    /// What stood before the separator, once a header was stripped (taken: empty afterwards).
+    /// Some prompts think aloud there; the provider decides whether it is reasoning.
+    std::string take_preamble() { return std::exchange(preamble_, {}); }
 
 private:
     enum class state { deciding, trimming, passing };
@@ -26,6 +30,7 @@ private:
     std::size_t lookahead_;
     state state_ = state::deciding;
     std::string held_;
+    std::string preamble_;
 };
 
 } // namespace switchyard::providers::flowgpt
