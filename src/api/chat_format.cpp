@@ -98,6 +98,21 @@ void append_json_string(std::string& out, std::string_view text) {
     out += '"';
 }
 
+void append_tool_calls(std::string& out, const std::vector<tool_call>& calls) {
+    out += '[';
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+        if (i) out += ',';
+        out += "{\"id\":";
+        append_json_string(out, calls[i].id);
+        out += ",\"type\":\"function\",\"function\":{\"name\":";
+        append_json_string(out, calls[i].name);
+        out += ",\"arguments\":";
+        append_json_string(out, calls[i].arguments);
+        out += "}}";
+    }
+    out += ']';
+}
+
 sse_writer::sse_writer(std::string id, std::time_t created, std::string model) {
     envelope_ = "data: {\"id\":";
     append_json_string(envelope_, id);
@@ -192,19 +207,8 @@ std::string completion_body(std::string_view id, std::time_t created, std::strin
         append_json_string(out, message.reasoning);
     }
     if (has_calls) {
-        out += ",\"tool_calls\":[";
-        for (std::size_t i = 0; i < message.tool_calls->size(); ++i) {
-            const auto& call = (*message.tool_calls)[i];
-            if (i) out += ',';
-            out += "{\"id\":";
-            append_json_string(out, call.id);
-            out += ",\"type\":\"function\",\"function\":{\"name\":";
-            append_json_string(out, call.name);
-            out += ",\"arguments\":";
-            append_json_string(out, call.arguments);
-            out += "}}";
-        }
-        out += ']';
+        out += ",\"tool_calls\":";
+        append_tool_calls(out, *message.tool_calls);
     }
     out += ",\"refusal\":null,\"annotations\":[]},\"logprobs\":null,\"finish_reason\":";
     append_json_string(out, finish_reason);

@@ -266,7 +266,7 @@ net::awaitable<std::optional<providers::provider_error>>
 run_with_emulated_tools(providers::provider& p, const api::chat_request& req, const providers::model_route& route,
                         providers::event_sink& client, providers::call_context ctx) {
     api::chat_request rendered = render_for_emulation(req);
-    if (tool_instructions(req).empty()) {
+    if (req.tools.empty() || req.tool_choice.mode == tool_choice_mode::none) { // no tools offered: history only
         if (needs_reasoning_policy(p, route.reasoning))
             co_return co_await run_with_reasoning_policy(p, rendered, route, client, ctx);
         co_return co_await providers::run_attempts(p, rendered, route, client, ctx);

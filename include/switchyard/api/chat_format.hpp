@@ -25,6 +25,9 @@ long estimate_prompt_tokens(const chat_request& req) noexcept;
 /// Appends `text` as a JSON string literal; invalid UTF-8 becomes U+FFFD.
 void append_json_string(std::string& out, std::string_view text);
 
+/// Appends `calls` as an OpenAI `tool_calls` array (arguments as JSON strings).
+void append_tool_calls(std::string& out, const std::vector<tool_call>& calls);
+
 /// Formats the SSE events of one streamed completion. Every chunk shares id, created and model.
 /// Each returned string is a complete event, ready to write in one go.
 class sse_writer {

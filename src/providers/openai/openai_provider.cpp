@@ -284,19 +284,8 @@ void append_message(std::string& out, const api::chat_message& m) {
         api::append_json_string(out, m.name);
     }
     if (!m.tool_calls.empty()) {
-        out += ",\"tool_calls\":[";
-        for (std::size_t i = 0; i < m.tool_calls.size(); ++i) {
-            const auto& c = m.tool_calls[i];
-            if (i) out += ',';
-            out += "{\"id\":";
-            api::append_json_string(out, c.id);
-            out += ",\"type\":\"function\",\"function\":{\"name\":";
-            api::append_json_string(out, c.name);
-            out += ",\"arguments\":";
-            api::append_json_string(out, c.arguments);
-            out += "}}";
-        }
-        out += ']';
+        out += ",\"tool_calls\":";
+        api::append_tool_calls(out, m.tool_calls);
     }
     if (m.role == api::message_role::tool && !m.tool_call_id.empty()) {
         out += ",\"tool_call_id\":";
