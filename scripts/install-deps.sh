@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything switchyard needs on Debian 12: build toolchain and libraries (apt),
-# and the pinned openai SDK for the SDK tests (npm, from tests/sdk/package-lock.json).
+# and the pinned SDKs and frameworks for the SDK tests (npm, from tests/sdk/package-lock.json).
 #   scripts/install-deps.sh            build + test dependencies
 #   scripts/install-deps.sh --runtime  only what the built binary needs to run
 #   scripts/install-deps.sh --bench    build dependencies plus what bench/run uses and compares

@@ -18,6 +18,7 @@
 #include "switchyard/api/text_shaper.hpp"
 #include "switchyard/providers/attempts.hpp"
 #include "switchyard/store/store_worker.hpp"
+#include "switchyard/turn/continuation.hpp"
 #include "switchyard/turn/reasoning.hpp"
 #include "switchyard/turn/tool_emulation.hpp"
 #include "switchyard/util/ids.hpp"
@@ -64,8 +65,16 @@ std::string_view finish_reason_for(const text_shaper& shaper, bool tool_calls, s
     return "stop";
 }
 
-/// Stores a finished turn; returns an error when it could not be made durable.
-using persist_fn = std::function<net::awaitable<std::optional<api_error>>(const std::string& answer)>;
+/// The answer as the client received it.
+struct finished_answer {
+    const std::string& text;
+    const std::vector<tool_call>& calls;
+    bool cut = false; // a stop sequence or max_tokens ended it: the upstream said more than the client saw
+};
+
+/// Stores a finished turn before the client sees its end; returns an error when it could not be
+/// made durable.
+using persist_fn = std::function<net::awaitable<std::optional<api_error>>(const finished_answer& answer)>;
 
 /// The provider seam. `run_attempts` rotates credentials and retries before the commit point;
 /// the failure reason it ends with becomes the client's error here (`error_for`). Whatever a
@@ -189,9 +198,11 @@ private:
             // Text held back for a possible stop sequence is content that came before the call.
             if (const std::string held = shaper_.flush(); !held.empty()) chunk = writer_.content_event(held);
             chunk += writer_.tool_call_begin_event(b->index, b->id, b->name);
+            if (persist_) calls_.push_back({b->id, b->name, {}});
             ++tool_calls_;
         } else if (auto* a = std::get_if<providers::tool_call_arguments>(&ev)) {
             if (!a->fragment.empty()) chunk = writer_.tool_call_arguments_event(a->index, a->fragment);
+            if (persist_ && a->index < calls_.size()) calls_[a->index].arguments += a->fragment;
         } else if (auto* u = std::get_if<providers::usage_report>(&ev)) {
             usage_ = *u;
         } else if (auto* f = std::get_if<providers::finish_report>(&ev)) {
@@ -293,7 +304,8 @@ private:
     net::awaitable<void> finish() {
         // The turn is durable before the client sees the end of the answer.
         if (persist_) {
-            if (const auto err = co_await persist_(shaper_.emitted())) co_return co_await fail(*err);
+            const finished_answer answer{shaper_.emitted(), calls_, shaper_.finished()};
+            if (const auto err = co_await persist_(answer)) co_return co_await fail(*err);
         }
         co_await commit();
         const std::string finish_chunk = writer_.finish_event(finish_reason_for(shaper_, tool_calls_ > 0, upstream_finish_));
@@ -339,6 +351,7 @@ private:
     std::optional<providers::usage_report> usage_;
     std::optional<providers::finish_cause> upstream_finish_;
     std::size_t tool_calls_ = 0;
+    std::vector<tool_call> calls_; // kept only for persist_
     bool committed_ = false;
     bool reports_usage_ = false;
     bool finished_ = false;
@@ -361,7 +374,8 @@ net::awaitable<void> complete_collected(const chat_request& req, const providers
     }
     shaper.flush();
     if (persist) {
-        if (const auto failed = co_await persist(shaper.emitted())) {
+        const finished_answer answer{shaper.emitted(), sink.calls, shaper.finished()};
+        if (const auto failed = co_await persist(answer)) {
             const auto response = error_response(*failed);
             co_return co_await out.send(response);
         }
@@ -475,13 +489,70 @@ net::awaitable<void> complete_turn(const chat_request& req, const providers::mod
     providers::conversation_turn provider_view{turn.history, turn.upstream_state};
     call.conversation = &provider_view;
     // The next turn may start once this one is saved, before the last bytes reach the client.
-    const persist_fn persist = [&](const std::string& answer) -> net::awaitable<std::optional<api_error>> {
-        auto failed = co_await save_turn(req, answer, *binding.target, turn, ctx);
+    const persist_fn persist = [&](const finished_answer& answer) -> net::awaitable<std::optional<api_error>> {
+        auto failed = co_await save_turn(req, answer.text, *binding.target, turn, ctx);
         turn.lock.reset();
         co_return failed;
     };
     if (!req.stream) co_return co_await complete_collected(req, binding, out, call, persist);
     streamed_completion completion(req, out, ctx.stream, persist);
+    co_await completion.run(*binding.target, binding.route, call);
+}
+
+/// A request without `conversation_id` to an upstream with memory. When its history is one this
+/// gateway answered (same caller and model, the answer as sent), the upstream conversation that
+/// answered it is continued with only the new turn; otherwise everything is injected, as for
+/// any one-shot request. Either way, where the upstream conversation now stands is kept under
+/// the fingerprint of the history plus this answer, for the client's next turn.
+net::awaitable<void> complete_continuable(chat_request& req, const providers::model_binding& binding, http::response_stream& out,
+                                          const handler_context& ctx, providers::call_context call) {
+    const std::string owner = ctx.owner();
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    const auto cutoff = now - ctx.continuation.ttl.count();
+    const std::size_t start = turn::new_turn_start(req.messages);
+    turn::history_fingerprint fingerprint(owner, req.model);
+    for (std::size_t i = 0; i < start; ++i)
+        fingerprint.add(req.messages[i]);
+    std::optional<store::continuation> found;
+    if (start > 0 && start < req.messages.size()) {
+        const std::string key = fingerprint.key();
+        try {
+            found =
+                co_await ctx.conversations.run([&](store::conversation_store& s) { return s.take_continuation(key, cutoff); });
+        } catch (const std::exception& e) {
+            spdlog::warn("[{}] reading a continuation failed: {}", call.request_id, e.what());
+        }
+        if (found && found->provider != binding.target->name()) found.reset();
+    }
+    for (std::size_t i = start; i < req.messages.size(); ++i)
+        fingerprint.add(req.messages[i]);
+    std::vector<chat_message> history;
+    std::string upstream_state;
+    if (found) {
+        history = turn::split_off_history(req, start);
+        upstream_state = std::move(found->upstream_state);
+    }
+    providers::conversation_turn provider_view{history, upstream_state};
+    call.conversation = &provider_view;
+    const persist_fn remember = [&](const finished_answer& answer) -> net::awaitable<std::optional<api_error>> {
+        if (answer.cut || upstream_state.empty()) co_return std::nullopt; // the upstream remembers more than was sent
+        chat_message said;
+        said.role = message_role::assistant;
+        said.text = answer.text;
+        said.tool_calls = answer.calls;
+        fingerprint.add(said);
+        const std::string key = fingerprint.key();
+        const store::continuation next{std::string(binding.target->name()), upstream_state, now};
+        try {
+            co_await ctx.conversations.run(
+                [&](store::conversation_store& s) { s.put_continuation(key, next, cutoff, ctx.continuation.limit); });
+        } catch (const std::exception& e) { // the answer stands; the next turn injects everything
+            spdlog::warn("[{}] keeping a continuation failed: {}", call.request_id, e.what());
+        }
+        co_return std::nullopt;
+    };
+    if (!req.stream) co_return co_await complete_collected(req, binding, out, call, remember);
+    streamed_completion completion(req, out, ctx.stream, remember);
     co_await completion.run(*binding.target, binding.route, call);
 }
 
@@ -491,11 +562,13 @@ net::awaitable<void> complete_turn(const chat_request& req, const providers::mod
 // overlap them), and a stream keeps this frame for its whole life: each path gets its own.
 net::awaitable<void> handle_chat_completions(const http::http_request& http_req, http::response_stream& out,
                                              handler_context ctx) {
-    const auto admitted = admit(http_req, ctx.models);
+    auto admitted = admit(http_req, ctx.models);
     if (const auto* err = std::get_if<api_error>(&admitted)) co_return co_await send_error(out, *err);
-    const auto& [req, binding] = std::get<0>(admitted);
+    auto& [req, binding] = std::get<0>(admitted);
     const providers::call_context call{ctx.http, http_req.request_id};
     if (req.conversation_id) co_return co_await complete_turn(req, *binding, out, ctx, call);
+    if (ctx.continuation.enabled && binding->target->caps().upstream_memory)
+        co_return co_await complete_continuable(req, *binding, out, ctx, call);
     // One-shot: no upstream memory is shared with any other request.
     static const persist_fn nothing_to_store;
     if (!req.stream) co_return co_await complete_collected(req, *binding, out, call, nothing_to_store);

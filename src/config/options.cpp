@@ -482,6 +482,22 @@ std::vector<option> build_table() {
             return std::chrono::seconds(parse_integer(v, {1, 315'360'000}));
         }));
 
+    t.push_back(boolean(
+        {{},
+         {},
+         {"SWITCHYARD_CONTINUATION"},
+         "conversations.continuation",
+         "`off` stops continuing the upstream conversation of a resent history (every turn injects it all)"},
+        [](settings & s) -> auto& { return s.conversations.continuation.enabled; }));
+    t.push_back(field(
+        {{}, {}, {}, "conversations.continuation_ttl_s", "How long (seconds) an answered history can be continued"},
+        [](settings & s) -> auto& { return s.conversations.continuation.ttl; },
+        [](const option_value& v) {
+            return std::chrono::seconds(parse_integer(v, {1, 31'536'000}));
+        }));
+    t.push_back(count({{}, {}, {}, "conversations.continuation_limit", "Continuable histories kept; the oldest go first"},
+                      [](settings & s) -> auto& { return s.conversations.continuation.limit; }, {1, 100'000'000}));
+
     t.push_back(count({{}, {}, {}, "server.max_header_bytes", "Request header limit (431-style 413 JSON error)"},
                       [](settings & s) -> auto& { return s.limits.max_header_bytes; }, {1024, 1'048'576}));
     t.push_back(count({{}, {}, {}, "server.max_body_bytes", "Request body limit; larger bodies get a 413 JSON error"},

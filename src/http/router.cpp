@@ -116,7 +116,8 @@ net::awaitable<void> router::route(const http_request& req, response_stream& out
     const std::function<std::string()> owner = [&] {
         return auth_.owner_of(req.header("authorization"), req.header("x-api-key"));
     };
-    co_await api::handle_chat_completions(req, out, {models_, settings_.stream, http, conversations_, locks_, owner});
+    co_await api::handle_chat_completions(
+        req, out, {models_, settings_.stream, settings_.conversations.continuation, http, conversations_, locks_, owner});
 }
 
 // /v1/conversations: the whole handler runs where the store lives, off this I/O thread.

@@ -74,6 +74,28 @@ public:
         return std::erase_if(records_, [&](const auto& kv) { return kv.second.meta.updated_at < cutoff; });
     }
 
+    void put_continuation(const std::string& key, const continuation& c, std::int64_t cutoff, std::size_t limit) override {
+        std::lock_guard lock(mutex_);
+        std::erase_if(continuations_, [&](const auto& kv) { return kv.second.created_at < cutoff; });
+        continuations_[key] = c;
+        while (continuations_.size() > limit) {
+            const auto oldest = std::min_element(continuations_.begin(), continuations_.end(), [](const auto& a, const auto& b) {
+                return a.second.created_at < b.second.created_at;
+            });
+            continuations_.erase(oldest);
+        }
+    }
+
+    std::optional<continuation> take_continuation(const std::string& key, std::int64_t cutoff) override {
+        std::lock_guard lock(mutex_);
+        const auto it = continuations_.find(key);
+        if (it == continuations_.end()) return std::nullopt;
+        std::optional<continuation> found;
+        if (it->second.created_at >= cutoff) found = std::move(it->second);
+        continuations_.erase(it);
+        return found;
+    }
+
 private:
     struct record {
         conversation meta;
@@ -87,6 +109,7 @@ private:
 
     std::mutex mutex_;
     std::map<std::string, record> records_;
+    std::map<std::string, continuation> continuations_;
 };
 
 } // namespace

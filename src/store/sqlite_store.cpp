@@ -28,6 +28,12 @@ constexpr const char* migrations[] = {
          created_at INTEGER NOT NULL);
        CREATE INDEX items_by_conversation ON items(conversation_id, seq);
        CREATE INDEX conversations_by_idle ON conversations(updated_at);)",
+    R"(CREATE TABLE continuations(
+         key TEXT PRIMARY KEY,
+         provider TEXT NOT NULL,
+         upstream_state TEXT NOT NULL,
+         created_at INTEGER NOT NULL);
+       CREATE INDEX continuations_by_age ON continuations(created_at);)",
 };
 
 /// A prepared statement, finalized on scope exit.
@@ -181,7 +187,62 @@ public:
         return static_cast<std::size_t>(s.changes());
     }
 
+    void put_continuation(const std::string& key, const continuation& c, std::int64_t cutoff, std::size_t limit) override {
+        std::lock_guard lock(mutex_);
+        const relaxed_sync relaxed(*this);
+        exec("BEGIN IMMEDIATE");
+        try {
+            statement expired(db_, "DELETE FROM continuations WHERE created_at < ?1");
+            expired.bind(1, cutoff);
+            expired.step();
+            statement put(db_, "INSERT OR REPLACE INTO continuations(key, provider, upstream_state, created_at) "
+                               "VALUES(?1, ?2, ?3, ?4)");
+            put.bind(1, key).bind(2, c.provider).bind(3, c.upstream_state).bind(4, c.created_at);
+            put.step();
+            statement over(db_, "DELETE FROM continuations WHERE key IN (SELECT key FROM continuations "
+                                "ORDER BY created_at DESC LIMIT -1 OFFSET ?1)");
+            over.bind(1, static_cast<std::int64_t>(limit));
+            over.step();
+            exec("COMMIT");
+        } catch (...) {
+            exec("ROLLBACK");
+            throw;
+        }
+    }
+
+    std::optional<continuation> take_continuation(const std::string& key, std::int64_t cutoff) override {
+        std::lock_guard lock(mutex_);
+        const relaxed_sync relaxed(*this);
+        statement s(db_, "DELETE FROM continuations WHERE key = ?1 RETURNING provider, upstream_state, created_at");
+        s.bind(1, key);
+        if (!s.step()) return std::nullopt;
+        continuation c{s.text(0), s.text(1), s.integer(2)};
+        while (s.step()) {
+        }
+        if (c.created_at < cutoff) return std::nullopt;
+        return c;
+    }
+
 private:
+    /// Continuations only save upstream bytes: one lost in a crash costs a full injection, so
+    /// their writes skip the fsync that a conversation turn's commit pays (WAL with
+    /// synchronous=NORMAL is still consistent). The next FULL commit syncs them too.
+    class relaxed_sync {
+    public:
+        explicit relaxed_sync(sqlite_store& s) : store_(s) { store_.exec("PRAGMA synchronous=NORMAL"); }
+        ~relaxed_sync() {
+            try {
+                store_.exec("PRAGMA synchronous=FULL");
+            } catch (...) { // cannot fail on an open connection; a destructor must not throw
+            }
+        }
+        relaxed_sync(const relaxed_sync&) = delete;
+        relaxed_sync& operator=(const relaxed_sync&) = delete;
+
+    private:
+        sqlite_store& store_;
+    };
+
     void exec(const char* sql) {
         char* err = nullptr;
         if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {

@@ -1,19 +1,9 @@
 // chatgptfree.ai (AIPKit) through the gateway, against the emulator's admin-ajax.php.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { API_KEY, startEmulator, startGateway, rawRequest, chat, user, parseSse, contentOf, sleep } from './harness.mjs';
+import { API_KEY, emulatorAndGateway, startEmulator, startGateway, rawRequest, chat, user, parseSse, contentOf, sleep } from './harness.mjs';
 
-let emulator;
-let gateway;
-
-before(async () => {
-  emulator = await startEmulator();
-  gateway = await startGateway({ emulator, env: { CHATGPTFREE_BASE_URL: emulator.url } });
-});
-after(async () => {
-  await gateway?.stop();
-  await emulator?.stop();
-});
+const web = emulatorAndGateway();
 
 const answerOf = (r) => JSON.parse(r.body).choices[0].message.content;
 const streams = async (up) => (await up.events()).filter((e) => e.type === 'aipkit_stream');
@@ -47,62 +37,62 @@ async function withFreshPair(emulatorArgs, body) {
 }
 
 test('the AIPKit models are listed as owned by chatgptfree', async () => {
-  const list = JSON.parse((await rawRequest(gateway.url, { method: 'GET', path: '/v1/models' })).body).data;
+  const list = JSON.parse((await rawRequest(web.gateway.url, { method: 'GET', path: '/v1/models' })).body).data;
   const byId = Object.fromEntries(list.map((m) => [m.id, m.owned_by]));
   for (const id of ['gpt-4o-mini', 'qwen3-30b-a3b', 'llama-4-maverick', 'gpt-5-nano', 'grok', 'deepseek', 'gemini', 'claude-sonnet',
     'perplexity-sonar', 'gemini-pro', 'claude-3-opus', 'meta-llama-3']) assert.equal(byId[id], 'chatgptfree', id);
 });
 
 test('answers stream and not; the client Origin is never forwarded; UTF-8 survives tiny writes', async () => {
-  const plain = await chat(gateway.url, { model: 'gemini', messages: user('héllo 🎉 there') }, { origin: 'https://evil.example' });
+  const plain = await chat(web.gateway.url, { model: 'gemini', messages: user('héllo 🎉 there') }, { origin: 'https://evil.example' });
   assert.equal(plain.status, 200, plain.body);
   assert.equal(answerOf(plain), 'turn 1 | bot 25874 | web off | images 0 | previous: none | prev_resp: none | you said: héllo 🎉 there');
-  const streamed = await chat(gateway.url, { model: 'gemini', stream: true, messages: user('héllo 🎉 [scenario:tiny-writes]') },
+  const streamed = await chat(web.gateway.url, { model: 'gemini', stream: true, messages: user('héllo 🎉 [scenario:tiny-writes]') },
     { origin: 'https://evil.example' });
   assert.equal(contentOf(parseSse(streamed.body).json),
     'turn 1 | bot 25874 | web off | images 0 | previous: none | prev_resp: none | you said: héllo 🎉 [scenario:tiny-writes]');
-  assert.ok(!(await emulator.events()).some((e) => e.type === 'aipkit_origin_rejected'));
+  assert.ok(!(await web.emulator.events()).some((e) => e.type === 'aipkit_origin_rejected'));
 });
 
 test('the emulator rejects a foreign Origin exactly as the plugin does', async () => {
-  const nonce = await fetch(`${emulator.url}/wp-admin/admin-ajax.php`, {
+  const nonce = await fetch(`${web.emulator.url}/wp-admin/admin-ajax.php`, {
     method: 'POST', headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
     body: 'action=aipkit_get_frontend_chat_nonce&bot_id=25874',
   });
   assert.equal(nonce.status, 403);
   assert.equal((await nonce.json()).data.code, 'cors_denied');
-  const stream = await fetch(`${emulator.url}/wp-admin/admin-ajax.php?action=aipkit_frontend_chat_stream&bot_id=25874&cache_key=x`,
+  const stream = await fetch(`${web.emulator.url}/wp-admin/admin-ajax.php?action=aipkit_frontend_chat_stream&bot_id=25874&cache_key=x`,
     { headers: { origin: 'https://evil.example' } });
   assert.equal(stream.status, 200);
   const text = await stream.text();
   assert.ok(text.startsWith(`:${' '.repeat(4096)}\n\n`));
   assert.match(text, /event: error\nid: err-\d+\ndata: \{"error":"This domain is not permitted to access the chatbot\."\}\n\nevent: done\n/);
-  assert.equal((await fetch(`${emulator.url}/wp-admin/admin-ajax.php?action=nope`)).status, 400);
+  assert.equal((await fetch(`${web.emulator.url}/wp-admin/admin-ajax.php?action=nope`)).status, 400);
 });
 
 test('error paths map to the right status', async () => {
-  const quota = await chat(gateway.url, { model: 'gemini', messages: user('[scenario:quota]') });
+  const quota = await chat(web.gateway.url, { model: 'gemini', messages: user('[scenario:quota]') });
   assert.equal(quota.status, 429);
   assert.equal(quota.headers['x-should-retry'], 'false');
   assert.equal(JSON.parse(quota.body).error.code, 'insufficient_quota');
 
-  const count = async (type) => (await emulator.events()).filter((e) => e.type === type).length;
+  const count = async (type) => (await web.emulator.events()).filter((e) => e.type === type).length;
   const [issued, streamed] = [await count('aipkit_nonce_issued'), await count('aipkit_stream')];
-  const nonce = await chat(gateway.url, { model: 'gemini', messages: user('[scenario:stream-nonce]') });
+  const nonce = await chat(web.gateway.url, { model: 'gemini', messages: user('[scenario:stream-nonce]') });
   assert.equal(nonce.status, 502);
   assert.equal(await count('aipkit_nonce_issued') - issued, 1, 'the nonce is refreshed once');
   assert.equal(await count('aipkit_stream') - streamed, 2, 'then retried once, then the gateway gives up');
 
-  const lost = await chat(gateway.url, { model: 'gemini', messages: user('[scenario:lost-key] again') });
+  const lost = await chat(web.gateway.url, { model: 'gemini', messages: user('[scenario:lost-key] again') });
   assert.equal(lost.status, 200, lost.body);
   assert.match(answerOf(lost), /you said: \[scenario:lost-key\] again$/);
 
-  const api = await chat(gateway.url, { model: 'gemini', stream: true, messages: user('[scenario:api-error]') });
+  const api = await chat(web.gateway.url, { model: 'gemini', stream: true, messages: user('[scenario:api-error]') });
   assert.equal(api.status, 502);
   assert.equal(JSON.parse(api.body).error.code, 'upstream_error');
   assert.ok(!JSON.parse(api.body).error.message.includes('overloaded'), 'upstream error texts are not forwarded');
 
-  const cut = await chat(gateway.url, { model: 'gemini', stream: true, messages: user('[scenario:disconnect] a b c d e f g h i j k l') });
+  const cut = await chat(web.gateway.url, { model: 'gemini', stream: true, messages: user('[scenario:disconnect] a b c d e f g h i j k l') });
   assert.equal(cut.status, 200);
   const { events, json } = parseSse(cut.body);
   assert.equal(json.at(-1).error.code, 'upstream_error');
@@ -112,22 +102,22 @@ test('error paths map to the right status', async () => {
 test('images: data: URLs become image_inputs; bad ones are a clear 400', async () => {
   const png = 'data:image/png;base64,iVBORw0KGgo=';
   const parts = (urls) => [{ role: 'user', content: [{ type: 'text', text: 'look' }, ...urls.map((url) => ({ type: 'image_url', image_url: { url } }))] }];
-  const ok = await chat(gateway.url, { model: 'gpt-4o-mini', messages: parts([png, png]) });
+  const ok = await chat(web.gateway.url, { model: 'gpt-4o-mini', messages: parts([png, png]) });
   assert.equal(ok.status, 200, ok.body);
   assert.match(answerOf(ok), /images 2/);
   for (const [urls, param] of [[[png, png, png, png, png], 'messages[0].content[5]'], [['data:image/gif;base64,R0lGOD=='], 'messages[0].content[1].image_url.url'],
     [['https://example.com/cat.png'], 'messages[0].content[1].image_url.url']]) {
-    const r = await chat(gateway.url, { model: 'gpt-4o-mini', messages: parts(urls) });
+    const r = await chat(web.gateway.url, { model: 'gpt-4o-mini', messages: parts(urls) });
     assert.equal(r.status, 400, r.body);
     assert.equal(JSON.parse(r.body).error.param, param);
   }
 });
 
 test('web_search sets frontend_web_search_active, and double-encoded text is repaired', async () => {
-  const web = await chat(gateway.url, { model: 'perplexity-sonar', web_search: true, messages: user('news') });
-  assert.match(answerOf(web), /\| web on \|/);
-  assert.equal((await streams(emulator)).at(-1).web, 'true');
-  const moji = await chat(gateway.url, { model: 'gemini', messages: user('ça va, señor? [scenario:double-encode]') });
+  const searched = await chat(web.gateway.url, { model: 'perplexity-sonar', web_search: true, messages: user('news') });
+  assert.match(answerOf(searched), /\| web on \|/);
+  assert.equal((await streams(web.emulator)).at(-1).web, 'true');
+  const moji = await chat(web.gateway.url, { model: 'gemini', messages: user('ça va, señor? [scenario:double-encode]') });
   assert.match(answerOf(moji), /you said: ça va, señor\? \[scenario:double-encode\]$/);
 });
 
@@ -149,9 +139,9 @@ test('nonce rotation in the middle of a run is absorbed', async () => {
 });
 
 test('30 concurrent one-shot requests use 30 fresh upstream conversations', async () => {
-  const rs = await Promise.all(Array.from({ length: 30 }, (_, i) => chat(gateway.url, { model: 'grok', messages: user(`solo ${i}`) })));
+  const rs = await Promise.all(Array.from({ length: 30 }, (_, i) => chat(web.gateway.url, { model: 'grok', messages: user(`solo ${i}`) })));
   rs.forEach((r, i) => assert.equal(answerOf(r), `turn 1 | bot 25872 | web off | images 0 | previous: none | prev_resp: none | you said: solo ${i}`));
-  const uuids = (await streams(emulator)).filter((e) => /^solo \d+$/.test(e.message)).map((e) => e.conversation_uuid);
+  const uuids = (await streams(web.emulator)).filter((e) => /^solo \d+$/.test(e.message)).map((e) => e.conversation_uuid);
   assert.equal(new Set(uuids).size, 30);
   assert.ok(uuids.every((u) => /^[0-9a-f-]{36}$/.test(u)), 'lowercase UUIDs');
 });
@@ -162,30 +152,30 @@ async function newConversation(url) {
 }
 
 test('a three-turn conversation keeps one upstream memory and relays previous_openai_response_id', async () => {
-  const id = await newConversation(gateway.url);
-  const t1 = answerOf(await chat(gateway.url, { model: 'gpt-5-nano', conversation_id: id, messages: user('one') }));
+  const id = await newConversation(web.gateway.url);
+  const t1 = answerOf(await chat(web.gateway.url, { model: 'gpt-5-nano', conversation_id: id, messages: user('one') }));
   assert.equal(t1, 'turn 1 | bot 25871 | web off | images 0 | previous: none | prev_resp: none | you said: one');
-  const t2r = await chat(gateway.url, { model: 'gpt-5-nano', stream: true, conversation_id: id, messages: user('two') });
+  const t2r = await chat(web.gateway.url, { model: 'gpt-5-nano', stream: true, conversation_id: id, messages: user('two') });
   const t2 = contentOf(parseSse(t2r.body).json);
   assert.match(t2, /^turn 2 \| bot 25871 \| web off \| images 0 \| previous: turn 1 \| bot \| prev_resp: resp_[0-9a-f]{24} \| you said: two$/);
-  const t3 = answerOf(await chat(gateway.url, { model: 'gpt-5-nano', conversation_id: id, messages: user('three') }));
+  const t3 = answerOf(await chat(web.gateway.url, { model: 'gpt-5-nano', conversation_id: id, messages: user('three') }));
   assert.match(t3, /^turn 3 \| .* previous: turn 2 \| bot \| prev_resp: resp_/);
-  const mine = (await streams(emulator)).filter((e) => ['one', 'two', 'three'].includes(e.message));
+  const mine = (await streams(web.emulator)).filter((e) => ['one', 'two', 'three'].includes(e.message));
   assert.equal(new Set(mine.map((e) => e.conversation_uuid)).size, 1);
   assert.equal(new Set(mine.map((e) => e.session_id)).size, 1);
   assert.equal(mine[0].previous_openai_response_id, '');
   assert.notEqual(mine[1].previous_openai_response_id, mine[2].previous_openai_response_id);
-  const switched = await chat(gateway.url, { model: 'default', conversation_id: id, messages: user('to flowgpt') });
+  const switched = await chat(web.gateway.url, { model: 'default', conversation_id: id, messages: user('to flowgpt') });
   assert.equal(switched.status, 400);
   assert.equal(JSON.parse(switched.body).error.param, 'model');
 });
 
 test('kill -9 between turns: the AIPKit conversation continues after a restart', async () => {
-  let gw = await startGateway({ emulator, env: { CHATGPTFREE_BASE_URL: emulator.url } });
+  let gw = await startGateway({ emulator: web.emulator, env: { CHATGPTFREE_BASE_URL: web.emulator.url } });
   const id = await newConversation(gw.url);
   assert.match(answerOf(await chat(gw.url, { model: 'claude-sonnet', conversation_id: id, messages: user('before') })), /^turn 1 /);
   await gw.stop('SIGKILL');
-  gw = await startGateway({ emulator, env: { CHATGPTFREE_BASE_URL: emulator.url }, dir: gw.dir });
+  gw = await startGateway({ emulator: web.emulator, env: { CHATGPTFREE_BASE_URL: web.emulator.url }, dir: gw.dir });
   try {
     assert.match(answerOf(await chat(gw.url, { model: 'claude-sonnet', conversation_id: id, messages: user('after') })),
       /^turn 2 \| bot 25875 .* previous: turn 1 \| bot .* you said: after$/);
@@ -211,11 +201,11 @@ test('odd cache replies are a JSON 502 upstream_error, streamed or not, and neve
   for (const scenario of ['cache-success-number', 'cache-key-number', 'cache-data-array', 'cache-code-number']) {
     for (const stream of [false, true]) {
       const what = `${scenario}${stream ? ' streamed' : ''}`;
-      assertUpstreamError(await within(3000, what, chat(gateway.url, { model: 'gemini', stream, messages: user(`[scenario:${scenario}]`) })), what);
+      assertUpstreamError(await within(3000, what, chat(web.gateway.url, { model: 'gemini', stream, messages: user(`[scenario:${scenario}]`) })), what);
     }
   }
   // The gateway is still healthy afterwards.
-  assert.equal((await chat(gateway.url, { model: 'gemini', messages: user('after odd replies') })).status, 200);
+  assert.equal((await chat(web.gateway.url, { model: 'gemini', messages: user('after odd replies') })).status, 200);
 });
 
 test('eight concurrent requests on a fresh gateway share one nonce fetch', async () => {

@@ -1,6 +1,7 @@
 // Starts the real binaries on free loopback ports for end-to-end tests. Every process is
 // killed when the test process exits, so nothing outlives a run.
 import { spawn } from 'node:child_process';
+import { before, after } from 'node:test';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -76,8 +77,24 @@ export async function startEmulator(args = [], { tls = false } = {}) {
     url, proc, certFile,
     tlsUrl: tls ? `https://127.0.0.1:${tlsPort}` : undefined,
     events: async () => (await fetch(`${url}/_emulator/events`)).json(),
+    traffic: async () => (await fetch(`${url}/_emulator/traffic`)).json(),
     stop: async () => { proc.kill('SIGTERM'); await proc.exited; },
   };
+}
+
+/// An emulator and a gateway that reaches both web upstreams on it, started before the test
+/// file's tests and stopped after them: `web.emulator` and `web.gateway` once started.
+export function emulatorAndGateway(env = {}) {
+  const web = {};
+  before(async () => {
+    web.emulator = await startEmulator();
+    web.gateway = await startGateway({ emulator: web.emulator, env: { CHATGPTFREE_BASE_URL: web.emulator.url, ...env } });
+  });
+  after(async () => {
+    await web.gateway?.stop();
+    await web.emulator?.stop();
+  });
+  return web;
 }
 
 export const testConfig = {
@@ -91,14 +108,14 @@ const sanitizerEnv = Object.fromEntries(['ASAN_OPTIONS', 'UBSAN_OPTIONS', 'LSAN_
   .filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]]));
 
 /// Starts the gateway in a scratch directory. `env` adds to a clean environment; `config`
-/// overrides testConfig section by section; pass the `dir` of an earlier gateway to restart it
+/// overrides testConfig section by section (a list, such as `models`, replaces the default); pass the `dir` of an earlier gateway to restart it
 /// on the same data; `wrap` is a command line to run the binary under (e.g. prlimit).
 export async function startGateway({ emulator, env = {}, config = {}, args = [], dotenv, threads = 2, dir, wrap = [] } = {}) {
   dir ??= scratchDir('switchyard-e2e-');
   const defaults = JSON.parse(readFileSync(join(repoRoot, 'config/switchyard.json'), 'utf8'));
   const merged = { ...defaults };
   for (const layer of [testConfig, config]) {
-    for (const [k, v] of Object.entries(layer)) merged[k] = { ...(merged[k] || {}), ...v };
+    for (const [k, v] of Object.entries(layer)) merged[k] = Array.isArray(v) ? v : { ...(merged[k] || {}), ...v };
   }
   writeFileSync(join(dir, 'switchyard.json'), JSON.stringify(merged));
   if (dotenv !== undefined) writeFileSync(join(dir, '.env'), dotenv);

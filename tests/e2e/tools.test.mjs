@@ -191,6 +191,41 @@ test('bad tool requests are 400s in OpenAI shape', async () => {
   }
 });
 
+test('reasoning on web chats: a model set to inline keeps the <think> block in content, one set to drop loses it', async () => {
+  const models = [
+    { id: 'flow-inline', provider: 'flowgpt', upstream_id: 'uzNcMUGo4sOwl4GFvRpm8', reasoning: 'inline' },
+    { id: 'flow-drop', provider: 'flowgpt', upstream_id: 'uzNcMUGo4sOwl4GFvRpm8', reasoning: 'drop' },
+    { id: 'free-inline', provider: 'chatgptfree', upstream_id: '25874', reasoning: 'inline' },
+    { id: 'free-drop', provider: 'chatgptfree', upstream_id: '25874', reasoning: 'drop' },
+  ];
+  const gw = await startGateway({ emulator, env: { CHATGPTFREE_BASE_URL: emulator.url }, config: { models } });
+  try {
+    for (const { id, reasoning } of models) {
+      for (const stream of [false, true]) {
+        const r = await chat(gw.url, { model: id, stream, messages: [{ role: 'user', content: `hi [scenario:think] ${stream}` }] });
+        assert.equal(r.status, 200, r.body);
+        let content;
+        let split;
+        if (stream) {
+          const { json } = parseSse(r.body);
+          content = contentOf(json);
+          split = json.map((c) => c.choices?.[0]?.delta?.reasoning_content ?? '').join('');
+        } else {
+          const { message } = JSON.parse(r.body).choices[0];
+          content = message.content;
+          split = message.reasoning_content ?? '';
+        }
+        assert.equal(split, '', `${id}: nothing in reasoning_content`);
+        if (reasoning === 'inline') assert.match(content, /^<think>I should echo the question\.<\/think>\n*\S/, id);
+        else assert.doesNotMatch(content, /think>|I should echo/, id);
+        assert.match(content, new RegExp(`hi .*${stream}`), id);
+      }
+    }
+  } finally {
+    await gw.stop();
+  }
+});
+
 test('reasoning on web chats: a <think> block and a FlowGPT thinking preamble become reasoning_content', async () => {
   for (const [model, scenario] of [['default', 'think'], ['gpt-4o-mini', 'think'], ['default', 'thinking-preamble']]) {
     const s = await chat(gateway.url, { model, stream: true, messages: [{ role: 'user', content: `hi [scenario:${scenario}]` }] });

@@ -42,9 +42,24 @@ namespace {
 
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
+/// What callers sent, for tests that measure upstream traffic (GET /_emulator/traffic).
+struct traffic {
+    std::size_t requests = 0;
+    std::size_t bytes = 0; // request line, header fields and body
+};
+
+/// The size of a request as it came over the wire, give or take optional whitespace.
+std::size_t wire_size(const request& req) {
+    std::size_t n = req.method_string().size() + 1 + req.target().size() + 11; // " HTTP/1.1\r\n"
+    for (const auto& f : req)
+        n += f.name_string().size() + 2 + f.value().size() + 2;
+    return n + 2 + req.body().size();
+}
+
 struct emulator_state {
     options opts;
     event_log log;
+    traffic received;
     flowgpt_emulator flowgpt{opts, log};
     aipkit_emulator aipkit{opts, log};
     openai_emulator openai{opts, log};
@@ -78,9 +93,16 @@ net::awaitable<void> serve(tcp::socket socket, emulator_state& state) {
             target = slash == std::string::npos ? "/" : target.substr(slash);
             req.target(target);
         }
+        if (!target.starts_with("/_emulator/")) {
+            ++state.received.requests;
+            state.received.bytes += wire_size(req);
+        }
         if (target == "/_emulator/events") {
             std::string events = state.log.dump();
             co_await send_text(stream, bhttp::status::ok, "application/json", events);
+        } else if (target == "/_emulator/traffic") {
+            const nlohmann::json seen = {{"requests", state.received.requests}, {"bytes", state.received.bytes}};
+            co_await send_text(stream, bhttp::status::ok, "application/json", seen.dump());
         } else if (target == "/_emulator/health") {
             co_await send_text(stream, bhttp::status::ok, "application/json", R"({"status":"ok"})");
         } else if (!co_await state.flowgpt.handle(req, stream) && !co_await state.aipkit.handle(req, stream) &&

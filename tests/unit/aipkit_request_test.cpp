@@ -20,6 +20,11 @@ TEST(AipkitRequest, OneShotSendsTheMessageOrATranscript) {
     EXPECT_EQ(one_shot_message(request(R"({"model":"m","messages":[{"role":"system","content":"be brief"},
         {"role":"user","content":"a"},{"role":"assistant","content":"b"},{"role":"user","content":"c"}]})")),
               "System: be brief\n\nUser: a\n\nAssistant: b\n\nUser: c");
+    // A history kept elsewhere (a stored conversation, a continued chat) comes first.
+    const auto earlier =
+        request(R"({"model":"m","messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"}]})");
+    EXPECT_EQ(one_shot_message(request(R"({"model":"m","messages":[{"role":"user","content":"c"}]})"), earlier.messages),
+              "User: a\n\nAssistant: b\n\nUser: c");
 }
 
 TEST(AipkitRequest, ImagesBecomeImageInputs) {

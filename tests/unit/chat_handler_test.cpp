@@ -294,6 +294,7 @@ struct harness {
 
     test_context ioc;
     config::stream_settings stream{50ms, 30ms};
+    config::continuation_settings continuation;
     std::unique_ptr<store::conversation_store> store = store::make_memory_store();
     store::store_worker worker{*store};
     api::conversation_locks locks;
@@ -301,7 +302,7 @@ struct harness {
     providers::registry models;
     fake_provider* provider = nullptr;
     std::function<std::string()> owner = [] { return owner_id; };
-    api::handler_context ctx{models, stream, http, worker, locks, owner};
+    api::handler_context ctx{models, stream, continuation, http, worker, locks, owner};
     fake_stream out;
     http::http_request req;
 

@@ -71,6 +71,34 @@ TEST_P(StoreTest, ExpiresIdleConversations) {
     EXPECT_TRUE(s->get("o", "new"));
 }
 
+TEST_P(StoreTest, AContinuationIsTakenOnceAndOnlyWhileFresh) {
+    auto s = GetParam()();
+    s->put_continuation("k1", {"flowgpt", R"({"conversationId":"c1"})", 1'000}, 0, 10);
+    s->put_continuation("k2", {"flowgpt", "{}", 1'000}, 0, 10);
+    EXPECT_FALSE(s->take_continuation("other", 0));
+    const auto first = s->take_continuation("k1", 500);
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->provider, "flowgpt");
+    EXPECT_EQ(first->upstream_state, R"({"conversationId":"c1"})");
+    EXPECT_EQ(first->created_at, 1'000);
+    EXPECT_FALSE(s->take_continuation("k1", 500));   // a second request with the same history starts afresh
+    EXPECT_FALSE(s->take_continuation("k2", 2'000)); // too old: refused, and gone
+    EXPECT_FALSE(s->take_continuation("k2", 0));
+}
+
+TEST_P(StoreTest, ContinuationsAreBoundedOldestFirstAndExpireOnPut) {
+    auto s = GetParam()();
+    for (int i = 0; i < 5; ++i)
+        s->put_continuation("k" + std::to_string(i), {"aipkit", std::to_string(i), 100 + i}, 0, 3);
+    EXPECT_FALSE(s->take_continuation("k0", 0));
+    EXPECT_FALSE(s->take_continuation("k1", 0));
+    EXPECT_TRUE(s->take_continuation("k2", 0));
+    s->put_continuation("k5", {"aipkit", "5", 200}, 104, 3); // k3 (103) is past the cutoff
+    EXPECT_FALSE(s->take_continuation("k3", 0));
+    EXPECT_TRUE(s->take_continuation("k4", 0));
+    EXPECT_TRUE(s->take_continuation("k5", 0));
+}
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreTest, testing::Values([] { return open_sqlite_store(temp_db()); }));
 INSTANTIATE_TEST_SUITE_P(Memory, StoreTest, testing::Values([] { return make_memory_store(); }));
 

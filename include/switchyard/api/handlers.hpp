@@ -26,6 +26,7 @@ class conversation_locks;
 struct handler_context {
     const providers::registry& models;
     const config::stream_settings& stream;
+    const config::continuation_settings& continuation;
     upstream::http_client& http;
     store::store_worker& conversations; // runs store calls off the I/O thread
     conversation_locks& locks;

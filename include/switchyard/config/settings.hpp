@@ -80,10 +80,19 @@ struct openai_upstream {
     std::chrono::milliseconds key_cooldown{60'000};
 };
 
+/// Transparent continuation: a stateless client's resent history continues the upstream
+/// conversation that answered it (turn/continuation.hpp).
+struct continuation_settings {
+    bool enabled = true; // SWITCHYARD_CONTINUATION
+    std::chrono::seconds ttl{24 * 3600};
+    std::size_t limit = 100'000; // entries kept; the oldest go first
+};
+
 struct conversation_settings {
     std::string data_dir = "./data"; // SWITCHYARD_DATA_DIR / --data-dir
     std::string store = "sqlite";    // "sqlite", or "memory" (tests; nothing survives a restart)
     std::chrono::seconds idle_ttl{30 * 24 * 3600};
+    continuation_settings continuation;
 };
 
 /// How a model's reasoning reaches the client.

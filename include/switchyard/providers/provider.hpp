@@ -128,6 +128,7 @@ struct capabilities {
     bool reports_usage = false;     // real token counts arrive as usage_report events
     bool native_tools = false;      // the upstream takes `tools` itself; otherwise the core emulates them
     bool reasoning_in_text = false; // a model's thinking arrives inside the answer text (<think>, a preamble)
+    bool upstream_memory = false;   // the upstream remembers a conversation, so a resent history can continue it
 };
 
 /// A model id the client may ask for, and where it goes upstream.

@@ -36,6 +36,14 @@ struct turn {
     std::string upstream_state;
 };
 
+/// Where a stateless client's chat left its upstream conversation, kept under the fingerprint
+/// of the history that led there (transparent continuation, turn/continuation.hpp).
+struct continuation {
+    std::string provider;
+    std::string upstream_state;
+    std::int64_t created_at = 0; // unix seconds
+};
+
 struct item_page {
     std::vector<item> items;
     bool has_more = false;
@@ -57,6 +65,13 @@ public:
                                  const std::optional<std::string>& after) = 0;
     /// Drops conversations idle since before `cutoff` (unix seconds); returns how many.
     virtual std::size_t expire(std::int64_t cutoff) = 0;
+
+    /// Keeps `c` under `key`, replacing what was there. Entries made before `cutoff` are dropped,
+    /// then the oldest beyond `limit`.
+    virtual void put_continuation(const std::string& key, const continuation& c, std::int64_t cutoff, std::size_t limit) = 0;
+    /// Removes and returns the entry under `key` unless it was made before `cutoff`: a history
+    /// is continued once, so two requests that resend it never share an upstream conversation.
+    virtual std::optional<continuation> take_continuation(const std::string& key, std::int64_t cutoff) = 0;
 };
 
 /// SQLite in WAL mode at `path`, schema migrated on open. Throws std::runtime_error on failure.

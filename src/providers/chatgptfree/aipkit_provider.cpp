@@ -26,6 +26,10 @@ using upstream_json::text_field;
 
 constexpr std::size_t max_json_reply = 64 * 1024;
 constexpr std::size_t max_images = 4;
+// AIPKit replays at most a bot's `max_messages` (15 unless the site changed it) of a
+// conversation's log to the model; a conversation that would outgrow it starts again with the
+// whole history, so the model never silently loses the start of the chat.
+constexpr std::int64_t upstream_memory_messages = 15;
 
 provider_error error(failure_reason reason, std::string message, std::optional<std::string> param = std::nullopt) {
     return provider_error{reason, std::move(message), std::nullopt, std::move(param)};
@@ -73,11 +77,11 @@ struct aipkit_provider::outcome {
     bool retry_with_new_key = false;
 };
 
-std::string one_shot_message(const api::chat_request& req) {
-    if (req.messages.size() == 1) return req.messages.front().text;
+std::string one_shot_message(const api::chat_request& req, const std::vector<api::chat_message>& history) {
+    if (history.empty() && req.messages.size() == 1) return req.messages.front().text;
     std::string out;
-    for (const auto& m : req.messages) {
-        if (m.text.empty()) continue;
+    const auto add = [&out](const api::chat_message& m) {
+        if (m.text.empty()) return;
         if (!out.empty()) out += "\n\n";
         switch (m.role) {
         case api::message_role::system: out += "System: "; break;
@@ -86,7 +90,11 @@ std::string one_shot_message(const api::chat_request& req) {
         case api::message_role::user: out += "User: "; break;
         }
         out += m.text;
-    }
+    };
+    for (const auto& m : history)
+        add(m);
+    for (const auto& m : req.messages)
+        add(m);
     return out;
 }
 
@@ -308,16 +316,27 @@ net::awaitable<std::optional<provider_error>> aipkit_provider::complete(const ap
     const auto images = image_inputs(req);
     if (const auto* bad = std::get_if<provider_error>(&images)) co_return *bad;
 
-    // A stored conversation owns one (conversation_uuid, session_id) upstream for its whole life
-    // and sends only its new turn; a one-shot request gets a fresh conversation_uuid.
+    // A conversation continues one (conversation_uuid, session_id) upstream and sends only its
+    // newest message while AIPKit still remembers all of it; otherwise, and for a one-shot
+    // request, a fresh conversation_uuid gets everything the model has to know.
     identity who{guest_session_, ids::uuid_v4(), ""};
+    std::int64_t remembered = 0; // messages in the upstream's log of this conversation
     if (ctx.conversation && !ctx.conversation->upstream_state.empty()) {
         const json state = json::parse(ctx.conversation->upstream_state, nullptr, false);
-        if (const auto* s = string_field(state, "session_id")) who.session_id = *s;
-        if (const auto* c = string_field(state, "conversation_uuid")) who.conversation_uuid = *c;
-        who.openai_response_id = text_field(state, "openai_response_id");
+        if (const auto it = state.find("remembered"); state.is_object() && it != state.end() && it->is_number_integer())
+            remembered = it->get<std::int64_t>();
+        if (remembered + 2 <= upstream_memory_messages) {
+            if (const auto* s = string_field(state, "session_id")) who.session_id = *s;
+            if (const auto* c = string_field(state, "conversation_uuid")) who.conversation_uuid = *c;
+            who.openai_response_id = text_field(state, "openai_response_id");
+        } else {
+            remembered = 0;
+        }
     }
-    const std::string message = ctx.conversation ? req.last_user_text() : one_shot_message(req);
+    static const std::vector<api::chat_message> no_history;
+    const bool continuing = remembered > 0;
+    const std::string message =
+        continuing ? req.last_user_text() : one_shot_message(req, ctx.conversation ? ctx.conversation->history : no_history);
 
     try {
         outcome result;
@@ -328,7 +347,8 @@ net::awaitable<std::optional<provider_error>> aipkit_provider::complete(const ap
         if (ctx.conversation) {
             const json state = {{"session_id", who.session_id},
                                 {"conversation_uuid", who.conversation_uuid},
-                                {"openai_response_id", who.openai_response_id}};
+                                {"openai_response_id", who.openai_response_id},
+                                {"remembered", remembered + 2}};
             ctx.conversation->upstream_state =
                 state.dump(-1, ' ', false, json::error_handler_t::replace); // the id is upstream text
         }

@@ -21,7 +21,9 @@ public:
                              std::chrono::milliseconds nonce_wait = config::upstream_settings{}.request_timeout);
 
     std::string_view name() const noexcept override { return "chatgptfree"; }
-    capabilities caps() const noexcept override { return {.images = true, .web_search = true, .reasoning_in_text = true}; }
+    capabilities caps() const noexcept override {
+        return {.images = true, .web_search = true, .reasoning_in_text = true, .upstream_memory = true};
+    }
     std::optional<provider_error> check_ready() const override { return std::nullopt; } // guests need no credentials
     /// One exchange. A rejected nonce or a lost cache key is a protocol step, retried once here
     /// with a fresh one; there are no credentials to rotate.
@@ -46,9 +48,10 @@ private:
     shared_nonce nonce_; // shared by every request, like a browser's page config
 };
 
-/// The text sent upstream for a one-shot request: the message itself, or, when the request
-/// carries earlier turns, a transcript ending with the last user message (AIPKit takes one message).
-std::string one_shot_message(const api::chat_request& req);
+/// The text that starts an upstream conversation: the message itself, or, when there are earlier
+/// turns (in the request or a stored `history`), a transcript ending with the last user message
+/// (AIPKit takes one message).
+std::string one_shot_message(const api::chat_request& req, const std::vector<api::chat_message>& history = {});
 
 /// `image_inputs` JSON for the last user message's data: URL images; a `request_rejected` (more
 /// than 4, not JPEG/PNG/WEBP) or `request_unsupported` (not a data: URL) provider_error naming the part.

@@ -21,7 +21,7 @@ public:
     explicit flowgpt_provider(config::flowgpt_settings settings);
 
     std::string_view name() const noexcept override { return "flowgpt"; }
-    capabilities caps() const noexcept override { return {.reasoning_in_text = true}; }
+    capabilities caps() const noexcept override { return {.reasoning_in_text = true, .upstream_memory = true}; }
     std::optional<provider_error> check_ready() const override;
     credential_pool* credentials() noexcept override { return tokens_.get(); }
     /// One attempt with the bearer token in `ctx.credential`.
