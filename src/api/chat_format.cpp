@@ -1,5 +1,8 @@
 #include "switchyard/api/chat_format.hpp"
 
+#include "switchyard/api/handlers.hpp"
+#include "switchyard/util/ids.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include "switchyard/util/utf8.hpp"
@@ -216,6 +219,42 @@ std::string completion_body(std::string_view id, std::time_t created, std::strin
     append_usage(out, usage);
     out += '}';
     return out;
+}
+
+std::string_view finish_reason_name(finish_kind finish) noexcept {
+    switch (finish) {
+    case finish_kind::length: return "length";
+    case finish_kind::tool_calls: return "tool_calls";
+    case finish_kind::content_filter: return "content_filter";
+    case finish_kind::stop:
+    case finish_kind::stop_sequence: break;
+    }
+    return "stop";
+}
+
+chat_encoder::chat_encoder(std::string model, bool include_usage)
+    : id_(ids::completion_id()), created_(std::time(nullptr)), model_(std::move(model)), include_usage_(include_usage),
+      writer_(id_, created_, model_) {}
+
+std::string chat_encoder::closing(const answer_end& end) {
+    std::string out = writer_.finish_event(finish_reason_name(end.finish));
+    if (include_usage_) out += writer_.usage_event(end.usage);
+    out += sse_writer::done_event;
+    return out;
+}
+
+std::string chat_encoder::failure(const api_error& e) {
+    std::string out = sse_writer::error_event(e);
+    out += sse_writer::done_event;
+    return out;
+}
+
+http::http_response chat_encoder::error_response(const api_error& e) const { return api::error_response(e); }
+
+http::http_response chat_encoder::whole(const whole_answer& answer) const {
+    const answer_message message{answer.content, answer.reasoning, &answer.tool_calls};
+    return json_response(
+        completion_body(id_, created_, model_, message, finish_reason_name(answer.end.finish), answer.end.usage));
 }
 
 } // namespace switchyard::api

@@ -51,18 +51,22 @@ usage_counts usage_for(const chat_request& req, const text_shaper& answer,
     return {estimate_prompt_tokens(req), estimate_tokens(answer.emitted_code_points())};
 }
 
-/// The client's finish reason. Tool calls win: they are what the client must act on. Then a cut
-/// the gateway made (a stop sequence, max_tokens), then what the upstream reported.
-std::string_view finish_reason_for(const text_shaper& shaper, bool tool_calls, std::optional<providers::finish_cause> upstream) {
-    if (tool_calls) return "tool_calls";
-    if (shaper.finished() || !upstream) return shaper.finish_reason();
-    switch (*upstream) {
-    case providers::finish_cause::length: return "length";
-    case providers::finish_cause::content_filter: return "content_filter";
-    case providers::finish_cause::stop:
-    case providers::finish_cause::tool_calls: break; // a tool_calls finish without calls is a plain end
-    }
-    return "stop";
+/// Why the answer ended. Tool calls win: they are what the client must act on. Then a cut the
+/// gateway made (a stop sequence, max_tokens), then what the upstream reported.
+answer_end end_of(const text_shaper& shaper, bool tool_calls, std::optional<providers::finish_cause> upstream,
+                  const usage_counts& usage) {
+    answer_end end{finish_kind::stop, {}, usage};
+    if (tool_calls) {
+        end.finish = finish_kind::tool_calls;
+    } else if (shaper.finished()) {
+        end.finish = shaper.finish_reason() == "length" ? finish_kind::length : finish_kind::stop_sequence;
+        if (end.finish == finish_kind::stop_sequence) end.stop_sequence = shaper.stop_matched();
+    } else if (upstream == providers::finish_cause::length) {
+        end.finish = finish_kind::length;
+    } else if (upstream == providers::finish_cause::content_filter) {
+        end.finish = finish_kind::content_filter;
+    } // a tool_calls finish without calls is a plain end
+    return end;
 }
 
 /// The answer as the client received it.
@@ -86,7 +90,7 @@ net::awaitable<std::optional<api_error>> call_provider(providers::provider& p, c
                                                        providers::call_context ctx, http::response_stream& out) {
     try {
         std::optional<providers::provider_error> failed;
-        if (!p.caps().native_tools && turn::needs_emulation(req))
+        if (!p.caps().native_tools && turn::needs_emulation(req, ctx.conversation))
             failed = co_await turn::run_with_emulated_tools(p, req, route, sink, ctx);
         else if (turn::needs_reasoning_policy(p, route.reasoning))
             failed = co_await turn::run_with_reasoning_policy(p, req, route, sink, ctx);
@@ -149,9 +153,9 @@ private:
 /// it stops the exchange, which cancels the upstream wait.
 class streamed_completion final : public providers::event_sink {
 public:
-    streamed_completion(const chat_request& req, http::response_stream& out, const config::stream_settings& st,
-                        const persist_fn& persist)
-        : req_(req), out_(out), settings_(st), persist_(persist), writer_(ids::completion_id(), std::time(nullptr), req.model),
+    streamed_completion(const chat_request& req, answer_encoder& encoder, http::response_stream& out,
+                        const config::stream_settings& st, const persist_fn& persist)
+        : req_(req), encoder_(encoder), out_(out), settings_(st), persist_(persist),
           shaper_(req.stop, req.max_tokens, persist != nullptr) {}
 
     net::awaitable<void> run(providers::provider& p, const providers::model_route& route, providers::call_context ctx) {
@@ -178,7 +182,7 @@ public:
         if (write_failure_) std::rethrow_exception(write_failure_); // the client is gone: nothing more to say
         if (err) co_return co_await fail(*err);
         if (const std::string rest = shaper_.flush(); !rest.empty()) {
-            const std::string chunk = writer_.content_event(rest);
+            const std::string chunk = encoder_.text(rest);
             co_await relay(chunk);
         }
         co_await finish();
@@ -191,17 +195,17 @@ private:
         std::string chunk;
         if (auto* t = std::get_if<providers::text_delta>(&ev)) {
             const std::string text = shaper_.push(t->text);
-            if (!text.empty()) chunk = writer_.content_event(text);
+            if (!text.empty()) chunk = encoder_.text(text);
         } else if (auto* r = std::get_if<providers::reasoning_delta>(&ev)) {
-            if (!r->text.empty()) chunk = writer_.reasoning_event(r->text);
+            if (!r->text.empty()) chunk = encoder_.reasoning(r->text);
         } else if (auto* b = std::get_if<providers::tool_call_begin>(&ev)) {
             // Text held back for a possible stop sequence is content that came before the call.
-            if (const std::string held = shaper_.flush(); !held.empty()) chunk = writer_.content_event(held);
-            chunk += writer_.tool_call_begin_event(b->index, b->id, b->name);
+            if (const std::string held = shaper_.flush(); !held.empty()) chunk = encoder_.text(held);
+            chunk += encoder_.tool_call_begin(b->index, b->id, b->name);
             if (persist_) calls_.push_back({b->id, b->name, {}});
             ++tool_calls_;
         } else if (auto* a = std::get_if<providers::tool_call_arguments>(&ev)) {
-            if (!a->fragment.empty()) chunk = writer_.tool_call_arguments_event(a->index, a->fragment);
+            if (!a->fragment.empty()) chunk = encoder_.tool_call_arguments(a->index, a->fragment);
             if (persist_ && a->index < calls_.size()) calls_[a->index].arguments += a->fragment;
         } else if (auto* u = std::get_if<providers::usage_report>(&ev)) {
             usage_ = *u;
@@ -273,7 +277,7 @@ private:
         if (commit_now)
             co_await commit();
         else
-            co_await write(sse_writer::keepalive_comment);
+            co_await write(encoder_.keepalive());
     }
 
     net::awaitable<void> commit() {
@@ -283,8 +287,8 @@ private:
         if (!reports_usage_) extra.emplace_back("x-switchyard-usage", "estimated");
         const writing_scope busy(*this);
         co_await out_.begin_stream(extra);
-        const std::string role = writer_.role_event();
-        co_await out_.write(role);
+        const std::string opening = encoder_.opening();
+        co_await out_.write(opening);
         last_write_ = clock::now();
     }
 
@@ -308,25 +312,20 @@ private:
             if (const auto err = co_await persist_(answer)) co_return co_await fail(*err);
         }
         co_await commit();
-        const std::string finish_chunk = writer_.finish_event(finish_reason_for(shaper_, tool_calls_ > 0, upstream_finish_));
-        co_await write(finish_chunk);
-        if (req_.include_usage) {
-            const std::string usage_chunk = writer_.usage_event(usage_for(req_, shaper_, usage_));
-            co_await write(usage_chunk);
-        }
-        co_await write(sse_writer::done_event);
+        const std::string closing =
+            encoder_.closing(end_of(shaper_, tool_calls_ > 0, upstream_finish_, usage_for(req_, shaper_, usage_)));
+        co_await write(closing);
         co_await out_.end_stream();
     }
 
     net::awaitable<void> fail(const api_error& e) {
         if (!committed_) {
-            const auto response = error_response(e);
+            const auto response = encoder_.error_response(e);
             co_await out_.send(response);
             co_return;
         }
-        const std::string error_chunk = sse_writer::error_event(e);
-        co_await write(error_chunk);
-        co_await write(sse_writer::done_event);
+        const std::string failure = encoder_.failure(e);
+        co_await write(failure);
         co_await out_.end_stream();
     }
 
@@ -343,10 +342,10 @@ private:
     }
 
     const chat_request& req_;
+    answer_encoder& encoder_;
     http::response_stream& out_;
     const config::stream_settings& settings_;
     const persist_fn& persist_;
-    sse_writer writer_;
     text_shaper shaper_;
     std::optional<providers::usage_report> usage_;
     std::optional<providers::finish_cause> upstream_finish_;
@@ -361,14 +360,14 @@ private:
     clock::time_point last_write_ = clock::now();
 };
 
-net::awaitable<void> complete_collected(const chat_request& req, const providers::model_binding& m, http::response_stream& out,
-                                        providers::call_context ctx, const persist_fn& persist) {
+net::awaitable<void> complete_collected(const chat_request& req, const providers::model_binding& m, answer_encoder& encoder,
+                                        http::response_stream& out, providers::call_context ctx, const persist_fn& persist) {
     text_shaper shaper(req.stop, req.max_tokens);
     collecting_sink sink(shaper);
     const auto err = co_await call_provider(*m.target, req, m.route, sink, ctx, out);
     if (err) {
         // Never a truncated answer with finish_reason "stop": a failure is a failure.
-        const auto response = error_response(*err);
+        const auto response = encoder.error_response(*err);
         co_await out.send(response);
         co_return;
     }
@@ -376,14 +375,12 @@ net::awaitable<void> complete_collected(const chat_request& req, const providers
     if (persist) {
         const finished_answer answer{shaper.emitted(), sink.calls, shaper.finished()};
         if (const auto failed = co_await persist(answer)) {
-            const auto response = error_response(*failed);
+            const auto response = encoder.error_response(*failed);
             co_return co_await out.send(response);
         }
     }
-    const answer_message message{shaper.emitted(), sink.reasoning, &sink.calls};
-    auto r = json_response(completion_body(ids::completion_id(), std::time(nullptr), req.model, message,
-                                           finish_reason_for(shaper, !sink.calls.empty(), sink.finish),
-                                           usage_for(req, shaper, sink.usage)));
+    auto r = encoder.whole({shaper.emitted(), sink.reasoning, sink.calls,
+                            end_of(shaper, !sink.calls.empty(), sink.finish, usage_for(req, shaper, sink.usage))});
     if (!sink.usage) r.headers.emplace_back("x-switchyard-usage", "estimated");
     co_await out.send(r);
 }
@@ -394,12 +391,9 @@ std::variant<std::pair<chat_request, const providers::model_binding*>, api_error
     auto parsed = parse_chat_request(http_req.body);
     if (auto* err = std::get_if<api_error>(&parsed)) return std::move(*err);
     auto& req = std::get<chat_request>(parsed);
-    const auto* binding = models.find(req.model);
-    if (!binding)
-        return api_error{error_kind::model_not_found,
-                         "The model `" + req.model + "` does not exist or you do not have access to it.", "model", std::nullopt};
-    if (auto err = check_against_provider(req, *binding->target)) return *err;
-    return std::pair{std::move(req), binding};
+    auto routed = route_to_model(req, models);
+    if (auto* err = std::get_if<api_error>(&routed)) return std::move(*err);
+    return std::pair{std::move(req), std::get<const providers::model_binding*>(routed)};
 }
 
 /// A conversation turn in progress: the lock that makes it the only one, and what the
@@ -475,16 +469,25 @@ net::awaitable<std::optional<api_error>> save_turn(const chat_request& req, cons
 
 /// Error answers get a coroutine of their own, so the response is held only while it is sent
 /// and not in the frame of a handler that may stream for minutes.
-net::awaitable<void> send_error(http::response_stream& out, const api_error& e) {
-    const auto response = error_response(e);
+net::awaitable<void> send_error(http::response_stream& out, const answer_encoder& encoder, const api_error& e) {
+    const auto response = encoder.error_response(e);
     co_await out.send(response);
 }
 
-/// A turn of a stored conversation: locked, continued with its history, saved before `[DONE]`.
-net::awaitable<void> complete_turn(const chat_request& req, const providers::model_binding& binding, http::response_stream& out,
-                                   const handler_context& ctx, providers::call_context call) {
+/// The answer itself, whole or streamed, once what to store is decided.
+net::awaitable<void> complete(const chat_request& req, const providers::model_binding& binding, answer_encoder& encoder,
+                              http::response_stream& out, const handler_context& ctx, providers::call_context call,
+                              const persist_fn& persist) {
+    if (!req.stream) co_return co_await complete_collected(req, binding, encoder, out, call, persist);
+    streamed_completion completion(req, encoder, out, ctx.stream, persist);
+    co_await completion.run(*binding.target, binding.route, call);
+}
+
+/// A turn of a stored conversation: locked, continued with its history, saved before the answer ends.
+net::awaitable<void> complete_turn(const chat_request& req, const providers::model_binding& binding, answer_encoder& encoder,
+                                   http::response_stream& out, const handler_context& ctx, providers::call_context call) {
     auto opened = co_await open_turn(req, *binding.target, ctx);
-    if (auto* err = std::get_if<api_error>(&opened)) co_return co_await send_error(out, *err);
+    if (auto* err = std::get_if<api_error>(&opened)) co_return co_await send_error(out, encoder, *err);
     auto& turn = std::get<conversation_turn_state>(opened);
     providers::conversation_turn provider_view{turn.history, turn.upstream_state};
     call.conversation = &provider_view;
@@ -494,9 +497,7 @@ net::awaitable<void> complete_turn(const chat_request& req, const providers::mod
         turn.lock.reset();
         co_return failed;
     };
-    if (!req.stream) co_return co_await complete_collected(req, binding, out, call, persist);
-    streamed_completion completion(req, out, ctx.stream, persist);
-    co_await completion.run(*binding.target, binding.route, call);
+    co_await complete(req, binding, encoder, out, ctx, call, persist);
 }
 
 /// A request without `conversation_id` to an upstream with memory. When its history is one this
@@ -504,8 +505,8 @@ net::awaitable<void> complete_turn(const chat_request& req, const providers::mod
 /// answered it is continued with only the new turn; otherwise everything is injected, as for
 /// any one-shot request. Either way, where the upstream conversation now stands is kept under
 /// the fingerprint of the history plus this answer, for the client's next turn.
-net::awaitable<void> complete_continuable(chat_request& req, const providers::model_binding& binding, http::response_stream& out,
-                                          const handler_context& ctx, providers::call_context call) {
+net::awaitable<void> complete_continuable(chat_request& req, const providers::model_binding& binding, answer_encoder& encoder,
+                                          http::response_stream& out, const handler_context& ctx, providers::call_context call) {
     const std::string owner = ctx.owner();
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
     const auto cutoff = now - ctx.continuation.ttl.count();
@@ -514,7 +515,7 @@ net::awaitable<void> complete_continuable(chat_request& req, const providers::mo
     for (std::size_t i = 0; i < start; ++i)
         fingerprint.add(req.messages[i]);
     std::optional<store::continuation> found;
-    if (start > 0 && start < req.messages.size()) {
+    if (start > 0 && turn::new_turn_is_one_message(req.messages, start)) {
         const std::string key = fingerprint.key();
         try {
             found =
@@ -551,12 +552,37 @@ net::awaitable<void> complete_continuable(chat_request& req, const providers::mo
         }
         co_return std::nullopt;
     };
-    if (!req.stream) co_return co_await complete_collected(req, binding, out, call, remember);
-    streamed_completion completion(req, out, ctx.stream, remember);
-    co_await completion.run(*binding.target, binding.route, call);
+    co_await complete(req, binding, encoder, out, ctx, call, remember);
+}
+
+/// An error in chat completions' shape, before a request is admitted.
+net::awaitable<void> send_error(http::response_stream& out, const api_error& e) {
+    const auto response = error_response(e);
+    co_await out.send(response);
 }
 
 } // namespace
+
+std::variant<const providers::model_binding*, api_error> route_to_model(const chat_request& req,
+                                                                        const providers::registry& models) {
+    const auto* binding = models.find(req.model);
+    if (!binding)
+        return api_error{error_kind::model_not_found,
+                         "The model `" + req.model + "` does not exist or you do not have access to it.", "model", std::nullopt};
+    if (auto err = check_against_provider(req, *binding->target)) return *err;
+    return binding;
+}
+
+net::awaitable<void> answer_request(chat_request& req, const providers::model_binding& binding, answer_encoder& encoder,
+                                    http::response_stream& out, const handler_context& ctx, std::string_view request_id) {
+    const providers::call_context call{ctx.http, request_id};
+    if (req.conversation_id) co_return co_await complete_turn(req, binding, encoder, out, ctx, call);
+    if (ctx.continuation.enabled && binding.target->caps().upstream_memory)
+        co_return co_await complete_continuable(req, binding, encoder, out, ctx, call);
+    // One-shot: no upstream memory is shared with any other request.
+    static const persist_fn nothing_to_store;
+    co_await complete(req, binding, encoder, out, ctx, call, nothing_to_store);
+}
 
 // Every local of a coroutine lives in its frame for as long as the coroutine does (GCC does not
 // overlap them), and a stream keeps this frame for its whole life: each path gets its own.
@@ -565,15 +591,8 @@ net::awaitable<void> handle_chat_completions(const http::http_request& http_req,
     auto admitted = admit(http_req, ctx.models);
     if (const auto* err = std::get_if<api_error>(&admitted)) co_return co_await send_error(out, *err);
     auto& [req, binding] = std::get<0>(admitted);
-    const providers::call_context call{ctx.http, http_req.request_id};
-    if (req.conversation_id) co_return co_await complete_turn(req, *binding, out, ctx, call);
-    if (ctx.continuation.enabled && binding->target->caps().upstream_memory)
-        co_return co_await complete_continuable(req, *binding, out, ctx, call);
-    // One-shot: no upstream memory is shared with any other request.
-    static const persist_fn nothing_to_store;
-    if (!req.stream) co_return co_await complete_collected(req, *binding, out, call, nothing_to_store);
-    streamed_completion completion(req, out, ctx.stream, nothing_to_store);
-    co_await completion.run(*binding->target, binding->route, call);
+    chat_encoder encoder(req.model, req.include_usage);
+    co_await answer_request(req, *binding, encoder, out, ctx, http_req.request_id);
 }
 
 } // namespace switchyard::api

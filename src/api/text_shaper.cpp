@@ -10,14 +10,24 @@ namespace {
 /// Where to cut `text` for the stop that is complete first (of two ending at the same byte, the
 /// longer), as it would stop a model generating token by token. Choosing the one that starts
 /// first instead made the cut depend on how the upstream split its deltas.
-std::optional<std::size_t> first_stop_start(std::string_view text, const std::vector<std::string>& stops) {
+struct stop_match {
+    std::size_t start;
+    const std::string* stop;
+};
+
+std::optional<stop_match> first_stop_start(std::string_view text, const std::vector<std::string>& stops) {
     std::optional<std::pair<std::size_t, std::size_t>> first; // (end, start)
+    const std::string* which = nullptr;
     for (const auto& s : stops)
-        if (const auto pos = text.find(s); pos != std::string_view::npos)
-            first = std::min(first.value_or(std::pair{std::string_view::npos, std::string_view::npos}),
-                             std::pair{pos + s.size(), pos});
+        if (const auto pos = text.find(s); pos != std::string_view::npos) {
+            const std::pair candidate{pos + s.size(), pos};
+            if (!first || candidate < *first) {
+                first = candidate;
+                which = &s;
+            }
+        }
     if (!first) return std::nullopt;
-    return first->second;
+    return stop_match{first->second, which};
 }
 
 } // namespace
@@ -66,7 +76,10 @@ std::string text_shaper::push(std::string_view delta) {
     // so every path (stream, JSON answer, stored turn) carries valid text.
     std::string text = held_ + utf8::replace_invalid(carry_.push(delta));
     held_.clear();
-    if (const auto stop = first_stop_start(text, stop_)) return release_before_stop(std::move(text), *stop);
+    if (const auto stop = first_stop_start(text, stop_)) {
+        stop_matched_ = *stop->stop;
+        return release_before_stop(std::move(text), stop->start);
+    }
     std::size_t hold = held_suffix_length(text);
     // Never hold back part of a character: move the cut to a code point boundary.
     std::size_t cut = text.size() - hold;
@@ -81,7 +94,10 @@ std::string text_shaper::flush() {
     // A stop may end in what the last, incomplete bytes became (U+FFFD).
     std::string text = held_ + utf8::replace_invalid(carry_.flush());
     held_.clear();
-    if (const auto stop = first_stop_start(text, stop_)) return release_before_stop(std::move(text), *stop);
+    if (const auto stop = first_stop_start(text, stop_)) {
+        stop_matched_ = *stop->stop;
+        return release_before_stop(std::move(text), stop->start);
+    }
     return release(std::move(text));
 }
 

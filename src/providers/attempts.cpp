@@ -13,7 +13,10 @@ net::awaitable<std::optional<provider_error>> run_attempts(provider& p, const ap
     if (!pool || pool->size() == 0) co_return co_await p.complete(req, route, sink, ctx);
     std::optional<provider_error> err;
     for (std::size_t tried = 0; tried < pool->size(); ++tried) {
-        const auto credential = pool->next();
+        const auto credential =
+            tried == 0 && ctx.conversation
+                ? pool->next_preferring([&](std::string_view c) { return p.continues_with(*ctx.conversation, c); })
+                : pool->next();
         if (!credential) break;
         ctx.credential = *credential;
         err = co_await p.complete(req, route, sink, ctx);

@@ -23,6 +23,16 @@ std::optional<std::string> credential_pool::next(clock::time_point now) {
     return tokens_[pick];
 }
 
+std::optional<std::string> credential_pool::next_preferring(const std::function<bool(std::string_view)>& preferred,
+                                                            clock::time_point now) {
+    {
+        std::lock_guard lock(mutex_);
+        for (std::size_t i = 0; i < tokens_.size(); ++i)
+            if (resting_until_[i] <= now && preferred(tokens_[i])) return tokens_[i];
+    }
+    return next(now);
+}
+
 void credential_pool::cool_down(const std::string& token, clock::time_point now) {
     std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < tokens_.size(); ++i)

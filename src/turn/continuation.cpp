@@ -75,6 +75,13 @@ std::size_t new_turn_start(const std::vector<api::chat_message>& messages) {
     return 0;
 }
 
+bool new_turn_is_one_message(const std::vector<api::chat_message>& messages, std::size_t start) {
+    if (start >= messages.size()) return false;
+    if (messages.size() - start == 1 && messages[start].role == api::message_role::user) return true;
+    return std::all_of(messages.begin() + static_cast<std::ptrdiff_t>(start), messages.end(),
+                       [](const api::chat_message& m) { return m.role == api::message_role::tool; });
+}
+
 std::vector<api::chat_message> split_off_history(api::chat_request& req, std::size_t start) {
     start = std::min(start, req.messages.size());
     for (std::size_t i = start; i < req.messages.size(); ++i) {

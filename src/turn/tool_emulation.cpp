@@ -1,5 +1,7 @@
 #include "switchyard/turn/tool_emulation.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include <type_traits>
@@ -34,9 +36,9 @@ std::string call_block_text(const api::tool_call& c) {
     return "<tool_call>" + dump(call) + "</tool_call>";
 }
 
-std::string tool_name_of(const api::chat_request& req, const api::chat_message& result) {
+std::string tool_name_of(const std::vector<api::chat_message>& messages, const api::chat_message& result) {
     if (!result.name.empty()) return result.name;
-    for (const auto& m : req.messages)
+    for (const auto& m : messages)
         for (const auto& c : m.tool_calls)
             if (c.id == result.tool_call_id) return c.name;
     return "tool";
@@ -195,11 +197,13 @@ std::string forced_call_note(const api::chat_request& req) {
 
 } // namespace
 
-bool needs_emulation(const api::chat_request& req) {
+bool needs_emulation(const api::chat_request& req, const providers::conversation_turn* conversation) {
     if (!req.tools.empty()) return true;
-    for (const auto& m : req.messages)
-        if (m.role == message_role::tool || !m.tool_calls.empty()) return true;
-    return false;
+    const auto has_tool_turns = [](const std::vector<api::chat_message>& messages) {
+        return std::any_of(messages.begin(), messages.end(),
+                           [](const api::chat_message& m) { return m.role == message_role::tool || !m.tool_calls.empty(); });
+    };
+    return has_tool_turns(req.messages) || (conversation && has_tool_turns(conversation->history));
 }
 
 std::string tool_instructions(const api::chat_request& req) {
@@ -222,23 +226,21 @@ std::string tool_instructions(const api::chat_request& req) {
     return out;
 }
 
-api::chat_request render_for_emulation(const api::chat_request& req) {
-    api::chat_request out = req;
-    out.messages.clear();
-    for (const auto& m : req.messages) {
+std::vector<api::chat_message> render_messages(const std::vector<api::chat_message>& messages) {
+    std::vector<api::chat_message> out;
+    for (const auto& m : messages) {
         if (m.role == message_role::tool) {
-            std::string block = "<tool_response name=\"" + tool_name_of(req, m) + "\"";
+            std::string block = "<tool_response name=\"" + tool_name_of(messages, m) + "\"";
             if (!m.tool_call_id.empty()) block += " id=\"" + m.tool_call_id + "\"";
             block += ">\n" + m.text + "\n</tool_response>";
             // Results of one round of calls go upstream as one message.
-            if (!out.messages.empty() && out.messages.back().role == message_role::user &&
-                out.messages.back().text.ends_with("</tool_response>")) {
-                out.messages.back().text += "\n" + block;
+            if (!out.empty() && out.back().role == message_role::user && out.back().text.ends_with("</tool_response>")) {
+                out.back().text += "\n" + block;
             } else {
                 api::chat_message results;
                 results.role = message_role::user;
                 results.text = std::move(block);
-                out.messages.push_back(std::move(results));
+                out.push_back(std::move(results));
             }
             continue;
         }
@@ -250,8 +252,14 @@ api::chat_request render_for_emulation(const api::chat_request& req) {
             if (!plain.text.empty()) plain.text += '\n';
             plain.text += call_block_text(c);
         }
-        out.messages.push_back(std::move(plain));
+        out.push_back(std::move(plain));
     }
+    return out;
+}
+
+api::chat_request render_for_emulation(const api::chat_request& req) {
+    api::chat_request out = req;
+    out.messages = render_messages(req.messages);
     if (const std::string tools = tool_instructions(req); !tools.empty()) {
         for (auto it = out.messages.rbegin(); it != out.messages.rend(); ++it)
             if (it->role == message_role::user) {
@@ -266,6 +274,15 @@ net::awaitable<std::optional<providers::provider_error>>
 run_with_emulated_tools(providers::provider& p, const api::chat_request& req, const providers::model_route& route,
                         providers::event_sink& client, providers::call_context ctx) {
     api::chat_request rendered = render_for_emulation(req);
+    // The history of a continued conversation reaches the upstream only when it must start
+    // again (it forgot, or its memory is full); it is rendered the same way.
+    std::vector<api::chat_message> rendered_history;
+    std::optional<providers::conversation_turn> rendered_turn;
+    if (ctx.conversation && !ctx.conversation->history.empty()) {
+        rendered_history = render_messages(ctx.conversation->history);
+        rendered_turn.emplace(providers::conversation_turn{rendered_history, ctx.conversation->upstream_state});
+        ctx.conversation = &*rendered_turn;
+    }
     if (req.tools.empty() || req.tool_choice.mode == tool_choice_mode::none) { // no tools offered: history only
         if (needs_reasoning_policy(p, route.reasoning))
             co_return co_await run_with_reasoning_policy(p, rendered, route, client, ctx);

@@ -96,6 +96,36 @@ test('flowgpt: a tool result continues the conversation that made the call', asy
   assert.match(final.result.content, /18C and sunny/);
 });
 
+test('flowgpt: a new turn that is more than one upstream message is injected in full', async () => {
+  const weather = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } };
+  const question = { role: 'user', content: 'Weather in Rome? [call:get_weather]' };
+  const call = await send(gateway.url, { model: 'default', tools: [weather], messages: [question] });
+  const result = { role: 'tool', tool_call_id: call.tool_calls[0].id, content: 'rainy' };
+  const both = await logged(() => send(gateway.url, {
+    model: 'default', tools: [weather], messages: [question, call, result, { role: 'user', content: 'and tomorrow?' }] }));
+  assert.equal(created(both.events).length, 1, 'a tool result and a question would be two messages upstream');
+  assert.equal(created(both.events)[0].messages, 4, 'question, call, result and the new question, all injected');
+});
+
+test('flowgpt with a token pool: a conversation is continued with the token that created it', async () => {
+  const up = await startEmulator(['--tokens', 'second-token']);
+  const gw = await startGateway({ emulator: up, env: { FLOWGPT_BEARER_TOKEN: `${'flowgpt-token-abcdef'},second-token` } });
+  try {
+    const messages = [];
+    const before = (await up.events()).length;
+    for (let i = 1; i <= 4; ++i) {
+      messages.push({ role: 'user', content: `pooled ${i}` });
+      messages.push(await send(gw.url, { model: 'default', messages }));
+    }
+    const events = (await up.events()).slice(before);
+    assert.equal(created(events).length, 1, 'round-robin did not move the chat to the other account');
+    assert.equal(new Set(chats(events).map((e) => e.conversation)).size, 1);
+  } finally {
+    await gw.stop();
+    await up.stop();
+  }
+});
+
 test('chatgptfree: the upstream memory carries the chat and only the new message is sent', async () => {
   const messages = [{ role: 'user', content: 'hello there' }];
   const one = await logged(() => send(gateway.url, { model: 'gemini', messages }));
@@ -122,7 +152,7 @@ test('chatgptfree: before its 15-message memory overflows, the chat starts afres
     const [sent] = aipkitStreams(turn.events);
     uuids.push(sent.conversation_uuid);
     if (i <= 7) {
-      assert.equal(sent.message, i === 1 ? 'long chat 1' : `long chat ${i}`, `turn ${i} sends only its message`);
+      assert.equal(sent.message, `long chat ${i}`, `turn ${i} sends only its message`);
       assert.match(turn.result.content, new RegExp(`^turn ${i} `));
     } else {
       assert.match(sent.message, /^User: long chat 1\n\nAssistant: turn 1 [^]*\n\nUser: long chat 8$/, 'the whole history, once');
@@ -131,6 +161,23 @@ test('chatgptfree: before its 15-message memory overflows, the chat starts afres
   }
   assert.equal(new Set(uuids.slice(0, 7)).size, 1, 'turns 1 to 7 share one upstream conversation');
   assert.notEqual(uuids[7], uuids[0], 'turn 8 would have been the 16th message: a fresh conversation');
+});
+
+test('chatgptfree: a tool-using chat that starts afresh sends its earlier calls and results as the model saw them', async () => {
+  const weather = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } };
+  const messages = [{ role: 'user', content: 'Weather in Oslo? [call:get_weather]' }];
+  const call = await send(gateway.url, { model: 'gemini', tools: [weather], messages });
+  messages.push(call, { role: 'tool', tool_call_id: call.tool_calls[0].id, content: 'snowing' });
+  messages.push(await send(gateway.url, { model: 'gemini', tools: [weather], messages }));
+  let last;
+  for (let i = 3; i <= 8; ++i) {
+    messages.push({ role: 'user', content: `tool chat ${i}` });
+    last = await logged(() => send(gateway.url, { model: 'gemini', tools: [weather], messages }));
+    messages.push(last.result);
+  }
+  const [sent] = aipkitStreams(last.events);
+  assert.match(sent.message, /^User: Weather in Oslo\? \[call:get_weather\]\n\nAssistant: <tool_call>\{"name": ?"get_weather"[^]*<tool_response name="get_weather" id="call_[^"]+">\nsnowing\n<\/tool_response>[^]*User: # Tools[^]*tool chat 8$/,
+    'the restart carries the rendered calls and results');
 });
 
 test('keeping a continuation costs no fsync: with a 400 ms fsync a resent turn still answers at once', async () => {

@@ -334,21 +334,29 @@ std::string header(const http::header_list& h, std::string_view name) {
 const std::string done_frame(api::sse_writer::done_event);
 const std::string keepalive(api::sse_writer::keepalive_comment);
 
-/// The writes between begin_stream and end_stream of a stream that ended normally with `text`.
+/// The writes between begin_stream and end_stream of a stream that ended normally with `text`:
+/// the end (finish chunk, then `[DONE]`) is one write.
 void expect_normal_stream(const fake_stream& out, const std::vector<std::string>& texts) {
     const auto& c = out.calls;
-    ASSERT_GE(c.size(), 5u + texts.size());
+    ASSERT_GE(c.size(), 4u + texts.size());
     EXPECT_EQ(c.front().op, "begin");
     EXPECT_EQ(c.back().op, "end");
     const auto role = event_json(c[1].bytes);
     EXPECT_EQ(role["choices"][0]["delta"]["role"], "assistant");
     std::vector<std::string> seen;
-    for (std::size_t i = 2; i + 3 < c.size(); ++i)
+    for (std::size_t i = 2; i + 2 < c.size(); ++i)
         if (c[i].bytes != keepalive) seen.push_back(delta_content(c[i].bytes));
     EXPECT_EQ(seen, texts);
-    const auto finish = event_json(c[c.size() - 3].bytes);
+    const std::string& closing = c[c.size() - 2].bytes;
+    ASSERT_TRUE(closing.ends_with(done_frame)) << closing;
+    const auto finish = event_json(closing.substr(0, closing.size() - done_frame.size()));
     EXPECT_EQ(finish["choices"][0]["finish_reason"], "stop");
-    EXPECT_EQ(c[c.size() - 2].bytes, done_frame);
+}
+
+/// One write: an error event with `code`, then `[DONE]`.
+void expect_in_band_error(const std::string& bytes, const std::string& code) {
+    ASSERT_TRUE(bytes.starts_with("data: ") && bytes.ends_with(done_frame)) << bytes;
+    EXPECT_EQ(error_code_of(bytes.substr(6, bytes.size() - 6 - done_frame.size())), code);
 }
 
 // 1. The commit point.
@@ -358,7 +366,7 @@ TEST(ChatHandler, HeadGoesOutWithTheFirstTextNotBefore) {
     h.start(body_for(true));
     ASSERT_TRUE(h.run());
     EXPECT_FALSE(h.failure);
-    EXPECT_EQ(h.out.ops(), (std::vector<std::string>{"begin", "write", "write", "write", "write", "end"}));
+    EXPECT_EQ(h.out.ops(), (std::vector<std::string>{"begin", "write", "write", "write", "end"}));
     expect_normal_stream(h.out, {"Hi"});
     ASSERT_EQ(h.provider->emitted_at.size(), 1u);
     EXPECT_GE(h.out.calls[0].at, h.provider->emitted_at[0]);    // no head before the first text
@@ -399,7 +407,7 @@ TEST(ChatHandler, SilentProviderGetsTheHeadAfterCommitHoldThenKeepAlives) {
     ASSERT_TRUE(h.run());
     EXPECT_FALSE(h.failure);
     const auto& c = h.out.calls;
-    ASSERT_GE(c.size(), 8u);
+    ASSERT_GE(c.size(), 7u);
     EXPECT_EQ(c[0].op, "begin");
     EXPECT_GE(ms_between(h.started_at, c[0].at), 50);
     EXPECT_LT(ms_between(h.started_at, c[0].at), 120);
@@ -412,7 +420,7 @@ TEST(ChatHandler, SilentProviderGetsTheHeadAfterCommitHoldThenKeepAlives) {
     ASSERT_LT(i, c.size());
     EXPECT_EQ(delta_content(c[i].bytes), "Hi");
     EXPECT_GE(ms_between(h.started_at, c[i].at), 200);
-    EXPECT_EQ(c.size(), i + 4); // text, finish, [DONE], end
+    EXPECT_EQ(c.size(), i + 3); // text, finish with [DONE], end
     expect_normal_stream(h.out, {"Hi"});
 }
 
@@ -425,12 +433,13 @@ TEST(ChatHandler, ErrorAfterTextIsOneInBandEventThenDone) {
     ASSERT_TRUE(h.run());
     EXPECT_FALSE(h.failure);
     const auto& c = h.out.calls;
-    ASSERT_EQ(h.out.ops(), (std::vector<std::string>{"begin", "write", "write", "write", "write", "end"}));
+    ASSERT_EQ(h.out.ops(), (std::vector<std::string>{"begin", "write", "write", "write", "end"}));
     EXPECT_EQ(delta_content(c[2].bytes), "Hi");
     EXPECT_EQ(c[3].bytes,
-              api::sse_writer::error_event({api::error_kind::upstream_timeout, e.message, std::nullopt, std::nullopt}));
+              api::sse_writer::error_event({api::error_kind::upstream_timeout, e.message, std::nullopt, std::nullopt}) +
+                  done_frame);
     EXPECT_EQ(c[3].bytes.rfind(R"(data: {"error":{)", 0), 0u);
-    EXPECT_EQ(c[4].bytes, done_frame);
+
     for (const auto& w : c)
         EXPECT_EQ(w.bytes.find(R"(finish_reason":"stop")"), std::string::npos) << w.bytes;
 }
@@ -458,9 +467,10 @@ TEST(ChatHandler, ProviderThrowingAfterTextIsAnInBandUpstreamError) {
     h.start(body_for(true));
     ASSERT_TRUE(h.run());
     EXPECT_FALSE(h.failure);
-    ASSERT_EQ(h.out.ops(), (std::vector<std::string>{"begin", "write", "write", "write", "write", "end"}));
-    EXPECT_EQ(error_code_of(h.out.calls[3].bytes.substr(6)), "upstream_error");
-    EXPECT_EQ(h.out.calls[4].bytes, done_frame);
+    ASSERT_EQ(h.out.ops(), (std::vector<std::string>{"begin", "write", "write", "write", "end"}));
+    const std::string& failure = h.out.calls[3].bytes;
+    ASSERT_TRUE(failure.ends_with(done_frame));
+    EXPECT_EQ(error_code_of(failure.substr(6, failure.size() - 6 - done_frame.size())), "upstream_error");
 }
 
 // 5. The client is gone at each step.
@@ -473,7 +483,7 @@ void PrintTo(const gone_case& c, std::ostream* os) { *os << "write " << c.fail_a
 
 class ChatHandlerClientGone : public testing::TestWithParam<gone_case> {};
 
-// begin(1), role(2), "Hel"(3), "lo"(4), [turn saved], finish(5), [DONE](6), end(7)
+// begin(1), role(2), "Hel"(3), "lo"(4), [turn saved], finish and [DONE](5), end(6)
 TEST_P(ChatHandlerClientGone, HandlerEndsPromptlyAndWritesNothingMore) {
     const auto [n, conversation] = GetParam();
     harness h(says({{5ms, "Hel"}, {5ms, "lo"}}));
@@ -498,7 +508,7 @@ TEST_P(ChatHandlerClientGone, HandlerEndsPromptlyAndWritesNothingMore) {
 
 std::vector<gone_case> gone_cases() {
     std::vector<gone_case> out;
-    for (int n = 1; n <= 7; ++n) {
+    for (int n = 1; n <= 6; ++n) {
         out.push_back({n, false});
         out.push_back({n, true});
     }
@@ -581,10 +591,9 @@ TEST(ChatHandler, ShutdownMidStreamIsAnInBandErrorThenDone) {
     ASSERT_TRUE(h.run(500ms)) << "the handler hung";
     EXPECT_FALSE(h.failure);
     EXPECT_TRUE(h.provider->saw_cancellation);
-    ASSERT_EQ(h.out.ops(), (std::vector<std::string>{"begin", "write", "write", "write", "write", "end"}));
+    ASSERT_EQ(h.out.ops(), (std::vector<std::string>{"begin", "write", "write", "write", "end"}));
     EXPECT_EQ(delta_content(h.out.calls[2].bytes), "Hi");
-    EXPECT_EQ(error_code_of(h.out.calls[3].bytes.substr(6)), "server_shutting_down");
-    EXPECT_EQ(h.out.calls[4].bytes, done_frame);
+    expect_in_band_error(h.out.calls[3].bytes, "server_shutting_down");
 }
 
 TEST(ChatHandler, ShutdownDuringAWriteWaitsForItThenEndsInBand) {
@@ -598,10 +607,9 @@ TEST(ChatHandler, ShutdownDuringAWriteWaitsForItThenEndsInBand) {
     h.at(20ms, [&] { h.out.stop(http::stop_reason::shutdown); });
     ASSERT_TRUE(h.run(500ms)) << "the handler hung";
     EXPECT_FALSE(h.failure);
-    ASSERT_EQ(h.out.ops(), (std::vector<std::string>{"begin", "write", "write", "write", "write", "end"}));
+    ASSERT_EQ(h.out.ops(), (std::vector<std::string>{"begin", "write", "write", "write", "end"}));
     EXPECT_EQ(delta_content(h.out.calls[2].bytes), "Hi"); // never a frame cut in half
-    EXPECT_EQ(error_code_of(h.out.calls[3].bytes.substr(6)), "server_shutting_down");
-    EXPECT_EQ(h.out.calls[4].bytes, done_frame);
+    expect_in_band_error(h.out.calls[3].bytes, "server_shutting_down");
 }
 
 TEST(ChatHandler, ShutdownBeforeTheCommitIsA503) {
@@ -642,7 +650,7 @@ TEST(ChatHandler, TurnIsStoredAndUnlockedBeforeTheEndIsWritten) {
     std::optional<bool> free_at_done;
     h.out.on_write = [&](std::string_view bytes) {
         if (bytes.find(R"("finish_reason":"stop")") != std::string_view::npos) items_at_finish = h.stored_items().size();
-        if (bytes == done_frame) {
+        if (bytes.ends_with(done_frame)) {
             items_at_done = h.stored_items().size();
             free_at_done = h.lock_is_free();
         }

@@ -84,6 +84,22 @@ TEST(NewTurn, StartsAfterTheLastAssistantMessage) {
     EXPECT_EQ(turn::new_turn_start(more), 3u);
 }
 
+TEST(NewTurn, IsContinuedOnlyWhenItReachesTheUpstreamAsOneMessage) {
+    chat_message result = message(message_role::tool, "42");
+    auto with = [&](std::vector<chat_message> tail) {
+        auto all = history;
+        all.insert(all.end(), tail.begin(), tail.end());
+        return turn::new_turn_is_one_message(all, history.size());
+    };
+    EXPECT_TRUE(with({message(message_role::user, "next")}));
+    EXPECT_TRUE(with({result}));
+    EXPECT_TRUE(with({result, result})); // one round of results is sent as one message
+    EXPECT_FALSE(with({}));
+    EXPECT_FALSE(with({result, message(message_role::user, "and")}));
+    EXPECT_FALSE(with({message(message_role::user, "one"), message(message_role::user, "two")}));
+    EXPECT_FALSE(with({message(message_role::system, "note"), message(message_role::user, "next")}));
+}
+
 TEST(NewTurn, SplittingOffTheHistoryKeepsToolNames) {
     api::chat_request req;
     chat_message call = message(message_role::assistant, "");

@@ -128,6 +128,12 @@ TEST(SqliteStore, MigratesAFreshFileAndKeepsDataAcrossReopen) {
     EXPECT_EQ(items[0].text, "héllo 世界");
 }
 
+TEST(SqliteStore, ContinuationsDoNotSurviveARestart) {
+    const auto path = temp_db();
+    open_sqlite_store(path)->put_continuation("k", {"flowgpt", "{}", 100}, 0, 10);
+    EXPECT_FALSE(open_sqlite_store(path)->take_continuation("k", 0)); // written without an fsync: dropped at start
+}
+
 TEST(SqliteStore, RefusesAFileFromANewerBuild) {
     const auto path = temp_db();
     open_sqlite_store(path).reset();

@@ -31,3 +31,14 @@ TEST(TokenPool, WhenAllRestTheSoonestBackIsTried) {
     EXPECT_EQ(pool.next(t0 + 10s), "b");
     EXPECT_FALSE(token_pool({}, 60s).next().has_value());
 }
+
+TEST(TokenPool, APreferredRestedTokenComesFirst) {
+    token_pool pool({"a", "b", "c"}, 60s);
+    const auto t0 = token_pool::clock::now();
+    const auto is_c = [](std::string_view t) { return t == "c"; };
+    EXPECT_EQ(pool.next_preferring(is_c, t0), "c");
+    EXPECT_EQ(pool.next_preferring(is_c, t0), "c");
+    pool.cool_down("c", t0);
+    EXPECT_EQ(pool.next_preferring(is_c, t0), "a"); // a resting preference falls back to rotation
+    EXPECT_EQ(pool.next_preferring([](std::string_view) { return false; }, t0), "b");
+}

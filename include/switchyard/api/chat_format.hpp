@@ -5,15 +5,11 @@
 #include <string>
 #include <string_view>
 
+#include "switchyard/api/answer_encoder.hpp"
 #include "switchyard/api/chat_request.hpp"
 #include "switchyard/api/error.hpp"
 
 namespace switchyard::api {
-
-struct usage_counts {
-    long prompt_tokens = 0;
-    long completion_tokens = 0;
-};
 
 /// Token estimate used when the upstream reports none: ceil(code points / 4), the common
 /// rule of thumb for English text with OpenAI tokenizers. Marked in `x-switchyard-usage: estimated`.
@@ -67,5 +63,37 @@ struct answer_message {
 /// The non-streaming `chat.completion` body.
 std::string completion_body(std::string_view id, std::time_t created, std::string_view model, const answer_message& message,
                             std::string_view finish_reason, const usage_counts& usage);
+
+/// `finish_reason` as chat completions names it.
+std::string_view finish_reason_name(finish_kind finish) noexcept;
+
+/// Chat completions on the shared answer path: chunks ending with `data: [DONE]` (usage chunk
+/// when the client asked), or one `chat.completion` body.
+class chat_encoder final : public answer_encoder {
+public:
+    chat_encoder(std::string model, bool include_usage);
+
+    std::string opening() override { return writer_.role_event(); }
+    std::string text(std::string_view text) override { return writer_.content_event(text); }
+    std::string reasoning(std::string_view text) override { return writer_.reasoning_event(text); }
+    std::string tool_call_begin(std::size_t index, std::string_view id, std::string_view name) override {
+        return writer_.tool_call_begin_event(index, id, name);
+    }
+    std::string tool_call_arguments(std::size_t index, std::string_view fragment) override {
+        return writer_.tool_call_arguments_event(index, fragment);
+    }
+    std::string_view keepalive() const override { return sse_writer::keepalive_comment; }
+    std::string closing(const answer_end& end) override;
+    std::string failure(const api_error& e) override;
+    http::http_response error_response(const api_error& e) const override;
+    http::http_response whole(const whole_answer& answer) const override;
+
+private:
+    std::string id_;
+    std::time_t created_;
+    std::string model_;
+    bool include_usage_;
+    sse_writer writer_;
+};
 
 } // namespace switchyard::api

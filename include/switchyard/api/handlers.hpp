@@ -4,7 +4,11 @@
 
 #include <functional>
 #include <string>
+#include <string_view>
+#include <variant>
 
+#include "switchyard/api/answer_encoder.hpp"
+#include "switchyard/api/chat_request.hpp"
 #include "switchyard/api/error.hpp"
 #include "switchyard/config/settings.hpp"
 #include "switchyard/http/message.hpp"
@@ -41,6 +45,19 @@ http::http_response json_response(std::string body);
 
 /// POST /v1/chat/completions, streaming and not.
 net::awaitable<void> handle_chat_completions(const http::http_request& req, http::response_stream& out, handler_context ctx);
+
+// The answer path every API front-end shares (api/chat_handler.cpp).
+
+/// The model `req` names, checked against its provider (images, credentials), or the error.
+std::variant<const providers::model_binding*, api_error> route_to_model(const chat_request& req,
+                                                                        const providers::registry& models);
+
+/// Answers an admitted request on `out` in `encoder`'s wire format: a stored conversation's turn,
+/// a continued chat or a one-shot answer, streamed or whole, with the commit point, stop and
+/// max_tokens applied and the turn stored before the answer ends. `req`'s messages may be
+/// moved out (a continued chat keeps only its new turn).
+net::awaitable<void> answer_request(chat_request& req, const providers::model_binding& binding, answer_encoder& encoder,
+                                    http::response_stream& out, const handler_context& ctx, std::string_view request_id);
 
 /// GET /v1/models
 http::http_response list_models(const providers::registry& models);

@@ -27,6 +27,8 @@ public:
     bool finished() const noexcept { return finish_reason_ != nullptr; }
     /// "stop" or "length" once finished; "stop" for a natural end.
     std::string_view finish_reason() const noexcept { return finish_reason_ ? finish_reason_ : "stop"; }
+    /// The stop sequence that ended the answer ("" when none did).
+    std::string_view stop_matched() const noexcept { return stop_matched_; }
     /// Everything emitted so far (empty unless keep_text).
     const std::string& emitted() const noexcept { return emitted_; }
     std::size_t emitted_code_points() const noexcept { return emitted_code_points_; }
@@ -46,6 +48,7 @@ private:
     bool keep_text_;
     utf8::carry carry_;
     const char* finish_reason_ = nullptr;
+    std::string stop_matched_;
 };
 
 } // namespace switchyard::api

@@ -1,8 +1,10 @@
 #pragma once
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace switchyard::providers {
@@ -19,6 +21,9 @@ public:
     /// The next token not cooling down (or, if all are, the one that recovers first);
     /// nullopt only when the pool is empty.
     std::optional<std::string> next(clock::time_point now = clock::now());
+    /// Like next(), but a rested token for which `preferred` holds comes first.
+    std::optional<std::string> next_preferring(const std::function<bool(std::string_view)>& preferred,
+                                               clock::time_point now = clock::now());
     void cool_down(const std::string& token, clock::time_point now = clock::now());
     std::size_t size() const noexcept { return tokens_.size(); }
 

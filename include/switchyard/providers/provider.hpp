@@ -166,6 +166,13 @@ public:
     /// The credentials `run_attempts` rotates through `call_context::credential`; nullptr (the
     /// default) for a provider that takes none. The provider owns the pool.
     virtual credential_pool* credentials() noexcept { return nullptr; }
+    /// Whether `credential` can continue `conversation`'s upstream memory. A provider whose
+    /// upstream conversations belong to one account says which; `run_attempts` tries that one first.
+    virtual bool continues_with(const conversation_turn& conversation, std::string_view credential) const {
+        (void)conversation;
+        (void)credential;
+        return true;
+    }
     /// One attempt with `ctx.credential`: streams the answer into `sink`, and returns nullopt when
     /// it ended normally. A refused credential is reported as `credential_rejected`, never retried
     /// here: resting it and trying the next is the caller's business (`run_attempts`).

@@ -38,6 +38,11 @@ private:
 /// there is none (a first turn) and messages.size() when the history ends with the assistant.
 std::size_t new_turn_start(const std::vector<api::chat_message>& messages);
 
+/// Whether the messages from `start` on reach a continued upstream conversation whole: it takes
+/// one message a turn, so the new turn must be one user message or one round of tool results
+/// (which tool emulation sends as one message). Anything else is injected in full.
+bool new_turn_is_one_message(const std::vector<api::chat_message>& messages, std::size_t start);
+
 /// Moves the messages before `start` out of `req` and returns them, leaving only the new turn.
 /// Tool results keep the name of the call they answer, which was in the part moved out.
 std::vector<api::chat_message> split_off_history(api::chat_request& req, std::size_t start);

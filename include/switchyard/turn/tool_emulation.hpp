@@ -8,18 +8,23 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "switchyard/api/chat_request.hpp"
 #include "switchyard/providers/provider.hpp"
 
 namespace switchyard::turn {
 
-/// True when `req` must be rendered for an upstream without tools: it offers tools, or its
-/// history holds tool calls or results.
-bool needs_emulation(const api::chat_request& req);
+/// True when `req` must be rendered for an upstream without tools: it offers tools, or it or the
+/// earlier turns of its `conversation` hold tool calls or results.
+bool needs_emulation(const api::chat_request& req, const providers::conversation_turn* conversation = nullptr);
 
 /// The text that offers `req.tools` and explains how to call them ("" when tool_choice is none).
 std::string tool_instructions(const api::chat_request& req);
+
+/// Messages as a web chat receives them: calls as <tool_call> blocks in the assistant's text,
+/// each round of results as one user message of <tool_response> blocks.
+std::vector<api::chat_message> render_messages(const std::vector<api::chat_message>& messages);
 
 /// `req` as a web chat receives it: text-only messages, with the tool block ahead of the newest
 /// user message. Tools and tool choice are kept for the parser; providers never read them.

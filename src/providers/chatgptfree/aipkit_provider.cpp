@@ -325,7 +325,8 @@ net::awaitable<std::optional<provider_error>> aipkit_provider::complete(const ap
         const json state = json::parse(ctx.conversation->upstream_state, nullptr, false);
         if (const auto it = state.find("remembered"); state.is_object() && it != state.end() && it->is_number_integer())
             remembered = it->get<std::int64_t>();
-        if (remembered + 2 <= upstream_memory_messages) {
+        // A state from before the count was kept (0) cannot tell how much the upstream holds.
+        if (remembered > 0 && remembered + 2 <= upstream_memory_messages) {
             if (const auto* s = string_field(state, "session_id")) who.session_id = *s;
             if (const auto* c = string_field(state, "conversation_uuid")) who.conversation_uuid = *c;
             who.openai_response_id = text_field(state, "openai_response_id");

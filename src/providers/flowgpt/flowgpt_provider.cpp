@@ -80,10 +80,17 @@ json context_messages(const api::chat_request& req, const conversation_turn* con
     return out;
 }
 
-/// The upstream conversation a stored conversation continues, if any.
-std::string saved_conversation_id(const conversation_turn* conversation) {
+/// Which token a conversation was created with, without keeping the token: FlowGPT
+/// conversations belong to an account, and another token may be refused for it.
+std::string token_tag(std::string_view token) { return secrets::sha256_hex(token).substr(0, 16); }
+
+/// The upstream conversation a stored conversation continues, if any: only with the token that
+/// created it (rotation may have moved on; the conversation is then created again).
+std::string saved_conversation_id(const conversation_turn* conversation, std::string_view token) {
     if (!conversation || conversation->upstream_state.empty()) return {};
     const json state = json::parse(conversation->upstream_state, nullptr, false);
+    const std::string tag = upstream_json::text_field(state, "token");
+    if (!tag.empty() && tag != token_tag(token)) return {};
     return upstream_json::text_field(state, "conversationId");
 }
 
@@ -117,6 +124,10 @@ std::optional<std::string> text_of_line(std::string_view line, bool& malformed) 
     return *data;
 }
 
+bool flowgpt_provider::continues_with(const conversation_turn& conversation, std::string_view credential) const {
+    return !saved_conversation_id(&conversation, credential).empty();
+}
+
 flowgpt_provider::flowgpt_provider(config::flowgpt_settings settings)
     : settings_(std::move(settings)), tokens_(std::make_unique<credential_pool>(settings_.tokens, settings_.token_cooldown)) {}
 
@@ -132,7 +143,7 @@ net::awaitable<flowgpt_provider::opened> flowgpt_provider::open_answer(const api
     const std::string base = base_url(settings_);
     // A stored conversation continues its upstream conversation with only the new turn. If the
     // upstream has forgotten it (404), it is created again from the full stored context.
-    std::string conversation_id = saved_conversation_id(ctx.conversation);
+    std::string conversation_id = saved_conversation_id(ctx.conversation, token);
     for (int round = 0; round < 2; ++round) {
         const bool continuing = !conversation_id.empty();
         if (!continuing) {
@@ -154,7 +165,8 @@ net::awaitable<flowgpt_provider::opened> flowgpt_provider::open_answer(const api
                              upstream_json::shape(created_doc, {"id"}));
                 co_return opened{std::nullopt, error(failure_reason::protocol, "FlowGPT returned an unreadable conversation.")};
             }
-            if (ctx.conversation) ctx.conversation->upstream_state = dump(json{{"conversationId", conversation_id}});
+            if (ctx.conversation)
+                ctx.conversation->upstream_state = dump(json{{"conversationId", conversation_id}, {"token", token_tag(token)}});
         }
 
         auto headers = common_headers(token, settings_);

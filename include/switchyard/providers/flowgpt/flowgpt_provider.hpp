@@ -24,6 +24,8 @@ public:
     capabilities caps() const noexcept override { return {.reasoning_in_text = true, .upstream_memory = true}; }
     std::optional<provider_error> check_ready() const override;
     credential_pool* credentials() noexcept override { return tokens_.get(); }
+    /// A FlowGPT conversation belongs to the account of the token that created it.
+    bool continues_with(const conversation_turn& conversation, std::string_view credential) const override;
     /// One attempt with the bearer token in `ctx.credential`.
     net::awaitable<std::optional<provider_error>> complete(const api::chat_request& req, const model_route& route,
                                                            event_sink& sink, call_context ctx) override;
