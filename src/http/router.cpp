@@ -5,6 +5,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "switchyard/api/anthropic/messages_format.hpp"
+#include "switchyard/api/anthropic/messages_handler.hpp"
 #include "switchyard/api/handlers.hpp"
 
 namespace switchyard::http {
@@ -29,10 +31,17 @@ http_response preflight(const http_request& req) {
     return r;
 }
 
+/// Anthropic's routes answer errors in Anthropic's shape; every other route in OpenAI's.
+bool anthropic_route(std::string_view path) { return path == "/messages" || path.starts_with("/messages/"); }
+
+http_response error_reply(const http_request& req, const api_error& e) {
+    return anthropic_route(api_path(req.path())) ? api::anthropic::anthropic_error_response(e) : api::error_response(e);
+}
+
 http_response method_not_allowed(const http_request& req, const char* allow) {
-    auto r = api::error_response({error_kind::method_not_allowed,
-                                  "Method " + req.method + " is not allowed on " + std::string(req.path()) + ".", std::nullopt,
-                                  std::nullopt});
+    auto r = error_reply(req, {error_kind::method_not_allowed,
+                               "Method " + req.method + " is not allowed on " + std::string(req.path()) + ".", std::nullopt,
+                               std::nullopt});
     r.headers.emplace_back("allow", allow);
     return r;
 }
@@ -40,8 +49,8 @@ http_response method_not_allowed(const http_request& req, const char* allow) {
 /// A bug, or a store that failed: the client still gets an answer in its API's shape.
 http_response internal_failure(const http_request& req, const std::exception& e) {
     spdlog::error("[{}] {} {} failed: {}", req.request_id, req.method, req.path(), e.what());
-    return api::error_response(
-        {error_kind::internal_error, "The server could not answer this request.", std::nullopt, std::nullopt});
+    return error_reply(req,
+                       {error_kind::internal_error, "The server could not answer this request.", std::nullopt, std::nullopt});
 }
 
 std::string decode_segment(std::string_view s) {
@@ -68,7 +77,7 @@ router::router(const config::settings& settings, const providers::registry& mode
 
 std::optional<http_response> router::answer_directly(const http_request& req) const {
     if (auto refused = cors_.refusal(req.header("origin"), req.header("host")))
-        return api::error_response({error_kind::origin_not_allowed, std::move(*refused), std::nullopt, std::nullopt});
+        return error_reply(req, {error_kind::origin_not_allowed, std::move(*refused), std::nullopt, std::nullopt});
     if (req.method == "OPTIONS") return preflight(req);
 
     const std::string_view path = api_path(req.path());
@@ -78,24 +87,27 @@ std::optional<http_response> router::answer_directly(const http_request& req) co
     }
 
     const bool conversations = path == "/conversations" || path.starts_with("/conversations/");
-    const bool known = path == "/chat/completions" || path == "/models" || path.starts_with("/models/") || conversations;
+    const bool messages = path == "/messages" || path == "/messages/count_tokens";
+    const bool known =
+        path == "/chat/completions" || path == "/models" || path.starts_with("/models/") || conversations || messages;
     if (!known)
-        return api::error_response({error_kind::route_not_found,
-                                    "Invalid URL (" + req.method + " " + std::string(req.path()) + ")", std::nullopt,
-                                    std::nullopt});
+        return error_reply(req, {error_kind::route_not_found, "Invalid URL (" + req.method + " " + std::string(req.path()) + ")",
+                                 std::nullopt, std::nullopt});
 
     if (!auth_.allows(req.header("authorization"), req.header("x-api-key"))) {
         const bool missing = req.header("authorization").empty() && req.header("x-api-key").empty();
-        return api::error_response(
-            {error_kind::invalid_api_key,
-             missing ? "You didn't provide an API key. Send it as 'Authorization: Bearer <key>'." : "Incorrect API key provided.",
-             std::nullopt, std::nullopt});
+        return error_reply(
+            req, {error_kind::invalid_api_key,
+                  missing ? "You didn't provide an API key. Send it as 'Authorization: Bearer <key>' or 'x-api-key: <key>'."
+                          : "Incorrect API key provided.",
+                  std::nullopt, std::nullopt});
     }
 
     if (conversations) return std::nullopt; // answered on the store's thread
-    if (path == "/chat/completions") {
+    if (path == "/chat/completions" || messages) {
         if (req.method != "POST") return method_not_allowed(req, "POST");
-        return std::nullopt; // the chat handler answers, possibly as a stream
+        if (path == "/messages/count_tokens") return api::anthropic::count_tokens(req);
+        return std::nullopt; // the chat or messages handler answers, possibly as a stream
     }
     if (req.method != "GET") return method_not_allowed(req, "GET");
     if (path == "/models") return api::list_models(models_);
@@ -112,12 +124,15 @@ net::awaitable<void> router::route(const http_request& req, response_stream& out
         direct = internal_failure(req, e);
     }
     if (direct) co_return co_await out.send(*direct);
-    if (api_path(req.path()) != "/chat/completions") co_return co_await serve_conversations(req, out);
+    const std::string_view path = api_path(req.path());
+    if (path != "/chat/completions" && path != "/messages") co_return co_await serve_conversations(req, out);
     const std::function<std::string()> owner = [&] {
         return auth_.owner_of(req.header("authorization"), req.header("x-api-key"));
     };
-    co_await api::handle_chat_completions(
-        req, out, {models_, settings_.stream, settings_.conversations.continuation, http, conversations_, locks_, owner});
+    const api::handler_context ctx{models_, settings_.stream, settings_.conversations.continuation, http, conversations_, locks_,
+                                   owner};
+    if (path == "/messages") co_return co_await api::anthropic::handle_messages(req, out, ctx);
+    co_await api::handle_chat_completions(req, out, ctx);
 }
 
 // /v1/conversations: the whole handler runs where the store lives, off this I/O thread.

@@ -1,0 +1,41 @@
+#include "switchyard/api/anthropic/messages_handler.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "switchyard/api/anthropic/messages_format.hpp"
+#include "switchyard/api/anthropic/messages_request.hpp"
+#include "switchyard/api/chat_format.hpp"
+
+namespace switchyard::api::anthropic {
+namespace {
+
+/// Error answers get a coroutine of their own, so the response is held only while it is sent.
+net::awaitable<void> send_error(http::response_stream& out, const api_error& e) {
+    const auto response = anthropic_error_response(e);
+    co_await out.send(response);
+}
+
+} // namespace
+
+net::awaitable<void> handle_messages(const http::http_request& http_req, http::response_stream& out, handler_context ctx) {
+    auto parsed = parse_messages_request(http_req.body);
+    if (const auto* err = std::get_if<api_error>(&parsed)) co_return co_await send_error(out, *err);
+    auto& req = std::get<chat_request>(parsed);
+    const auto routed = route_to_model(req, ctx.models);
+    if (const auto* err = std::get_if<api_error>(&routed)) co_return co_await send_error(out, *err);
+    messages_encoder encoder(req.model, estimate_prompt_tokens(req));
+    co_await answer_request(req, *std::get<const providers::model_binding*>(routed), encoder, out, ctx, http_req.request_id);
+}
+
+http::http_response count_tokens(const http::http_request& req) {
+    const auto parsed = parse_messages_request(req.body, true);
+    if (const auto* err = std::get_if<api_error>(&parsed)) return anthropic_error_response(*err);
+    const auto& request = std::get<chat_request>(parsed);
+    long tokens = estimate_prompt_tokens(request);
+    for (const auto& t : request.tools) // the tools travel with the prompt too
+        tokens += estimate_tokens(t.name) + estimate_tokens(t.description) +
+                  estimate_tokens(t.parameters.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    return json_response(nlohmann::json{{"input_tokens", tokens}}.dump());
+}
+
+} // namespace switchyard::api::anthropic
