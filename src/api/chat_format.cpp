@@ -26,10 +26,19 @@ long estimate_tokens(std::size_t code_points) noexcept { return static_cast<long
 
 long estimate_tokens(std::string_view text) noexcept { return estimate_tokens(utf8::count_code_points(text)); }
 
-long estimate_prompt_tokens(const chat_request& req) noexcept {
+long estimate_prompt_tokens(const chat_request& req) {
     long total = 3;
-    for (const auto& m : req.messages)
+    for (const auto& m : req.messages) {
         total += 4 + estimate_tokens(m.text);
+        for (const auto& call : m.tool_calls)
+            total += estimate_tokens(call.name) + estimate_tokens(call.arguments);
+    }
+    // The tools travel with the prompt too (an emulating upstream reads them as text).
+    for (const auto& t : req.tools) {
+        total += estimate_tokens(t.name) + estimate_tokens(t.description);
+        if (!t.parameters.is_null())
+            total += estimate_tokens(t.parameters.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    }
     return total;
 }
 

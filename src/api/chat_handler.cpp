@@ -51,12 +51,15 @@ usage_counts usage_for(const chat_request& req, const text_shaper& answer,
     return {estimate_prompt_tokens(req), estimate_tokens(answer.emitted_code_points())};
 }
 
-/// Why the answer ended. Tool calls win: they are what the client must act on. Then a cut the
-/// gateway made (a stop sequence, max_tokens), then what the upstream reported.
+/// Why the answer ended. Tool calls win: they are what the client must act on, unless the
+/// upstream ran out of tokens in the middle of one. Then a cut the gateway made (a stop sequence,
+/// max_tokens), then what the upstream reported.
 answer_end end_of(const text_shaper& shaper, bool tool_calls, std::optional<providers::finish_cause> upstream,
                   const usage_counts& usage) {
     answer_end end{finish_kind::stop, {}, usage};
-    if (tool_calls) {
+    if (tool_calls && upstream == providers::finish_cause::length) {
+        end.finish = finish_kind::length;
+    } else if (tool_calls) {
         end.finish = finish_kind::tool_calls;
     } else if (shaper.finished()) {
         end.finish = shaper.finish_reason() == "length" ? finish_kind::length : finish_kind::stop_sequence;

@@ -1,5 +1,7 @@
 #include "tool_answers.hpp"
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include <vector>
@@ -38,11 +40,29 @@ ordered_json offered_tools(const std::string& context) {
     return tools;
 }
 
-/// Arguments for `schema`: every required property gets a plausible value.
-ordered_json arguments_for(const ordered_json& schema) {
+/// The values that [arg:KEY=VALUE] markers in `context` give.
+std::map<std::string, std::string> argument_markers(const std::string& context) {
+    std::map<std::string, std::string> out;
+    for (std::size_t at = context.find("[arg:"); at != std::string::npos; at = context.find("[arg:", at + 1)) {
+        const auto end = context.find(']', at);
+        const auto eq = context.find('=', at);
+        if (end == std::string::npos || eq == std::string::npos || eq > end) continue;
+        out[context.substr(at + 5, eq - at - 5)] = context.substr(eq + 1, end - eq - 1);
+    }
+    return out;
+}
+
+/// Arguments for `schema`: every required property gets a plausible value, or the one an
+/// [arg:KEY=VALUE] marker gives.
+ordered_json arguments_for(const ordered_json& schema, const std::map<std::string, std::string>& given) {
     ordered_json args = ordered_json::object();
     if (!schema.contains("required") || !schema["required"].is_array()) return args;
     for (const auto& key : schema["required"]) {
+        if (!key.is_string()) continue;
+        if (const auto it = given.find(key.get<std::string>()); it != given.end()) {
+            args[it->first] = it->second;
+            continue;
+        }
         const auto& prop = schema.contains("properties")
                                ? schema["properties"].value(key.get<std::string>(), ordered_json::object())
                                : ordered_json::object();
@@ -101,7 +121,8 @@ std::optional<std::string> tool_answer(const std::string& latest, const std::str
         const auto comma = std::min(wanted.find(',', start), wanted.size());
         const std::string name = wanted.substr(start, comma - start);
         const ordered_json schema = tools.contains(name) ? tools[name] : ordered_json::object();
-        calls.push_back({{"name", name}, {"arguments", bad_args ? ordered_json::object() : arguments_for(schema)}});
+        calls.push_back({{"name", name},
+                         {"arguments", bad_args ? ordered_json::object() : arguments_for(schema, argument_markers(context))}});
         start = comma + 1;
     }
     std::string out = has(context, "[preamble]") ? "Let me look that up.\n" : "";

@@ -3,6 +3,7 @@
 // with <tools> in the message). Real models decide for themselves; the emulator decides by
 // markers in the user's text, so tests can ask for each behaviour:
 //   [call:a,b]        call these tools (arguments made from each tool's schema)
+//   [arg:KEY=VALUE]   give the required argument KEY this string value
 //   [format:fence]    write the calls as a ```json block; [format:bare] as a bare JSON object
 //   [preamble]        write a sentence before the calls
 //   [args:bad]        first answer misses required arguments; the repair round fixes them

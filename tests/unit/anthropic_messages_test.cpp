@@ -95,8 +95,15 @@ TEST(AnthropicRequest, BadRequestsNameTheField) {
     EXPECT_EQ(refused(R"({"model":"m","max_tokens":1,"messages":[{"role":"system","content":"x"}]})").param, "messages.0.role");
     EXPECT_EQ(refused(R"({"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"video"}]}]})").param,
               "messages.0.content.0.type");
-    const auto doc = refused(R"({"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"document"}]}]})");
-    EXPECT_EQ(doc.kind, api::error_kind::unsupported_value);
+    const auto pdf = refused(R"({"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"document",
+        "source":{"type":"base64","media_type":"application/pdf","data":"JVBE"}}]}]})");
+    EXPECT_EQ(pdf.kind, api::error_kind::unsupported_value);
+    const auto bash = refused(
+        R"({"model":"m","max_tokens":1,"tools":[{"type":"bash_20250124","name":"bash"}],"messages":[{"role":"user","content":"x"}]})");
+    EXPECT_EQ(bash.param, "tools.0.type");
+    const auto text_doc = parsed(R"({"model":"m","max_tokens":1,"messages":[{"role":"user","content":[{"type":"document",
+        "source":{"type":"text","media_type":"text/plain","data":"the notes"}},{"type":"text","text":"summarise"}]}]})");
+    EXPECT_EQ(text_doc.messages.at(0).text, "the notes\nsummarise");
     EXPECT_EQ(
         refused(R"({"model":"m","max_tokens":1,"tool_choice":{"type":"any"},"messages":[{"role":"user","content":"x"}]})").param,
         "tool_choice");
@@ -128,22 +135,40 @@ TEST(AnthropicEncoder, AStreamOpensAndClosesOneBlockPerKindInOrder) {
         names.push_back(name);
         EXPECT_EQ(data["type"], name); // the data's type repeats the event name
     }
-    EXPECT_EQ(names,
-              (std::vector<std::string>{"message_start", "content_block_start", "content_block_delta", "content_block_stop",
-                                        "content_block_start", "content_block_delta", "content_block_delta", "content_block_stop",
-                                        "content_block_start", "content_block_delta", "content_block_delta", "content_block_stop",
-                                        "message_delta", "message_stop"}));
+    // Tool calls are written whole at the end, each as one valid JSON fragment.
+    const std::vector<std::string> expected = {
+        "message_start",       "content_block_start", "content_block_delta", "content_block_stop",  "content_block_start",
+        "content_block_delta", "content_block_delta", "content_block_stop",  "content_block_start", "content_block_delta",
+        "content_block_stop",  "message_delta",       "message_stop"};
+    EXPECT_EQ(names, expected);
     EXPECT_EQ(ev[0].second["message"]["usage"]["input_tokens"], 12);
     EXPECT_EQ(ev[1].second["content_block"]["type"], "thinking");
     EXPECT_EQ(ev[2].second["delta"]["thinking"], "thinking");
     EXPECT_EQ(ev[4].second["index"], 1);
     EXPECT_EQ(ev[6].second["delta"]["text"], "lo");
+    EXPECT_EQ(ev[8].second["index"], 2);
     EXPECT_EQ(ev[8].second["content_block"]["name"], "Read");
-    EXPECT_EQ(ev[9].second["delta"]["partial_json"].get<std::string>() +
-                  ev[10].second["delta"]["partial_json"].get<std::string>(),
-              R"({"file_path":"a"})");
-    EXPECT_EQ(ev[12].second["delta"]["stop_reason"], "tool_use");
-    EXPECT_EQ(ev[12].second["usage"]["output_tokens"], 7);
+    EXPECT_EQ(json::parse(ev[9].second["delta"]["partial_json"].get<std::string>()), json::parse(R"({"file_path":"a"})"));
+    EXPECT_EQ(ev[11].second["delta"]["stop_reason"], "tool_use");
+    EXPECT_EQ(ev[11].second["usage"]["output_tokens"], 7);
+    EXPECT_EQ(ev[11].second["usage"]["input_tokens"], 12);
+}
+
+TEST(AnthropicEncoder, InterleavedOrBrokenArgumentsStillMakeWholeValidInputs) {
+    api::anthropic::messages_encoder enc("m", 1);
+    std::string sse = enc.opening();
+    sse += enc.tool_call_begin(0, "call_a", "first");
+    sse += enc.tool_call_begin(1, "call_b", "second");
+    sse += enc.tool_call_arguments(0, R"({"x":)");
+    sse += enc.tool_call_arguments(1, "not json");
+    sse += enc.tool_call_arguments(0, "1}");
+    sse += enc.closing({api::finish_kind::tool_calls, {}, {1, 1}});
+    std::vector<json> inputs;
+    for (const auto& [name, data] : events_of(sse))
+        if (name == "content_block_delta") inputs.push_back(json::parse(data["delta"]["partial_json"].get<std::string>()));
+    ASSERT_EQ(inputs.size(), 2u);
+    EXPECT_EQ(inputs[0], json::parse(R"({"x":1})"));
+    EXPECT_EQ(inputs[1], json::object()); // arguments that are not an object would break a client's parser
 }
 
 TEST(AnthropicEncoder, AnErrorAfterTextClosesTheBlockAndIsAnErrorEvent) {
@@ -169,6 +194,8 @@ TEST(AnthropicEncoder, AWholeMessageAndErrorResponses) {
     EXPECT_EQ(body["content"][0]["text"], "I will read it.");
     EXPECT_EQ(body["content"][1]["input"]["file_path"], "a");
     EXPECT_EQ(body["usage"]["input_tokens"], 5);
+    const std::vector<api::tool_call> no_calls;
+    EXPECT_EQ(json::parse(enc.whole({"", "", no_calls, {}}).body)["content"], json::array()); // no empty text block
     const std::vector<api::tool_call> none;
     const auto cut = json::parse(enc.whole({"a", "", none, {api::finish_kind::stop_sequence, "STOP", {1, 1}}}).body);
     EXPECT_EQ(cut["stop_reason"], "stop_sequence");
@@ -185,5 +212,9 @@ TEST(AnthropicEncoder, AWholeMessageAndErrorResponses) {
     EXPECT_TRUE(retry_after);
     EXPECT_EQ(api::anthropic::error_type({api::error_kind::server_overloaded, "", std::nullopt, std::nullopt}),
               "overloaded_error");
+    EXPECT_EQ(
+        api::anthropic::anthropic_error_response({api::error_kind::server_overloaded, "", std::nullopt, std::nullopt}).status,
+        529);
+    EXPECT_EQ(api::anthropic::error_type({api::error_kind::provider_unavailable, "", std::nullopt, std::nullopt}), "api_error");
     EXPECT_EQ(api::anthropic::error_type({api::error_kind::model_not_found, "", std::nullopt, std::nullopt}), "not_found_error");
 }

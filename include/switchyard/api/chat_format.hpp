@@ -15,8 +15,9 @@ namespace switchyard::api {
 /// rule of thumb for English text with OpenAI tokenizers. Marked in `x-switchyard-usage: estimated`.
 long estimate_tokens(std::string_view text) noexcept;
 long estimate_tokens(std::size_t code_points) noexcept;
-/// Estimate for a whole prompt: every message's text plus 4 tokens of framing, plus 3 for the reply.
-long estimate_prompt_tokens(const chat_request& req) noexcept;
+/// Estimate for a whole prompt: every message's text and tool calls plus 4 tokens of framing, the
+/// tools' names, descriptions and schemas, plus 3 for the reply.
+long estimate_prompt_tokens(const chat_request& req);
 
 /// Appends `text` as a JSON string literal; invalid UTF-8 becomes U+FFFD.
 void append_json_string(std::string& out, std::string_view text);

@@ -48,6 +48,12 @@ std::string_view stop_reason_name(finish_kind finish) noexcept {
 }
 
 std::string_view error_type(const api_error& e) noexcept {
+    switch (e.kind) { // Anthropic's overloaded_error is its 529; other 503s are plain failures
+    case error_kind::server_overloaded: return "overloaded_error";
+    case error_kind::provider_unavailable:
+    case error_kind::server_shutting_down: return "api_error";
+    default: break;
+    }
     switch (traits_of(e.kind).status) {
     case 401: return "authentication_error";
     case 403: return "permission_error";
@@ -55,7 +61,6 @@ std::string_view error_type(const api_error& e) noexcept {
     case 413:
     case 431: return "request_too_large";
     case 429: return "rate_limit_error";
-    case 503: return "overloaded_error";
     case 504: return "timeout_error";
     case 500:
     case 502: return "api_error";
@@ -68,7 +73,8 @@ std::string anthropic_error_body(const api_error& e) {
 }
 
 http::http_response anthropic_error_response(const api_error& e) {
-    auto r = api::error_response(e); // status and retry headers
+    auto r = api::error_response(e);                             // status and retry headers
+    if (e.kind == error_kind::server_overloaded) r.status = 529; // what Anthropic's clients back off on
     r.body = anthropic_error_body(e);
     return r;
 }
@@ -97,7 +103,7 @@ std::string messages_encoder::close_block() {
 }
 
 std::string messages_encoder::enter(block kind, std::string_view start_json) {
-    if (open_ == kind && kind != block::tool_use) return {};
+    if (open_ == kind) return {};
     std::string out = close_block();
     open_ = kind;
     open_index_ = next_index_++;
@@ -125,29 +131,39 @@ std::string messages_encoder::reasoning(std::string_view text) {
 }
 
 std::string messages_encoder::tool_call_begin(std::size_t index, std::string_view id, std::string_view name) {
-    const std::string start = dump({{"type", "tool_use"}, {"id", id}, {"name", name}, {"input", json::object()}});
-    std::string out = enter(block::tool_use, start);
-    if (tool_blocks_.size() <= index) tool_blocks_.resize(index + 1, open_index_);
-    tool_blocks_[index] = open_index_;
-    return out;
+    if (calls_.size() <= index) calls_.resize(index + 1);
+    calls_[index].id = id;
+    calls_[index].name = name;
+    return close_block(); // text after a call starts a new block
 }
 
 std::string messages_encoder::tool_call_arguments(std::size_t index, std::string_view fragment) {
-    const std::size_t at = index < tool_blocks_.size() ? tool_blocks_[index] : open_index_;
-    std::string delta = R"({"type":"content_block_delta","index":)" + std::to_string(at) +
-                        R"(,"delta":{"type":"input_json_delta","partial_json":)";
-    append_json_string(delta, fragment);
-    delta += "}}";
-    return event("content_block_delta", delta);
+    if (index < calls_.size()) calls_[index].arguments += fragment;
+    return {};
 }
 
 std::string messages_encoder::closing(const answer_end& end) {
     std::string out = close_block();
+    for (const auto& call : calls_) {
+        if (call.name.empty()) continue;
+        const std::size_t index = next_index_++;
+        const json start = {
+            {"type", "content_block_start"},
+            {"index", index},
+            {"content_block", {{"type", "tool_use"}, {"id", call.id}, {"name", call.name}, {"input", json::object()}}}};
+        // One fragment of valid JSON: arguments that are not an object would break a client's parser.
+        const json delta = {{"type", "content_block_delta"},
+                            {"index", index},
+                            {"delta", {{"type", "input_json_delta"}, {"partial_json", dump(input_of(call.arguments))}}}};
+        out += event("content_block_start", dump(start));
+        out += event("content_block_delta", dump(delta));
+        out += event("content_block_stop", R"({"type":"content_block_stop","index":)" + std::to_string(index) + "}");
+    }
     json delta = {{"type", "message_delta"},
                   {"delta",
                    {{"stop_reason", stop_reason_name(end.finish)},
                     {"stop_sequence", end.stop_sequence.empty() ? json(nullptr) : json(end.stop_sequence)}}},
-                  {"usage", {{"output_tokens", end.usage.completion_tokens}}}};
+                  {"usage", {{"input_tokens", end.usage.prompt_tokens}, {"output_tokens", end.usage.completion_tokens}}}};
     out += event("message_delta", dump(delta));
     out += event("message_stop", R"({"type":"message_stop"})");
     return out;
@@ -158,7 +174,7 @@ std::string messages_encoder::failure(const api_error& e) { return close_block()
 http::http_response messages_encoder::whole(const whole_answer& answer) const {
     json content = json::array();
     if (!answer.reasoning.empty()) content.push_back({{"type", "thinking"}, {"thinking", answer.reasoning}, {"signature", ""}});
-    if (!answer.content.empty() || answer.tool_calls.empty()) content.push_back({{"type", "text"}, {"text", answer.content}});
+    if (!answer.content.empty()) content.push_back({{"type", "text"}, {"text", answer.content}});
     for (const auto& call : answer.tool_calls)
         content.push_back({{"type", "tool_use"}, {"id", call.id}, {"name", call.name}, {"input", input_of(call.arguments)}});
     const json message = {{"id", id_},

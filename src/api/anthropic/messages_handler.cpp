@@ -30,12 +30,8 @@ net::awaitable<void> handle_messages(const http::http_request& http_req, http::r
 http::http_response count_tokens(const http::http_request& req) {
     const auto parsed = parse_messages_request(req.body, true);
     if (const auto* err = std::get_if<api_error>(&parsed)) return anthropic_error_response(*err);
-    const auto& request = std::get<chat_request>(parsed);
-    long tokens = estimate_prompt_tokens(request);
-    for (const auto& t : request.tools) // the tools travel with the prompt too
-        tokens += estimate_tokens(t.name) + estimate_tokens(t.description) +
-                  estimate_tokens(t.parameters.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    return json_response(nlohmann::json{{"input_tokens", tokens}}.dump());
+    // The same estimate as usage reports, so a client's context accounting agrees with itself.
+    return json_response(nlohmann::json{{"input_tokens", estimate_prompt_tokens(std::get<chat_request>(parsed))}}.dump());
 }
 
 } // namespace switchyard::api::anthropic

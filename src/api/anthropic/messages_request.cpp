@@ -140,7 +140,14 @@ std::optional<api_error> parse_message(const json& m, std::size_t i, std::vector
                 result.text = "Error: " + result.text;
             out.push_back(std::move(result));
         } else if (*type == "document") {
-            return bad(error_kind::unsupported_value, at + ".type: documents are not supported by this gateway", at + ".type");
+            // A plain-text document is text; files (PDF) reach no upstream here.
+            const json* source = member(block, "source");
+            const std::string* kind = source && source->is_object() ? string_member(*source, "type") : nullptr;
+            const std::string* data = kind && *kind == "text" ? string_member(*source, "data") : nullptr;
+            if (!data)
+                return bad(error_kind::unsupported_value, at + ".source: only plain-text documents are supported by this gateway",
+                           at + ".source");
+            append_text(said.text, *data);
         } else if (said.role == message_role::user && *type != "search_result") {
             return bad(error_kind::invalid_value, at + ".type: '" + *type + "' is not a content block a user message can hold",
                        at + ".type");
@@ -158,8 +165,16 @@ std::optional<api_error> parse_tools(const json& doc, chat_request& req) {
         const json& t = (*tools)[i];
         const std::string at = "tools." + std::to_string(i);
         if (!t.is_object()) return bad(error_kind::invalid_value, at + ": expected an object", at);
-        // Server tools (web search, bash, text editor, …) run at Anthropic; no upstream here runs them.
-        if (const std::string* type = string_member(t, "type"); type && *type != "custom") continue;
+        if (const std::string* type = string_member(t, "type"); type && *type != "custom") {
+            // Anthropic-defined client tools come without a schema: the model is trained on them,
+            // and no upstream here is.
+            for (const char* client_tool : {"bash_", "text_editor_", "computer_", "memory_"})
+                if (type->starts_with(client_tool))
+                    return bad(error_kind::unsupported_value,
+                               at + ".type: '" + *type + "' is not supported here; define the tool with an input_schema",
+                               at + ".type");
+            continue; // server tools (web search, web fetch, code execution) run at Anthropic: skipped
+        }
         tool_definition tool;
         const std::string* name = string_member(t, "name");
         if (!name) return missing(at + ".name");
@@ -238,7 +253,7 @@ std::optional<api_error> parse_sampling(const json& doc, chat_request& req, bool
     for (const char* key : {"temperature", "top_p"}) {
         const json* v = member(doc, key);
         if (!v) continue;
-        if (!v->is_number() || v->get<double>() < 0 || v->get<double>() > 2)
+        if (!v->is_number() || v->get<double>() < 0 || v->get<double>() > 1)
             return bad(error_kind::invalid_value, std::string(key) + ": expected a number from 0 to 1", key);
         (std::string_view(key) == "temperature" ? req.temperature : req.top_p) = v->get<double>();
     }

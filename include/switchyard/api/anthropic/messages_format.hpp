@@ -41,7 +41,7 @@ public:
     static constexpr std::string_view ping_event = "event: ping\ndata: {\"type\":\"ping\"}\n\n";
 
 private:
-    enum class block { none, text, thinking, tool_use };
+    enum class block { none, text, thinking };
     /// Closes the open block unless it is of `kind`, then opens one of `kind`; returns the events.
     std::string enter(block kind, std::string_view start_json = {});
     std::string close_block();
@@ -52,7 +52,9 @@ private:
     block open_ = block::none;
     std::size_t open_index_ = 0;
     std::size_t next_index_ = 0;
-    std::vector<std::size_t> tool_blocks_; // the block index of each tool call
+    // Calls are written whole at the end: an upstream may interleave their argument fragments,
+    // and a client may finalize a tool_use block when it stops. Bounded by the answer itself.
+    std::vector<tool_call> calls_;
 };
 
 } // namespace switchyard::api::anthropic
