@@ -256,9 +256,13 @@ void apply_models(load_state& st, const option_value& v) {
     for (std::size_t i = 0; i < list.size(); ++i) {
         model_entry e;
         const std::string where = std::string(v.source) + "[" + std::to_string(i) + "]";
-        each_member(list[i], where, {"id", "provider", "upstream_id", "reasoning"},
+        each_member(list[i], where, {"id", "provider", "upstream_id", "reasoning", "aliases"},
                     [&](const std::string& k, const json& value, const std::string& source) {
                         const option_value item{source, nullptr, &value};
+                        if (k == "aliases") {
+                            e.aliases = parse_list(item);
+                            return;
+                        }
                         const std::string s = parse_string(item);
                         if (k == "reasoning") {
                             if (s == "split")
@@ -420,7 +424,8 @@ std::vector<option> build_table() {
                          {},
                          {},
                          "models",
-                         "The model map: `{id, provider, upstream_id, reasoning}`; reasoning is split, inline or drop",
+                         "The model map: `{id, provider, upstream_id, reasoning, aliases}`; reasoning is split, inline or drop; "
+                         "aliases are other names clients may use (`claude-sonnet-4-5`)",
                          "the built-in list"},
                         "", apply_models));
 

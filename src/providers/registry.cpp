@@ -15,7 +15,10 @@ bool registry::add_model(const config::model_entry& entry) {
     for (auto& p : providers_)
         if (p->name() == entry.provider) target = p.get();
     if (!target) throw config::config_error("model '" + entry.id + "' names unknown provider '" + entry.provider + "'");
-    if (auto it = index_.find(entry.id); it != index_.end()) {
+    if (auto it = index_.find(entry.id); it != index_.end() && aliases_.erase(entry.id) > 0) {
+        spdlog::warn("model '{}' from {} replaces an alias of the same name", entry.id, entry.provider);
+        index_.erase(it);
+    } else if (it != index_.end()) {
         // Upstreams list the same id twice, or two providers share one: starting is worth more
         // than the second binding.
         spdlog::warn("model '{}' from {} is already bound to {}; the first one is kept", entry.id, entry.provider,
@@ -23,6 +26,12 @@ bool registry::add_model(const config::model_entry& entry) {
         return false;
     }
     index_.emplace(entry.id, ordered_.size());
+    for (const auto& alias : entry.aliases) { // listed under its id only; an alias never hides a model
+        if (index_.emplace(alias, ordered_.size()).second)
+            aliases_.insert(alias);
+        else
+            spdlog::warn("alias '{}' of model '{}' is already a model or an alias; ignored", alias, entry.id);
+    }
     ordered_.push_back({{entry.id, entry.upstream_id, entry.reasoning}, target});
     return true;
 }
@@ -43,7 +52,7 @@ std::unique_ptr<registry> build_registry(const config::settings& s) {
         const auto ids = u.all_models ? openai::discover_models(u, s.upstream) : u.models;
         std::size_t added = 0;
         for (const auto& id : ids)
-            added += r->add_model({u.prefix + id, u.name, id, config::reasoning_mode::split}) ? 1 : 0;
+            added += r->add_model({u.prefix + id, u.name, id, config::reasoning_mode::split, {}}) ? 1 : 0;
         spdlog::info("{}: {} model(s) from {}", u.name, added, u.base_url);
     }
     return r;

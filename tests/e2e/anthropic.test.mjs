@@ -1,7 +1,7 @@
 // Anthropic's Messages API through the front door: the real binary and the emulator, raw bytes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { API_KEY, emulatorAndGateway, rawRequest } from './harness.mjs';
+import { API_KEY, emulatorAndGateway, rawRequest, startGateway } from './harness.mjs';
 
 const web = emulatorAndGateway();
 
@@ -87,4 +87,20 @@ test('count_tokens is answered locally', async () => {
   assert.equal(r.status, 200, r.body);
   assert.ok(JSON.parse(r.body).input_tokens > 0);
   assert.equal((await web.emulator.events()).length, before, 'nothing went upstream');
+});
+
+test('a Claude model name reaches a configured model through its alias', async () => {
+  const models = [{ id: 'default', provider: 'flowgpt', upstream_id: 'uzNcMUGo4sOwl4GFvRpm8', aliases: ['claude-sonnet-4-5'] }];
+  const gw = await startGateway({ emulator: web.emulator, config: { models } });
+  try {
+    const r = await rawRequest(gw.url, { path: '/v1/messages', body: ask('aliased', { model: 'claude-sonnet-4-5' }), headers: { 'x-api-key': API_KEY } });
+    assert.equal(r.status, 200, r.body);
+    const message = JSON.parse(r.body);
+    assert.equal(message.model, 'claude-sonnet-4-5', 'answered under the name the client used');
+    assert.match(message.content[0].text, /^echo: aliased/);
+    const listed = JSON.parse((await rawRequest(gw.url, { method: 'GET', path: '/v1/models' })).body).data.map((m) => m.id);
+    assert.deepEqual(listed, ['default']);
+  } finally {
+    await gw.stop();
+  }
 });

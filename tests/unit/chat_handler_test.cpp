@@ -234,7 +234,7 @@ struct harness {
         auto p = std::make_unique<fake_provider>(std::move(s));
         provider = p.get();
         models.add_provider(std::move(p));
-        models.add_model({"fake-1", "fake", "up-1", config::reasoning_mode::split});
+        models.add_model({"fake-1", "fake", "up-1", config::reasoning_mode::split, {}});
     }
     ~harness() {
         worker.stop();

@@ -6,7 +6,7 @@ using namespace switchyard;
 
 TEST(Registry, DuplicateModelIdsKeepTheFirstBinding) {
     config::settings s;
-    s.models = {{"a", "flowgpt", "f1"}, {"b", "chatgptfree", "c1"}, {"a", "chatgptfree", "c2"}};
+    s.models = {{"a", "flowgpt", "f1", {}, {}}, {"b", "chatgptfree", "c1", {}, {}}, {"a", "chatgptfree", "c2", {}, {}}};
     config::openai_upstream u;
     u.name = "local";
     u.base_url = "http://127.0.0.1:9/v1";
@@ -25,6 +25,27 @@ TEST(Registry, DuplicateModelIdsKeepTheFirstBinding) {
 
 TEST(Registry, UnknownProviderIsStillAnError) {
     config::settings s;
-    s.models = {{"a", "nobody", "x"}};
+    s.models = {{"a", "nobody", "x", {}, {}}};
     EXPECT_THROW(providers::build_registry(s), config::config_error);
+}
+
+TEST(Registry, AliasesFindTheirModelWithoutBeingListedAndNeverHideOne) {
+    config::settings s;
+    config::model_entry a{"a", "flowgpt", "f1", {}, {}};
+    a.aliases = {"claude-sonnet-4-5", "b", "claude-sonnet-4-5"};
+    config::model_entry b{"b", "chatgptfree", "c1", {}, {}};
+    config::model_entry late{"claude-sonnet-4-5", "chatgptfree", "c2", {}, {}};
+    s.models = {a, b, late};
+    const auto r = providers::build_registry(s);
+    std::vector<std::string> ids;
+    for (const auto& m : r->models())
+        ids.push_back(m.route.model_id);
+    EXPECT_EQ(ids, (std::vector<std::string>{"a", "b", "claude-sonnet-4-5"}));
+    EXPECT_EQ(r->find("b")->target->name(), "chatgptfree");                 // a later model wins over an alias
+    EXPECT_EQ(r->find("claude-sonnet-4-5")->target->name(), "chatgptfree"); // …whichever comes first
+    s.models = {a};
+    const auto only = providers::build_registry(s);
+    ASSERT_TRUE(only->find("claude-sonnet-4-5"));
+    EXPECT_EQ(only->find("claude-sonnet-4-5")->route.model_id, "a");
+    EXPECT_EQ(only->models().size(), 1u);
 }

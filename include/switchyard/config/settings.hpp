@@ -107,6 +107,7 @@ struct model_entry {
     std::string provider;    // "flowgpt"
     std::string upstream_id; // FlowGPT promptId
     reasoning_mode reasoning = reasoning_mode::split;
+    std::vector<std::string> aliases; // other ids that name this model (a client's Claude model names)
 };
 
 struct settings {

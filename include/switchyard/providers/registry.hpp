@@ -3,6 +3,7 @@
 // safe to share between threads.
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -19,8 +20,9 @@ struct model_binding {
 class registry {
 public:
     void add_provider(std::unique_ptr<provider> p);
-    /// Binds a model id to a provider added before; throws config::config_error when there is
-    /// none. An id bound already keeps its first binding: false, and a warning is logged.
+    /// Binds a model id (and its aliases) to a provider added before; throws config::config_error
+    /// when there is none. An id bound already keeps its first binding: false, and a warning is
+    /// logged; a model named like an earlier alias takes the name over.
     bool add_model(const config::model_entry& entry);
 
     const model_binding* find(std::string_view model_id) const;
@@ -29,7 +31,8 @@ public:
 private:
     std::vector<std::unique_ptr<provider>> providers_;
     std::vector<model_binding> ordered_;
-    std::map<std::string, std::size_t, std::less<>> index_;
+    std::map<std::string, std::size_t, std::less<>> index_; // ids and aliases
+    std::set<std::string, std::less<>> aliases_;
 };
 
 /// The registry for the configured models, with every provider they name.
