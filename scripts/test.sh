@@ -35,7 +35,7 @@ echo "== unit tests"
 echo "== end-to-end tests"
 bounded 1200 node --test tests/e2e/gateway.test.mjs tests/e2e/conversations.test.mjs tests/e2e/chatgptfree.test.mjs tests/e2e/openai.test.mjs tests/e2e/config.test.mjs tests/e2e/faults.test.mjs tests/e2e/tools.test.mjs tests/e2e/continuation.test.mjs tests/e2e/anthropic.test.mjs 2>&1 | tee "$logs/e2e" || status=1
 echo "== SDK tests (openai $(node -p "require('./tests/sdk/node_modules/openai/package.json').version"))"
-(cd tests/sdk && bounded 600 node --test --test-concurrency=1 sdk.test.mjs frameworks.test.mjs anthropic.test.mjs claude-code.test.mjs) 2>&1 | tee "$logs/sdk" || status=1
+(cd tests/sdk && bounded 600 node --test --test-concurrency=1 sdk.test.mjs frameworks.test.mjs anthropic.test.mjs claude-code.test.mjs responses.test.mjs codex.test.mjs) 2>&1 | tee "$logs/sdk" || status=1
 
 unit_pass=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\).*/\2 \1/p' "$logs/unit" | awk '{print $1-$2}')
 unit_fail=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of.*/\1/p' "$logs/unit")

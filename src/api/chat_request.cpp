@@ -406,4 +406,14 @@ parse_result parse_chat_request(std::string_view body) {
     return req;
 }
 
+const json* member_of(const json& obj, const char* key) {
+    const auto it = obj.find(key);
+    return it == obj.end() || it->is_null() ? nullptr : &*it;
+}
+
+const std::string* string_member_of(const json& obj, const char* key) {
+    const json* v = member_of(obj, key);
+    return v && v->is_string() ? &v->get_ref<const std::string&>() : nullptr;
+}
+
 } // namespace switchyard::api

@@ -8,6 +8,7 @@
 #include "switchyard/api/anthropic/messages_format.hpp"
 #include "switchyard/api/anthropic/messages_handler.hpp"
 #include "switchyard/api/handlers.hpp"
+#include "switchyard/api/responses/responses_handler.hpp"
 
 namespace switchyard::http {
 namespace {
@@ -88,8 +89,8 @@ std::optional<http_response> router::answer_directly(const http_request& req) co
 
     const bool conversations = path == "/conversations" || path.starts_with("/conversations/");
     const bool messages = path == "/messages" || path == "/messages/count_tokens";
-    const bool known =
-        path == "/chat/completions" || path == "/models" || path.starts_with("/models/") || conversations || messages;
+    const bool known = path == "/chat/completions" || path == "/responses" || path == "/models" || path.starts_with("/models/") ||
+                       conversations || messages;
     if (!known)
         return error_reply(req, {error_kind::route_not_found, "Invalid URL (" + req.method + " " + std::string(req.path()) + ")",
                                  std::nullopt, std::nullopt});
@@ -104,7 +105,7 @@ std::optional<http_response> router::answer_directly(const http_request& req) co
     }
 
     if (conversations) return std::nullopt; // answered on the store's thread
-    if (path == "/chat/completions" || messages) {
+    if (path == "/chat/completions" || path == "/responses" || messages) {
         if (req.method != "POST") return method_not_allowed(req, "POST");
         if (path == "/messages/count_tokens") return api::anthropic::count_tokens(req);
         return std::nullopt; // the chat or messages handler answers, possibly as a stream
@@ -125,13 +126,15 @@ net::awaitable<void> router::route(const http_request& req, response_stream& out
     }
     if (direct) co_return co_await out.send(*direct);
     const std::string_view path = api_path(req.path());
-    if (path != "/chat/completions" && path != "/messages") co_return co_await serve_conversations(req, out);
+    if (path != "/chat/completions" && path != "/messages" && path != "/responses")
+        co_return co_await serve_conversations(req, out);
     const std::function<std::string()> owner = [&] {
         return auth_.owner_of(req.header("authorization"), req.header("x-api-key"));
     };
     const api::handler_context ctx{models_, settings_.stream, settings_.conversations.continuation, http, conversations_, locks_,
                                    owner};
     if (path == "/messages") co_return co_await api::anthropic::handle_messages(req, out, ctx);
+    if (path == "/responses") co_return co_await api::responses::handle_responses(req, out, ctx);
     co_await api::handle_chat_completions(req, out, ctx);
 }
 

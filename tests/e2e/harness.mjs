@@ -97,6 +97,19 @@ export function emulatorAndGateway(env = {}) {
   return web;
 }
 
+/// Runs a client program (`node script args…`) as a user would, in `cwd` with exactly `env`;
+/// resolves with its exit code and everything it printed. Killed after `timeoutMs`.
+export function runClient(script, args, { cwd, env, timeoutMs = 120_000 }) {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, [script, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c) => { out += c; });
+    child.stderr.on('data', (c) => { out += c; });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code, signal) => { clearTimeout(timer); resolveRun({ code, signal, out }); });
+  });
+}
+
 export const testConfig = {
   server: { shutdown_grace_ms: 2000, header_timeout_ms: 5000, idle_timeout_ms: 5000 },
   stream: { commit_hold_ms: 300, keepalive_interval_ms: 150 },

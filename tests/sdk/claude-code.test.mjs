@@ -4,12 +4,11 @@
 // proxy variable points at the emulator, which records any request it is asked to forward.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { API_KEY, emulatorAndGateway } from '../e2e/harness.mjs';
+import { API_KEY, emulatorAndGateway, runClient } from '../e2e/harness.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const claude = join(here, 'node_modules', '.bin', 'claude');
@@ -25,14 +24,7 @@ function runClaude(prompt, cwd, home) {
     DISABLE_ERROR_REPORTING: '1',
     HTTPS_PROXY: web.emulator.url, HTTP_PROXY: web.emulator.url, NO_PROXY: '127.0.0.1,localhost',
   };
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [claude, '-p', prompt], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c) => { out += c; });
-    child.stderr.on('data', (c) => { out += c; });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal, out }); });
-  });
+  return runClient(claude, ['-p', prompt], { cwd, env });
 }
 
 test('claude -p reads a file with its Read tool through switchyard and reports a line from it', { timeout: 150_000 }, async () => {

@@ -95,6 +95,11 @@ bool json_nests_deeper_than(std::string_view text, std::size_t limit);
 /// than max_json_depth. Every client JSON body goes through here.
 std::variant<nlohmann::json, api_error> parse_client_json(std::string_view body);
 
+/// The member `key` of a client object, or nullptr when it is absent or null.
+const nlohmann::json* member_of(const nlohmann::json& obj, const char* key);
+/// The member `key` when it is a string, else nullptr.
+const std::string* string_member_of(const nlohmann::json& obj, const char* key);
+
 /// Parses and validates a request body. Unknown fields are ignored; fields that would change
 /// the shape or correctness of the answer are checked, with `param` naming the culprit.
 parse_result parse_chat_request(std::string_view body);

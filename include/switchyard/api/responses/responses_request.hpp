@@ -1,0 +1,28 @@
+#pragma once
+// OpenAI's Responses API (POST /v1/responses) read into the neutral chat_request: what a
+// stateless client such as Codex CLI sends, the whole input every turn (README, "Responses API").
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "switchyard/api/chat_request.hpp"
+#include "switchyard/api/error.hpp"
+
+namespace switchyard::api::responses {
+
+/// A Responses request: the neutral turn, and what the response object echoes back.
+struct responses_request {
+    chat_request turn;
+    nlohmann::ordered_json echo; // instructions, tools, tool_choice, metadata, … as the response shows them
+};
+
+/// Parses and validates a Responses request. `instructions` becomes the first message;
+/// `function_call` items become the assistant's tool calls and `function_call_output` items tool
+/// messages; reasoning items are dropped; tools of types other than `function` (web search, a
+/// namespace of MCP tools) are skipped, since no upstream here runs them.
+/// `previous_response_id` and `conversation` are refused for now: responses are not stored.
+std::variant<responses_request, api_error> parse_responses_request(std::string_view body);
+
+} // namespace switchyard::api::responses

@@ -1,0 +1,131 @@
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "switchyard/api/responses/responses_format.hpp"
+#include "switchyard/api/responses/responses_request.hpp"
+
+using namespace switchyard;
+using api::message_role;
+using nlohmann::json;
+
+namespace {
+
+api::responses::responses_request parsed(std::string_view body) {
+    auto r = api::responses::parse_responses_request(body);
+    if (auto* err = std::get_if<api::api_error>(&r)) ADD_FAILURE() << err->message;
+    return std::get<api::responses::responses_request>(r);
+}
+
+std::optional<std::string> refused_param(std::string_view body) {
+    auto r = api::responses::parse_responses_request(body);
+    EXPECT_TRUE(std::holds_alternative<api::api_error>(r)) << body;
+    return std::holds_alternative<api::api_error>(r) ? std::get<api::api_error>(r).param : std::nullopt;
+}
+
+} // namespace
+
+TEST(ResponsesRequest, ItemsBecomeTheNeutralTurn) {
+    const auto r = parsed(R"({"model":"m","instructions":"be brief","max_output_tokens":50,"stream":true,
+        "tools":[{"type":"function","name":"exec_command","parameters":{"type":"object"}},{"type":"web_search"},
+                 {"type":"namespace","name":"mcp","tools":[]}],
+        "tool_choice":"required","store":false,"reasoning":{"effort":"low"},"include":["reasoning.encrypted_content"],
+        "input":[{"type":"message","role":"developer","content":[{"type":"input_text","text":"rules"}]},
+                 {"role":"user","content":"run it"},
+                 {"type":"reasoning","id":"rs_1","summary":[],"encrypted_content":"x"},
+                 {"type":"function_call","call_id":"call_1","name":"exec_command","arguments":"{\"cmd\":\"ls\"}"},
+                 {"type":"function_call_output","call_id":"call_1","output":"a.txt"},
+                 {"role":"assistant","content":[{"type":"output_text","text":"done"}]}]})");
+    const auto& t = r.turn;
+    EXPECT_TRUE(t.stream);
+    EXPECT_EQ(t.max_tokens, 50);
+    ASSERT_EQ(t.messages.size(), 6u);
+    EXPECT_EQ(t.messages[0].role, message_role::system);
+    EXPECT_EQ(t.messages[0].text, "be brief");
+    EXPECT_EQ(t.messages[1].role, message_role::system); // developer
+    EXPECT_EQ(t.messages[2].text, "run it");
+    EXPECT_EQ(t.messages[3].role, message_role::assistant);
+    ASSERT_EQ(t.messages[3].tool_calls.size(), 1u);
+    EXPECT_EQ(t.messages[3].tool_calls[0].id, "call_1");
+    EXPECT_EQ(t.messages[4].role, message_role::tool);
+    EXPECT_EQ(t.messages[4].tool_call_id, "call_1");
+    EXPECT_EQ(t.messages[4].text, "a.txt");
+    EXPECT_EQ(t.messages[5].text, "done");
+    ASSERT_EQ(t.tools.size(), 1u); // hosted and namespace tools are skipped
+    EXPECT_EQ(t.tool_choice.mode, api::tool_choice_mode::required);
+    EXPECT_EQ(r.echo["instructions"], "be brief");
+    EXPECT_EQ(r.echo["tools"].size(), 1u);
+    EXPECT_EQ(r.echo["store"], false);
+}
+
+TEST(ResponsesRequest, BadAndStatefulRequestsNameTheField) {
+    EXPECT_EQ(refused_param(R"({"input":"x"})"), "model");
+    EXPECT_EQ(refused_param(R"({"model":"m"})"), "input");
+    EXPECT_EQ(refused_param(R"({"model":"m","input":[]})"), "input");
+    EXPECT_EQ(refused_param(R"({"model":"m","input":"x","previous_response_id":"resp_1"})"), "previous_response_id");
+    EXPECT_EQ(refused_param(R"({"model":"m","input":"x","conversation":"conv_1"})"), "conversation");
+    EXPECT_EQ(refused_param(R"({"model":"m","input":[{"role":"robot","content":"x"}]})"), "input[0].role");
+    EXPECT_EQ(refused_param(R"({"model":"m","input":[{"type":"item_reference","id":"x"}]})"), "input[0].type");
+    EXPECT_EQ(refused_param(R"({"model":"m","input":"x","max_output_tokens":0})"), "max_output_tokens");
+    EXPECT_EQ(refused_param(R"({"model":"m","input":"x","tool_choice":"required"})"), "tool_choice");
+}
+
+TEST(ResponsesEncoder, AStreamNumbersEveryEventAndEndsWithTheWholeResponse) {
+    api::responses::responses_encoder enc("m", {{"instructions", nullptr}}, 9);
+    // The first event is encoded before the opening is asked for, as at the commit point.
+    const std::string first = enc.text("Hel");
+    std::string sse = enc.opening() + first + enc.text("lo");
+    sse += enc.tool_call_begin(0, "call_1", "exec_command");
+    sse += enc.tool_call_arguments(0, R"({"cmd":"ls"})");
+    sse += enc.closing({api::finish_kind::tool_calls, {}, {9, 2}});
+    std::vector<json> events;
+    std::vector<std::string> types;
+    for (std::size_t at = 0; at < sse.size();) {
+        const auto end = sse.find("\n\n", at);
+        ASSERT_NE(end, std::string::npos);
+        const std::string frame = sse.substr(at, end - at);
+        const auto nl = frame.find('\n');
+        ASSERT_EQ(frame.substr(0, 7), "event: ");
+        events.push_back(json::parse(frame.substr(nl + 7)));
+        EXPECT_EQ(events.back()["type"], frame.substr(7, nl - 7));
+        types.push_back(frame.substr(7, nl - 7));
+        at = end + 2;
+    }
+    for (std::size_t i = 0; i < events.size(); ++i)
+        EXPECT_EQ(events[i]["sequence_number"], i) << types[i];
+    const std::vector<std::string> expected = {"response.created",
+                                               "response.in_progress",
+                                               "response.output_item.added",
+                                               "response.content_part.added",
+                                               "response.output_text.delta",
+                                               "response.output_text.delta",
+                                               "response.output_text.done",
+                                               "response.content_part.done",
+                                               "response.output_item.done",
+                                               "response.output_item.added",
+                                               "response.function_call_arguments.delta",
+                                               "response.function_call_arguments.done",
+                                               "response.output_item.done",
+                                               "response.completed"};
+    EXPECT_EQ(types, expected);
+    const auto& done = events.back()["response"];
+    EXPECT_EQ(done["status"], "completed");
+    ASSERT_EQ(done["output"].size(), 2u);
+    EXPECT_EQ(done["output"][0]["content"][0]["text"], "Hello");
+    EXPECT_EQ(done["output"][1]["type"], "function_call");
+    EXPECT_EQ(done["output"][1]["call_id"], "call_1");
+    EXPECT_EQ(done["usage"]["total_tokens"], 11);
+}
+
+TEST(ResponsesEncoder, ACutIsIncompleteAndAFailureAfterTheStartIsResponseFailed) {
+    api::responses::responses_encoder enc("m", json::object(), 1);
+    const std::vector<api::tool_call> none;
+    const auto whole = json::parse(enc.whole({"abc", "", none, {api::finish_kind::length, {}, {1, 1}}}).body);
+    EXPECT_EQ(whole["status"], "incomplete");
+    EXPECT_EQ(whole["incomplete_details"]["reason"], "max_output_tokens");
+    const std::string failed = enc.failure({api::error_kind::upstream_timeout, "too slow", std::nullopt, std::nullopt});
+    const auto data = json::parse(failed.substr(failed.find("data: ") + 6));
+    EXPECT_EQ(data["type"], "response.failed");
+    EXPECT_EQ(data["response"]["status"], "failed");
+    EXPECT_EQ(data["response"]["error"]["code"], "upstream_timeout");
+}
