@@ -74,10 +74,23 @@ test('unsupported and bad requests are 400s in OpenAI shape; tools of other type
     tools: [{ type: 'web_search' }, { type: 'namespace', name: 'mcp', tools: [] }, weather],
   });
   assert.equal(tolerant.status, 'completed');
-  assert.deepEqual(tolerant.tools.map((t) => t.name), ['get_weather']);
+  assert.deepEqual(tolerant.tools.map((t) => t.type), ['web_search', 'namespace', 'function'], 'every tool is shown as sent');
   const cut = await client().responses.create({ model: 'default', input: 'a long question to echo back', max_output_tokens: 3 });
   assert.equal(cut.status, 'incomplete');
   assert.deepEqual(cut.incomplete_details, { reason: 'max_output_tokens' });
   const raw = await rawRequest(web.gateway.url, { path: '/v1/responses', body: { model: 'default', input: 'x', stream: true } });
   assert.match(raw.body, /^event: response\.created\ndata: \{"type":"response\.created","sequence_number":0,/);
+});
+
+test('a freeform (custom) tool is called with its input and its output is answered, streamed', async () => {
+  const patch = { type: 'custom', name: 'apply_patch', description: 'Edit files with a patch' };
+  const input = [{ role: 'user', content: 'Fix the typo. [call:apply_patch] [arg:input=*** Begin Patch]' }];
+  const first = await client().responses.stream({ model: 'default', tools: [patch], input }).finalResponse();
+  const call = first.output.find((o) => o.type === 'custom_tool_call');
+  assert.ok(call, JSON.stringify(first.output));
+  assert.equal(call.name, 'apply_patch');
+  assert.equal(call.input, '*** Begin Patch');
+  input.push(call, { type: 'custom_tool_call_output', call_id: call.call_id, output: 'Done!' });
+  const second = await client().responses.create({ model: 'default', tools: [patch], input });
+  assert.equal(second.output_text, 'Tool said: Done!');
 });

@@ -54,7 +54,7 @@ TEST(ResponsesRequest, ItemsBecomeTheNeutralTurn) {
     ASSERT_EQ(t.tools.size(), 1u); // hosted and namespace tools are skipped
     EXPECT_EQ(t.tool_choice.mode, api::tool_choice_mode::required);
     EXPECT_EQ(r.echo["instructions"], "be brief");
-    EXPECT_EQ(r.echo["tools"].size(), 1u);
+    EXPECT_EQ(r.echo["tools"].size(), 3u); // every tool is shown as it was sent
     EXPECT_EQ(r.echo["store"], false);
 }
 
@@ -71,7 +71,7 @@ TEST(ResponsesRequest, BadAndStatefulRequestsNameTheField) {
 }
 
 TEST(ResponsesEncoder, AStreamNumbersEveryEventAndEndsWithTheWholeResponse) {
-    api::responses::responses_encoder enc("m", {{"instructions", nullptr}}, 9);
+    api::responses::responses_encoder enc("m", {{"instructions", nullptr}}, {});
     // The first event is encoded before the opening is asked for, as at the commit point.
     const std::string first = enc.text("Hel");
     std::string sse = enc.opening() + first + enc.text("lo");
@@ -118,7 +118,7 @@ TEST(ResponsesEncoder, AStreamNumbersEveryEventAndEndsWithTheWholeResponse) {
 }
 
 TEST(ResponsesEncoder, ACutIsIncompleteAndAFailureAfterTheStartIsResponseFailed) {
-    api::responses::responses_encoder enc("m", json::object(), 1);
+    api::responses::responses_encoder enc("m", json::object(), {});
     const std::vector<api::tool_call> none;
     const auto whole = json::parse(enc.whole({"abc", "", none, {api::finish_kind::length, {}, {1, 1}}}).body);
     EXPECT_EQ(whole["status"], "incomplete");
@@ -128,4 +128,37 @@ TEST(ResponsesEncoder, ACutIsIncompleteAndAFailureAfterTheStartIsResponseFailed)
     EXPECT_EQ(data["type"], "response.failed");
     EXPECT_EQ(data["response"]["status"], "failed");
     EXPECT_EQ(data["response"]["error"]["code"], "upstream_timeout");
+}
+
+TEST(ResponsesRequest, FreeformToolsAreFunctionsOfOneInputAndTheirCallsComeBack) {
+    const auto r = parsed(R"({"model":"m","tools":[{"type":"custom","name":"apply_patch","description":"edit files"}],
+        "text":{"format":{"type":"json_schema","name":"answer","schema":{"type":"object"},"strict":true}},
+        "reasoning":{"effort":"low"},
+        "input":[{"role":"user","content":"patch it"},
+                 {"type":"custom_tool_call","call_id":"call_9","name":"apply_patch","input":"*** Begin Patch"},
+                 {"type":"custom_tool_call_output","call_id":"call_9","output":"Done"},
+                 {"type":"web_search_call","id":"ws_1","status":"completed"}]})");
+    ASSERT_EQ(r.custom_tools, std::vector<std::string>{"apply_patch"});
+    ASSERT_EQ(r.turn.tools.size(), 1u);
+    EXPECT_EQ(r.turn.tools[0].parameters["required"], json::array({"input"}));
+    ASSERT_EQ(r.turn.messages.size(), 3u); // the web search record is dropped
+    EXPECT_EQ(json::parse(r.turn.messages[1].tool_calls.at(0).arguments)["input"], "*** Begin Patch");
+    EXPECT_EQ(r.turn.messages[2].tool_call_id, "call_9");
+    EXPECT_EQ(r.turn.passthrough["response_format"]["json_schema"]["name"], "answer");
+    EXPECT_EQ(r.turn.passthrough["reasoning_effort"], "low");
+    EXPECT_EQ(r.echo["text"]["format"]["type"], "json_schema");
+    EXPECT_EQ(refused_param(R"({"model":"m","input":[{"type":"compaction","encrypted_content":"x"}]})"), "input[0].type");
+
+    api::responses::responses_encoder enc("m", json::object(), r.custom_tools);
+    const std::vector<api::tool_call> calls = {{"call_1", "apply_patch", R"({"input":"*** Begin Patch\n"})"}};
+    const auto whole = json::parse(enc.whole({"", "", calls, {api::finish_kind::tool_calls, {}, {1, 1}}}).body);
+    ASSERT_EQ(whole["output"].size(), 1u);
+    EXPECT_EQ(whole["output"][0]["type"], "custom_tool_call");
+    EXPECT_EQ(whole["output"][0]["input"], "*** Begin Patch\n");
+    std::string sse = enc.opening();
+    sse += enc.tool_call_begin(0, "call_1", "apply_patch");
+    sse += enc.tool_call_arguments(0, R"({"input":"x"})");
+    sse += enc.closing({api::finish_kind::tool_calls, {}, {1, 1}});
+    EXPECT_NE(sse.find("event: response.custom_tool_call_input.done\n"), std::string::npos);
+    EXPECT_EQ(sse.find("function_call_arguments"), std::string::npos);
 }

@@ -1,5 +1,7 @@
 #include "switchyard/api/responses/responses_format.hpp"
 
+#include <algorithm>
+
 #include "switchyard/api/handlers.hpp"
 #include "switchyard/util/ids.hpp"
 
@@ -22,6 +24,18 @@ json reasoning_item(const std::string& id, const std::string& text) {
     return {{"id", id}, {"type", "reasoning"}, {"summary", std::move(summary)}};
 }
 
+json custom_call_item(const std::string& id, std::string_view status, const tool_call& call, std::string_view input) {
+    return {{"id", id},           {"type", "custom_tool_call"}, {"status", status},
+            {"call_id", call.id}, {"name", call.name},          {"input", input}};
+}
+
+/// A freeform tool's input: the `input` the emulated function was called with, else the raw text.
+std::string freeform_input(const tool_call& call) {
+    const auto args = json::parse(call.arguments, nullptr, false);
+    if (args.is_object() && args.contains("input") && args["input"].is_string()) return args["input"].get<std::string>();
+    return call.arguments;
+}
+
 json call_item(const std::string& id, std::string_view status, const tool_call& call, std::string_view arguments) {
     return {{"id", id},           {"type", "function_call"}, {"status", status}, {"arguments", arguments},
             {"call_id", call.id}, {"name", call.name}};
@@ -40,9 +54,9 @@ std::string arguments_of(const tool_call& call) { return call.arguments.empty() 
 
 } // namespace
 
-responses_encoder::responses_encoder(std::string model, json echo, long input_tokens)
+responses_encoder::responses_encoder(std::string model, json echo, std::vector<std::string> custom_tools)
     : id_("resp_" + ids::hex(48)), created_(std::time(nullptr)), model_(std::move(model)), echo_(std::move(echo)),
-      input_tokens_(input_tokens) {}
+      custom_tools_(std::move(custom_tools)) {}
 
 json responses_encoder::response(std::string_view status) const {
     json r = {{"id", id_},
@@ -80,8 +94,11 @@ std::string responses_encoder::event(std::string_view type, json data, std::opti
 // The opening is written first, at the commit point, but asked for only once the first event
 // is encoded: its numbers are kept for it.
 std::string responses_encoder::opening() {
-    std::string out = event("response.created", {{"response", response("in_progress")}}, 0);
-    out += event("response.in_progress", {{"response", response("in_progress")}}, 1);
+    // Items finished before the commit still come after these, each with its own events.
+    json start = response("in_progress");
+    start["output"] = json::array();
+    std::string out = event("response.created", {{"response", start}}, 0);
+    out += event("response.in_progress", {{"response", std::move(start)}}, 1);
     return out;
 }
 
@@ -171,28 +188,51 @@ std::string responses_encoder::tool_call_arguments(std::size_t index, std::strin
     return {};
 }
 
-std::string responses_encoder::closing(const answer_end& end) {
-    std::string out = close_item();
+std::string responses_encoder::add_calls(std::string_view status, bool stream) {
+    std::string out;
     for (const auto& call : calls_) {
         if (call.name.empty()) continue;
-        const std::string item_id = "fc_" + ids::hex(48);
-        const std::string arguments = arguments_of(call);
+        const bool custom = std::find(custom_tools_.begin(), custom_tools_.end(), call.name) != custom_tools_.end();
+        const std::string item_id = (custom ? "ctc_" : "fc_") + ids::hex(48);
+        const std::string payload = custom ? freeform_input(call) : arguments_of(call);
         const auto index = output_.size();
-        out +=
-            event("response.output_item.added", {{"output_index", index}, {"item", call_item(item_id, "in_progress", call, "")}});
-        out += event("response.function_call_arguments.delta",
-                     {{"item_id", item_id}, {"output_index", index}, {"delta", arguments}});
-        out += event("response.function_call_arguments.done",
-                     {{"item_id", item_id}, {"output_index", index}, {"arguments", arguments}});
-        json done = call_item(item_id, "completed", call, arguments);
-        out += event("response.output_item.done", {{"output_index", index}, {"item", done}});
+        json done = custom ? custom_call_item(item_id, status, call, payload) : call_item(item_id, status, call, payload);
+        if (stream) {
+            json added = done;
+            added["status"] = "in_progress";
+            added[custom ? "input" : "arguments"] = "";
+            const std::string kind = custom ? "response.custom_tool_call_input" : "response.function_call_arguments";
+            out += event("response.output_item.added", {{"output_index", index}, {"item", std::move(added)}});
+            out += event(kind + ".delta", {{"item_id", item_id}, {"output_index", index}, {"delta", payload}});
+            out +=
+                event(kind + ".done", {{"item_id", item_id}, {"output_index", index}, {custom ? "input" : "arguments", payload}});
+            out += event("response.output_item.done", {{"output_index", index}, {"item", done}});
+        }
         output_.push_back(std::move(done));
     }
-    const bool cut = end.finish == finish_kind::length;
-    json r = response(cut ? "incomplete" : "completed");
-    if (cut) r["incomplete_details"] = {{"reason", "max_output_tokens"}};
+    return out;
+}
+
+namespace {
+
+/// The response's final state: incomplete when a limit or a filter cut the answer.
+json finished(json r, const answer_end& end) {
+    if (end.finish == finish_kind::length || end.finish == finish_kind::content_filter) {
+        r["status"] = "incomplete";
+        r["incomplete_details"] = {{"reason", end.finish == finish_kind::length ? "max_output_tokens" : "content_filter"}};
+    }
     r["usage"] = usage_json(end.usage);
-    out += event(cut ? "response.incomplete" : "response.completed", {{"response", std::move(r)}});
+    return r;
+}
+
+} // namespace
+
+std::string responses_encoder::closing(const answer_end& end) {
+    std::string out = close_item();
+    out += add_calls(end.finish == finish_kind::length ? "incomplete" : "completed", true);
+    json r = finished(response("completed"), end);
+    const std::string type = r["status"] == "completed" ? "response.completed" : "response.incomplete";
+    out += event(type, {{"response", std::move(r)}});
     return out;
 }
 
@@ -206,17 +246,14 @@ std::string responses_encoder::failure(const api_error& e) {
 http::http_response responses_encoder::error_response(const api_error& e) const { return api::error_response(e); }
 
 http::http_response responses_encoder::whole(const whole_answer& answer) const {
-    json output = json::array();
-    if (!answer.reasoning.empty()) output.push_back(reasoning_item("rs_" + ids::hex(48), std::string(answer.reasoning)));
-    if (!answer.content.empty()) output.push_back(message_item("msg_" + ids::hex(48), "completed", std::string(answer.content)));
-    for (const auto& call : answer.tool_calls)
-        output.push_back(call_item("fc_" + ids::hex(48), "completed", call, arguments_of(call)));
-    const bool cut = answer.end.finish == finish_kind::length;
-    json r = response(cut ? "incomplete" : "completed");
-    r["output"] = std::move(output);
-    if (cut) r["incomplete_details"] = {{"reason", "max_output_tokens"}};
-    r["usage"] = usage_json(answer.end.usage);
-    return json_response(dump(r));
+    // A copy, so that building the items leaves this encoder as it was.
+    responses_encoder built(*this);
+    if (!answer.reasoning.empty()) built.output_.push_back(reasoning_item("rs_" + ids::hex(48), std::string(answer.reasoning)));
+    if (!answer.content.empty())
+        built.output_.push_back(message_item("msg_" + ids::hex(48), "completed", std::string(answer.content)));
+    built.calls_ = answer.tool_calls;
+    built.add_calls(answer.end.finish == finish_kind::length ? "incomplete" : "completed", false);
+    return json_response(dump(finished(built.response("completed"), answer.end)));
 }
 
 } // namespace switchyard::api::responses

@@ -58,7 +58,24 @@ std::optional<message_role> role_of(std::string_view r) {
     return std::nullopt;
 }
 
-/// One input item; `function_call` items join the assistant message before them.
+/// A call the assistant made, joining the assistant message before it.
+void add_call(std::vector<chat_message>& out, tool_call call) {
+    if (out.empty() || out.back().role != message_role::assistant) {
+        chat_message m;
+        m.role = message_role::assistant;
+        out.push_back(std::move(m));
+    }
+    out.back().tool_calls.push_back(std::move(call));
+}
+
+/// The arguments a freeform tool is offered with: one free-text `input`.
+json freeform_parameters() {
+    return {{"type", "object"},
+            {"properties", {{"input", {{"type", "string"}, {"description", "The tool's input, as free text."}}}}},
+            {"required", {"input"}}};
+}
+
+/// One input item; calls join the assistant message before them.
 std::optional<api_error> read_item(const json& item, std::size_t i, std::vector<chat_message>& out) {
     const std::string at = "input[" + std::to_string(i) + "]";
     if (!item.is_object()) return bad(error_kind::invalid_value, "Each input item must be an object.", at);
@@ -85,15 +102,20 @@ std::optional<api_error> read_item(const json& item, std::size_t i, std::vector<
             return bad(error_kind::missing_parameter, "Missing required parameter: '" + at + ".call_id'.", at + ".call_id");
         if (!name) return bad(error_kind::missing_parameter, "Missing required parameter: '" + at + ".name'.", at + ".name");
         const std::string* arguments = string_member_of(item, "arguments");
-        if (out.empty() || out.back().role != message_role::assistant) {
-            chat_message m;
-            m.role = message_role::assistant;
-            out.push_back(std::move(m));
-        }
-        out.back().tool_calls.push_back({*call_id, *name, arguments ? *arguments : std::string("{}")});
+        add_call(out, {*call_id, *name, arguments ? *arguments : std::string("{}")});
         return std::nullopt;
     }
-    if (*type == "function_call_output") {
+    if (*type == "custom_tool_call") {
+        const std::string* call_id = string_member_of(item, "call_id");
+        const std::string* name = string_member_of(item, "name");
+        if (!call_id || !name)
+            return bad(error_kind::missing_parameter, "A custom_tool_call needs a 'call_id' and a 'name'.", at);
+        const std::string* input = string_member_of(item, "input");
+        add_call(out, {*call_id, *name,
+                       json{{"input", input ? *input : std::string()}}.dump(-1, ' ', false, json::error_handler_t::replace)});
+        return std::nullopt;
+    }
+    if (*type == "function_call_output" || *type == "custom_tool_call_output") {
         const std::string* call_id = string_member_of(item, "call_id");
         if (!call_id)
             return bad(error_kind::missing_parameter, "Missing required parameter: '" + at + ".call_id'.", at + ".call_id");
@@ -105,12 +127,18 @@ std::optional<api_error> read_item(const json& item, std::size_t i, std::vector<
         out.push_back(std::move(m));
         return std::nullopt;
     }
-    if (*type == "reasoning") return std::nullopt; // the model's own thinking, not sent back
-    return bad(error_kind::unsupported_value, "Input items of type '" + *type + "' are not supported by this gateway.",
-               at + ".type");
+    if (*type == "compaction" || *type == "item_reference")
+        return bad(error_kind::unsupported_value,
+                   "Input items of type '" + *type + "' refer to stored state, which this gateway does not keep yet.",
+                   at + ".type");
+    // Reasoning, and the records of tools that ran on OpenAI's side (web search, image
+    // generation, tool search, …): nothing an upstream here can be shown.
+    return std::nullopt;
 }
 
-std::optional<api_error> read_tools(const json& doc, chat_request& req, ordered& echo) {
+std::optional<api_error> read_tools(const json& doc, responses_request& out) {
+    chat_request& req = out.turn;
+    ordered& echo = out.echo;
     echo["tools"] = ordered::array();
     const json* tools = member_of(doc, "tools");
     if (!tools) return std::nullopt;
@@ -119,7 +147,9 @@ std::optional<api_error> read_tools(const json& doc, chat_request& req, ordered&
         const json& t = (*tools)[i];
         const std::string at = "tools[" + std::to_string(i) + "]";
         const std::string* type = t.is_object() ? string_member_of(t, "type") : nullptr;
-        if (!type || *type != "function") continue; // hosted and namespace tools: no upstream here runs them
+        if (t.is_object()) echo["tools"].push_back(ordered::parse(t.dump()));
+        // Hosted tools (web search) run at OpenAI; namespaces of tools are not flattened yet.
+        if (!type || (*type != "function" && *type != "custom")) continue;
         tool_definition tool;
         const std::string* name = string_member_of(t, "name");
         if (!name || name->empty())
@@ -128,14 +158,21 @@ std::optional<api_error> read_tools(const json& doc, chat_request& req, ordered&
             return bad(error_kind::invalid_value, "Duplicate function name '" + *name + "' in tools.", at + ".name");
         tool.name = *name;
         if (const std::string* d = string_member_of(t, "description")) tool.description = *d;
-        if (const json* p = member_of(t, "parameters")) {
-            if (!p->is_object())
-                return bad(error_kind::invalid_value, "Invalid '" + at + ".parameters': expected a JSON Schema object.",
-                           at + ".parameters");
-            tool.parameters = *p;
+        if (*type == "custom") {
+            tool.parameters = freeform_parameters();
+            out.custom_tools.push_back(tool.name);
+        } else {
+            if (const json* p = member_of(t, "parameters")) {
+                if (!p->is_object())
+                    return bad(error_kind::invalid_value, "Invalid '" + at + ".parameters': expected a JSON Schema object.",
+                               at + ".parameters");
+                tool.parameters = *p;
+            }
+            if (const json* s = member_of(t, "strict"); s && s->is_boolean()) tool.strict = s->get<bool>();
+            auto& shown = echo["tools"].back(); // as the SDK reads a function tool: both fields present
+            if (!shown.contains("strict")) shown["strict"] = nullptr;
+            if (!shown.contains("parameters")) shown["parameters"] = nullptr;
         }
-        if (const json* s = member_of(t, "strict"); s && s->is_boolean()) tool.strict = s->get<bool>();
-        echo["tools"].push_back(ordered::parse(t.dump()));
         req.tools.push_back(std::move(tool));
     }
     return std::nullopt;
@@ -242,11 +279,33 @@ std::variant<responses_request, api_error> parse_responses_request(std::string_v
         return bad(error_kind::invalid_value, "Invalid 'input': expected a string or a non-empty array of items.", "input");
     }
     if (auto err = read_sampling(doc, req, out.echo)) return *err;
-    if (auto err = read_tools(doc, req, out.echo)) return *err;
+    if (auto err = read_tools(doc, out)) return *err;
     if (auto err = read_tool_choice(doc, req, out.echo)) return *err;
     out.echo["metadata"] = ordered::object();
     if (const json* m = member_of(doc, "metadata"); m && m->is_object()) out.echo["metadata"] = ordered::parse(m->dump());
     out.echo["store"] = false; // nothing is stored yet, whatever was asked
+    // An output format and a reasoning effort are an OpenAI-compatible upstream's to honour; the
+    // web chats have no such controls.
+    if (const json* text = member_of(doc, "text"); text && text->is_object()) {
+        out.echo["text"] = ordered::parse(text->dump());
+        if (const json* format = member_of(*text, "format"); format && format->is_object()) {
+            const std::string* kind_of = string_member_of(*format, "type");
+            const std::string kind = kind_of ? *kind_of : "text";
+            if (kind == "json_object") {
+                req.passthrough["response_format"] = {{"type", "json_object"}};
+            } else if (kind == "json_schema") {
+                const std::string* name = string_member_of(*format, "name");
+                json schema = {{"name", name ? *name : std::string("output")}};
+                if (const json* s = member_of(*format, "schema")) schema["schema"] = *s;
+                if (const json* strict = member_of(*format, "strict")) schema["strict"] = *strict;
+                req.passthrough["response_format"] = {{"type", "json_schema"}, {"json_schema", std::move(schema)}};
+            }
+        }
+    }
+    if (const json* reasoning = member_of(doc, "reasoning"); reasoning && reasoning->is_object()) {
+        out.echo["reasoning"] = ordered::parse(reasoning->dump());
+        if (const std::string* effort = string_member_of(*reasoning, "effort")) req.passthrough["reasoning_effort"] = *effort;
+    }
     return out;
 }
 

@@ -15,8 +15,9 @@ namespace switchyard::api::responses {
 
 class responses_encoder final : public answer_encoder {
 public:
-    /// `echo`: the request's fields that the response shows (instructions, tools, …).
-    responses_encoder(std::string model, nlohmann::ordered_json echo, long input_tokens);
+    /// `echo`: the request's fields that the response shows (instructions, tools, …);
+    /// `custom_tools`: the freeform tools, whose calls are custom_tool_call items.
+    responses_encoder(std::string model, nlohmann::ordered_json echo, std::vector<std::string> custom_tools);
 
     std::string opening() override;
     std::string text(std::string_view text) override;
@@ -39,13 +40,15 @@ private:
     std::string event(std::string_view type, json data, std::optional<long> sequence = std::nullopt);
     std::string open(item kind);
     std::string close_item();
+    /// The finished calls as output items, with their events when `stream`.
+    std::string add_calls(std::string_view status, bool stream);
 
     std::string id_;
     std::time_t created_;
     std::string model_;
     json echo_;
-    long input_tokens_;
-    long sequence_ = 2; // 0 and 1 are the opening's
+    std::vector<std::string> custom_tools_;
+    long sequence_ = 2;           // 0 and 1 are the opening's
     json output_ = json::array(); // finished items
     item open_ = item::none;
     std::string open_id_;
