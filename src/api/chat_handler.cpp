@@ -45,10 +45,11 @@ std::optional<api_error> check_against_provider(const chat_request& req, const p
     return std::nullopt;
 }
 
-usage_counts usage_for(const chat_request& req, const text_shaper& answer,
-                       const std::optional<providers::usage_report>& reported) {
+/// `prompt_tokens`: the estimate of the whole prompt the client sent, taken before a continued
+/// chat keeps only its new turn.
+usage_counts usage_for(long prompt_tokens, const text_shaper& answer, const std::optional<providers::usage_report>& reported) {
     if (reported) return {reported->prompt_tokens, reported->completion_tokens};
-    return {estimate_prompt_tokens(req), estimate_tokens(answer.emitted_code_points())};
+    return {prompt_tokens, estimate_tokens(answer.emitted_code_points())};
 }
 
 /// Why the answer ended. Tool calls win: they are what the client must act on, unless the
@@ -156,9 +157,9 @@ private:
 /// it stops the exchange, which cancels the upstream wait.
 class streamed_completion final : public providers::event_sink {
 public:
-    streamed_completion(const chat_request& req, answer_encoder& encoder, http::response_stream& out,
+    streamed_completion(const chat_request& req, long prompt_tokens, answer_encoder& encoder, http::response_stream& out,
                         const config::stream_settings& st, const persist_fn& persist)
-        : req_(req), encoder_(encoder), out_(out), settings_(st), persist_(persist),
+        : req_(req), prompt_tokens_(prompt_tokens), encoder_(encoder), out_(out), settings_(st), persist_(persist),
           shaper_(req.stop, req.max_tokens, persist != nullptr) {}
 
     net::awaitable<void> run(providers::provider& p, const providers::model_route& route, providers::call_context ctx) {
@@ -290,7 +291,7 @@ private:
         if (!reports_usage_) extra.emplace_back("x-switchyard-usage", "estimated");
         const writing_scope busy(*this);
         co_await out_.begin_stream(extra);
-        const std::string opening = encoder_.opening();
+        const std::string opening = encoder_.opening(prompt_tokens_);
         co_await out_.write(opening);
         last_write_ = clock::now();
     }
@@ -316,7 +317,7 @@ private:
         }
         co_await commit();
         const std::string closing =
-            encoder_.closing(end_of(shaper_, tool_calls_ > 0, upstream_finish_, usage_for(req_, shaper_, usage_)));
+            encoder_.closing(end_of(shaper_, tool_calls_ > 0, upstream_finish_, usage_for(prompt_tokens_, shaper_, usage_)));
         co_await write(closing);
         co_await out_.end_stream();
     }
@@ -345,6 +346,7 @@ private:
     }
 
     const chat_request& req_;
+    long prompt_tokens_;
     answer_encoder& encoder_;
     http::response_stream& out_;
     const config::stream_settings& settings_;
@@ -363,8 +365,9 @@ private:
     clock::time_point last_write_ = clock::now();
 };
 
-net::awaitable<void> complete_collected(const chat_request& req, const providers::model_binding& m, answer_encoder& encoder,
-                                        http::response_stream& out, providers::call_context ctx, const persist_fn& persist) {
+net::awaitable<void> complete_collected(const chat_request& req, long prompt_tokens, const providers::model_binding& m,
+                                        answer_encoder& encoder, http::response_stream& out, providers::call_context ctx,
+                                        const persist_fn& persist) {
     text_shaper shaper(req.stop, req.max_tokens);
     collecting_sink sink(shaper);
     const auto err = co_await call_provider(*m.target, req, m.route, sink, ctx, out);
@@ -383,7 +386,7 @@ net::awaitable<void> complete_collected(const chat_request& req, const providers
         }
     }
     auto r = encoder.whole({shaper.emitted(), sink.reasoning, sink.calls,
-                            end_of(shaper, !sink.calls.empty(), sink.finish, usage_for(req, shaper, sink.usage))});
+                            end_of(shaper, !sink.calls.empty(), sink.finish, usage_for(prompt_tokens, shaper, sink.usage))});
     if (!sink.usage) r.headers.emplace_back("x-switchyard-usage", "estimated");
     co_await out.send(r);
 }
@@ -477,20 +480,29 @@ net::awaitable<void> send_error(http::response_stream& out, const answer_encoder
     co_await out.send(response);
 }
 
+/// What complete() needs besides the request: where the answer goes and what to store.
+struct answer_target {
+    const providers::model_binding& binding;
+    answer_encoder& encoder;
+    http::response_stream& out;
+    long prompt_tokens; // estimated once, before a continued chat keeps only its new turn
+};
+
 /// The answer itself, whole or streamed, once what to store is decided.
-net::awaitable<void> complete(const chat_request& req, const providers::model_binding& binding, answer_encoder& encoder,
-                              http::response_stream& out, const handler_context& ctx, providers::call_context call,
-                              const persist_fn& persist) {
-    if (!req.stream) co_return co_await complete_collected(req, binding, encoder, out, call, persist);
-    streamed_completion completion(req, encoder, out, ctx.stream, persist);
+net::awaitable<void> complete(const chat_request& req, const answer_target& to, const handler_context& ctx,
+                              providers::call_context call, const persist_fn& persist) {
+    if (!req.stream) co_return co_await complete_collected(req, to.prompt_tokens, to.binding, to.encoder, to.out, call, persist);
+    const auto& binding = to.binding;
+    streamed_completion completion(req, to.prompt_tokens, to.encoder, to.out, ctx.stream, persist);
     co_await completion.run(*binding.target, binding.route, call);
 }
 
 /// A turn of a stored conversation: locked, continued with its history, saved before the answer ends.
-net::awaitable<void> complete_turn(const chat_request& req, const providers::model_binding& binding, answer_encoder& encoder,
-                                   http::response_stream& out, const handler_context& ctx, providers::call_context call) {
+net::awaitable<void> complete_turn(const chat_request& req, const answer_target& to, const handler_context& ctx,
+                                   providers::call_context call) {
+    const auto& binding = to.binding;
     auto opened = co_await open_turn(req, *binding.target, ctx);
-    if (auto* err = std::get_if<api_error>(&opened)) co_return co_await send_error(out, encoder, *err);
+    if (auto* err = std::get_if<api_error>(&opened)) co_return co_await send_error(to.out, to.encoder, *err);
     auto& turn = std::get<conversation_turn_state>(opened);
     providers::conversation_turn provider_view{turn.history, turn.upstream_state};
     call.conversation = &provider_view;
@@ -500,7 +512,7 @@ net::awaitable<void> complete_turn(const chat_request& req, const providers::mod
         turn.lock.reset();
         co_return failed;
     };
-    co_await complete(req, binding, encoder, out, ctx, call, persist);
+    co_await complete(req, to, ctx, call, persist);
 }
 
 /// A request without `conversation_id` to an upstream with memory. When its history is one this
@@ -508,8 +520,9 @@ net::awaitable<void> complete_turn(const chat_request& req, const providers::mod
 /// answered it is continued with only the new turn; otherwise everything is injected, as for
 /// any one-shot request. Either way, where the upstream conversation now stands is kept under
 /// the fingerprint of the history plus this answer, for the client's next turn.
-net::awaitable<void> complete_continuable(chat_request& req, const providers::model_binding& binding, answer_encoder& encoder,
-                                          http::response_stream& out, const handler_context& ctx, providers::call_context call) {
+net::awaitable<void> complete_continuable(chat_request& req, const answer_target& to, const handler_context& ctx,
+                                          providers::call_context call) {
+    const auto& binding = to.binding;
     const std::string owner = ctx.owner();
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
     const auto cutoff = now - ctx.continuation.ttl.count();
@@ -555,16 +568,15 @@ net::awaitable<void> complete_continuable(chat_request& req, const providers::mo
         }
         co_return std::nullopt;
     };
-    co_await complete(req, binding, encoder, out, ctx, call, remember);
-}
-
-/// An error in chat completions' shape, before a request is admitted.
-net::awaitable<void> send_error(http::response_stream& out, const api_error& e) {
-    const auto response = error_response(e);
-    co_await out.send(response);
+    co_await complete(req, to, ctx, call, remember);
 }
 
 } // namespace
+
+net::awaitable<void> send_error(http::response_stream& out, const api_error& e, http::http_response (*shape)(const api_error&)) {
+    const auto response = shape(e);
+    co_await out.send(response);
+}
 
 std::variant<const providers::model_binding*, api_error> route_to_model(const chat_request& req,
                                                                         const providers::registry& models) {
@@ -579,12 +591,13 @@ std::variant<const providers::model_binding*, api_error> route_to_model(const ch
 net::awaitable<void> answer_request(chat_request& req, const providers::model_binding& binding, answer_encoder& encoder,
                                     http::response_stream& out, const handler_context& ctx, std::string_view request_id) {
     const providers::call_context call{ctx.http, request_id};
-    if (req.conversation_id) co_return co_await complete_turn(req, binding, encoder, out, ctx, call);
+    const answer_target to{binding, encoder, out, estimate_prompt_tokens(req)};
+    if (req.conversation_id) co_return co_await complete_turn(req, to, ctx, call);
     if (ctx.continuation.enabled && binding.target->caps().upstream_memory)
-        co_return co_await complete_continuable(req, binding, encoder, out, ctx, call);
+        co_return co_await complete_continuable(req, to, ctx, call);
     // One-shot: no upstream memory is shared with any other request.
     static const persist_fn nothing_to_store;
-    co_await complete(req, binding, encoder, out, ctx, call, nothing_to_store);
+    co_await complete(req, to, ctx, call, nothing_to_store);
 }
 
 // Every local of a coroutine lives in its frame for as long as the coroutine does (GCC does not

@@ -120,8 +120,8 @@ TEST(AnthropicRequest, BadRequestsNameTheField) {
 }
 
 TEST(AnthropicEncoder, AStreamOpensAndClosesOneBlockPerKindInOrder) {
-    api::anthropic::messages_encoder enc("claude-x", 12);
-    std::string sse = enc.opening();
+    api::anthropic::messages_encoder enc("claude-x");
+    std::string sse = enc.opening(12);
     sse += enc.reasoning("thinking");
     sse += enc.text("Hel");
     sse += enc.text("lo");
@@ -155,8 +155,8 @@ TEST(AnthropicEncoder, AStreamOpensAndClosesOneBlockPerKindInOrder) {
 }
 
 TEST(AnthropicEncoder, InterleavedOrBrokenArgumentsStillMakeWholeValidInputs) {
-    api::anthropic::messages_encoder enc("m", 1);
-    std::string sse = enc.opening();
+    api::anthropic::messages_encoder enc("m");
+    std::string sse = enc.opening(1);
     sse += enc.tool_call_begin(0, "call_a", "first");
     sse += enc.tool_call_begin(1, "call_b", "second");
     sse += enc.tool_call_arguments(0, R"({"x":)");
@@ -172,8 +172,8 @@ TEST(AnthropicEncoder, InterleavedOrBrokenArgumentsStillMakeWholeValidInputs) {
 }
 
 TEST(AnthropicEncoder, AnErrorAfterTextClosesTheBlockAndIsAnErrorEvent) {
-    api::anthropic::messages_encoder enc("m", 1);
-    std::string sse = enc.opening() + enc.text("partial");
+    api::anthropic::messages_encoder enc("m");
+    std::string sse = enc.opening(1) + enc.text("partial");
     sse += enc.failure({api::error_kind::upstream_timeout, "too slow", std::nullopt, std::nullopt});
     const auto ev = events_of(sse);
     ASSERT_EQ(ev.size(), 5u);
@@ -184,7 +184,7 @@ TEST(AnthropicEncoder, AnErrorAfterTextClosesTheBlockAndIsAnErrorEvent) {
 }
 
 TEST(AnthropicEncoder, AWholeMessageAndErrorResponses) {
-    api::anthropic::messages_encoder enc("m", 1);
+    api::anthropic::messages_encoder enc("m");
     const std::vector<api::tool_call> calls = {{"call_1", "Read", R"({"file_path":"a"})"}};
     const auto r = enc.whole({"I will read it.", "", calls, {api::finish_kind::tool_calls, {}, {5, 3}}});
     const auto body = json::parse(r.body);

@@ -74,7 +74,7 @@ TEST(ResponsesEncoder, AStreamNumbersEveryEventAndEndsWithTheWholeResponse) {
     api::responses::responses_encoder enc("m", {{"instructions", nullptr}}, {});
     // The first event is encoded before the opening is asked for, as at the commit point.
     const std::string first = enc.text("Hel");
-    std::string sse = enc.opening() + first + enc.text("lo");
+    std::string sse = enc.opening(9) + first + enc.text("lo");
     sse += enc.tool_call_begin(0, "call_1", "exec_command");
     sse += enc.tool_call_arguments(0, R"({"cmd":"ls"})");
     sse += enc.closing({api::finish_kind::tool_calls, {}, {9, 2}});
@@ -155,7 +155,7 @@ TEST(ResponsesRequest, FreeformToolsAreFunctionsOfOneInputAndTheirCallsComeBack)
     ASSERT_EQ(whole["output"].size(), 1u);
     EXPECT_EQ(whole["output"][0]["type"], "custom_tool_call");
     EXPECT_EQ(whole["output"][0]["input"], "*** Begin Patch\n");
-    std::string sse = enc.opening();
+    std::string sse = enc.opening(9);
     sse += enc.tool_call_begin(0, "call_1", "apply_patch");
     sse += enc.tool_call_arguments(0, R"({"input":"x"})");
     sse += enc.closing({api::finish_kind::tool_calls, {}, {1, 1}});

@@ -40,8 +40,8 @@ public:
     virtual ~answer_encoder() = default;
 
     // A stream. Each call returns complete events, ready to write in one go ("" for none).
-    /// Right after the 200 head.
-    virtual std::string opening() = 0;
+    /// Right after the 200 head. `prompt_tokens`: the prompt's size, as usage will report it.
+    virtual std::string opening(long prompt_tokens) = 0;
     virtual std::string text(std::string_view text) = 0;
     virtual std::string reasoning(std::string_view text) = 0;
     /// A function call opens; `index` counts the answer's calls from 0.

@@ -74,7 +74,7 @@ class chat_encoder final : public answer_encoder {
 public:
     chat_encoder(std::string model, bool include_usage);
 
-    std::string opening() override { return writer_.role_event(); }
+    std::string opening(long) override { return writer_.role_event(); }
     std::string text(std::string_view text) override { return writer_.content_event(text); }
     std::string reasoning(std::string_view text) override { return writer_.reasoning_event(text); }
     std::string tool_call_begin(std::size_t index, std::string_view id, std::string_view name) override {

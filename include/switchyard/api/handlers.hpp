@@ -43,6 +43,12 @@ http::http_response error_response(const api_error& e);
 /// A 200 JSON response.
 http::http_response json_response(std::string body);
 
+/// Sends an error whole, in the shape `shape` gives it (OpenAI's by default). A coroutine of its
+/// own, so the response is held only while it is sent and not in the frame of a handler that may
+/// stream for minutes.
+net::awaitable<void> send_error(http::response_stream& out, const api_error& e,
+                                http::http_response (*shape)(const api_error&) = error_response);
+
 /// POST /v1/chat/completions, streaming and not.
 net::awaitable<void> handle_chat_completions(const http::http_request& req, http::response_stream& out, handler_context ctx);
 

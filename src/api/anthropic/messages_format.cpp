@@ -79,10 +79,9 @@ http::http_response anthropic_error_response(const api_error& e) {
     return r;
 }
 
-messages_encoder::messages_encoder(std::string model, long input_tokens)
-    : id_("msg_" + ids::alphanumeric(24)), model_(std::move(model)), input_tokens_(input_tokens) {}
+messages_encoder::messages_encoder(std::string model) : id_("msg_" + ids::alphanumeric(24)), model_(std::move(model)) {}
 
-std::string messages_encoder::opening() {
+std::string messages_encoder::opening(long prompt_tokens) {
     const json start = {{"type", "message_start"},
                         {"message",
                          {{"id", id_},
@@ -92,7 +91,7 @@ std::string messages_encoder::opening() {
                           {"content", json::array()},
                           {"stop_reason", nullptr},
                           {"stop_sequence", nullptr},
-                          {"usage", {{"input_tokens", input_tokens_}, {"output_tokens", 0}}}}}};
+                          {"usage", {{"input_tokens", prompt_tokens}, {"output_tokens", 0}}}}}};
     return event("message_start", dump(start));
 }
 

@@ -7,23 +7,14 @@
 #include "switchyard/api/chat_format.hpp"
 
 namespace switchyard::api::anthropic {
-namespace {
-
-/// Error answers get a coroutine of their own, so the response is held only while it is sent.
-net::awaitable<void> send_error(http::response_stream& out, const api_error& e) {
-    const auto response = anthropic_error_response(e);
-    co_await out.send(response);
-}
-
-} // namespace
 
 net::awaitable<void> handle_messages(const http::http_request& http_req, http::response_stream& out, handler_context ctx) {
     auto parsed = parse_messages_request(http_req.body);
-    if (const auto* err = std::get_if<api_error>(&parsed)) co_return co_await send_error(out, *err);
+    if (const auto* err = std::get_if<api_error>(&parsed)) co_return co_await send_error(out, *err, anthropic_error_response);
     auto& req = std::get<chat_request>(parsed);
     const auto routed = route_to_model(req, ctx.models);
-    if (const auto* err = std::get_if<api_error>(&routed)) co_return co_await send_error(out, *err);
-    messages_encoder encoder(req.model, estimate_prompt_tokens(req));
+    if (const auto* err = std::get_if<api_error>(&routed)) co_return co_await send_error(out, *err, anthropic_error_response);
+    messages_encoder encoder(req.model);
     co_await answer_request(req, *std::get<const providers::model_binding*>(routed), encoder, out, ctx, http_req.request_id);
 }
 

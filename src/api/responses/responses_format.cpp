@@ -93,7 +93,7 @@ std::string responses_encoder::event(std::string_view type, json data, std::opti
 
 // The opening is written first, at the commit point, but asked for only once the first event
 // is encoded: its numbers are kept for it.
-std::string responses_encoder::opening() {
+std::string responses_encoder::opening(long) {
     // Items finished before the commit still come after these, each with its own events.
     json start = response("in_progress");
     start["output"] = json::array();

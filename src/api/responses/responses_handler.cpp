@@ -4,15 +4,6 @@
 #include "switchyard/api/responses/responses_request.hpp"
 
 namespace switchyard::api::responses {
-namespace {
-
-/// Error answers get a coroutine of their own, so the response is held only while it is sent.
-net::awaitable<void> send_error(http::response_stream& out, const api_error& e) {
-    const auto response = error_response(e);
-    co_await out.send(response);
-}
-
-} // namespace
 
 net::awaitable<void> handle_responses(const http::http_request& http_req, http::response_stream& out, handler_context ctx) {
     auto parsed = parse_responses_request(http_req.body);

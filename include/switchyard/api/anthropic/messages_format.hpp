@@ -24,10 +24,9 @@ http::http_response anthropic_error_response(const api_error& e);
 
 class messages_encoder final : public answer_encoder {
 public:
-    /// `input_tokens`: the prompt's size, reported in message_start (an estimate on web upstreams).
-    messages_encoder(std::string model, long input_tokens);
+    explicit messages_encoder(std::string model);
 
-    std::string opening() override;
+    std::string opening(long prompt_tokens) override;
     std::string text(std::string_view text) override;
     std::string reasoning(std::string_view text) override;
     std::string tool_call_begin(std::size_t index, std::string_view id, std::string_view name) override;
@@ -48,7 +47,7 @@ private:
 
     std::string id_;
     std::string model_;
-    long input_tokens_;
+
     block open_ = block::none;
     std::size_t open_index_ = 0;
     std::size_t next_index_ = 0;

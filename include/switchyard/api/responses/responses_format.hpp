@@ -19,7 +19,7 @@ public:
     /// `custom_tools`: the freeform tools, whose calls are custom_tool_call items.
     responses_encoder(std::string model, nlohmann::ordered_json echo, std::vector<std::string> custom_tools);
 
-    std::string opening() override;
+    std::string opening(long prompt_tokens) override;
     std::string text(std::string_view text) override;
     std::string reasoning(std::string_view text) override;
     std::string tool_call_begin(std::size_t index, std::string_view id, std::string_view name) override;
