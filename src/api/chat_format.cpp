@@ -260,7 +260,7 @@ std::string chat_encoder::failure(const api_error& e) {
 
 http::http_response chat_encoder::error_response(const api_error& e) const { return api::error_response(e); }
 
-http::http_response chat_encoder::whole(const whole_answer& answer) const {
+http::http_response chat_encoder::whole(const whole_answer& answer) {
     const answer_message message{answer.content, answer.reasoning, &answer.tool_calls};
     return json_response(
         completion_body(id_, created_, model_, message, finish_reason_name(answer.end.finish), answer.end.usage));

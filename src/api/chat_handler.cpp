@@ -12,6 +12,7 @@
 #include <limits>
 
 #include "switchyard/api/chat_format.hpp"
+#include "switchyard/api/conversation_items.hpp"
 #include "switchyard/api/conversations.hpp"
 #include "switchyard/api/failure_mapping.hpp"
 #include "switchyard/api/handlers.hpp"
@@ -72,13 +73,6 @@ answer_end end_of(const text_shaper& shaper, bool tool_calls, std::optional<prov
     } // a tool_calls finish without calls is a plain end
     return end;
 }
-
-/// The answer as the client received it.
-struct finished_answer {
-    const std::string& text;
-    const std::vector<tool_call>& calls;
-    bool cut = false; // a stop sequence or max_tokens ended it: the upstream said more than the client saw
-};
 
 /// Stores a finished turn before the client sees its end; returns an error when it could not be
 /// made durable.
@@ -310,14 +304,15 @@ private:
     }
 
     net::awaitable<void> finish() {
-        // The turn is durable before the client sees the end of the answer.
+        // Encoded first, so an API that keeps its answer keeps what the client gets; the turn is
+        // durable before the client sees the end of the answer.
+        const std::string closing =
+            encoder_.closing(end_of(shaper_, tool_calls_ > 0, upstream_finish_, usage_for(prompt_tokens_, shaper_, usage_)));
         if (persist_) {
             const finished_answer answer{shaper_.emitted(), calls_, shaper_.finished()};
             if (const auto err = co_await persist_(answer)) co_return co_await fail(*err);
         }
         co_await commit();
-        const std::string closing =
-            encoder_.closing(end_of(shaper_, tool_calls_ > 0, upstream_finish_, usage_for(prompt_tokens_, shaper_, usage_)));
         co_await write(closing);
         co_await out_.end_stream();
     }
@@ -378,6 +373,11 @@ net::awaitable<void> complete_collected(const chat_request& req, long prompt_tok
         co_return;
     }
     shaper.flush();
+    // Encoded before it is stored: an API that keeps its answer (a Responses response) keeps what
+    // the client gets.
+    auto r = encoder.whole({shaper.emitted(), sink.reasoning, sink.calls,
+                            end_of(shaper, !sink.calls.empty(), sink.finish, usage_for(prompt_tokens, shaper, sink.usage))});
+    if (!sink.usage) r.headers.emplace_back("x-switchyard-usage", "estimated");
     if (persist) {
         const finished_answer answer{shaper.emitted(), sink.calls, shaper.finished()};
         if (const auto failed = co_await persist(answer)) {
@@ -385,9 +385,6 @@ net::awaitable<void> complete_collected(const chat_request& req, long prompt_tok
             co_return co_await out.send(response);
         }
     }
-    auto r = encoder.whole({shaper.emitted(), sink.reasoning, sink.calls,
-                            end_of(shaper, !sink.calls.empty(), sink.finish, usage_for(prompt_tokens, shaper, sink.usage))});
-    if (!sink.usage) r.headers.emplace_back("x-switchyard-usage", "estimated");
     co_await out.send(r);
 }
 
@@ -414,12 +411,12 @@ struct conversation_turn_state {
 
 /// Store calls run on the store's own thread (`store_worker`), never on this I/O thread.
 net::awaitable<std::variant<conversation_turn_state, api_error>> open_turn(const chat_request& req, const providers::provider& p,
-                                                                           const handler_context& ctx) {
+                                                                           const handler_context& ctx, const std::string& param) {
     std::string owner = ctx.owner();
     const std::string& id = *req.conversation_id;
     auto record = co_await ctx.conversations.run([&](store::conversation_store& s) { return s.get(owner, id); });
     if (!record)
-        co_return api_error{error_kind::conversation_not_found, "Conversation with id '" + id + "' not found.", "conversation_id",
+        co_return api_error{error_kind::conversation_not_found, "Conversation with id '" + id + "' not found.", param,
                             std::nullopt};
     if (!record->provider.empty() && record->provider != p.name())
         co_return api_error{error_kind::invalid_value,
@@ -429,42 +426,63 @@ net::awaitable<std::variant<conversation_turn_state, api_error>> open_turn(const
                             "model", std::nullopt};
     auto lock = ctx.locks.try_lock(record->id);
     if (!lock)
-        co_return api_error{error_kind::conversation_busy, "Another turn of this conversation is in progress.", "conversation_id",
+        co_return api_error{error_kind::conversation_busy, "Another turn of this conversation is in progress.", param,
                             std::nullopt};
     // Read under the lock, so no other turn lands between reading the history and saving this one.
-    const auto items = co_await ctx.conversations.run([&](store::conversation_store& s) {
+    const auto stored = co_await ctx.conversations.run([&](store::conversation_store& s) {
         return s.list_items(owner, id, std::numeric_limits<int>::max(), true, std::nullopt).items;
     });
     std::vector<chat_message> history;
-    for (const auto& it : items) {
-        chat_message m;
-        m.role = it.role == "assistant" ? message_role::assistant
-                 : it.role == "system"  ? message_role::system
-                                        : message_role::user;
-        m.text = it.text;
-        history.push_back(std::move(m));
+    for (const auto& it : stored) {
+        const auto item = nlohmann::json::parse(it.body, nullptr, false);
+        if (item.is_discarded() || items::read_item(item, it.id, history))
+            spdlog::warn("skipped an unreadable item {} of conversation {}", it.id, id);
     }
     std::string state = record->upstream_state;
     co_return conversation_turn_state{std::move(owner), std::move(*record), std::move(lock), std::move(history),
                                       std::move(state)};
 }
 
-net::awaitable<std::optional<api_error>> save_turn(const chat_request& req, const std::string& answer,
-                                                   const providers::provider& p, const conversation_turn_state& turn,
-                                                   const handler_context& ctx) {
+/// The new turn and its answer as the conversation keeps them.
+store::turn turn_items(const chat_request& req, const finished_answer& answer, const providers::provider& p,
+                       const conversation_turn_state& turn, const turn_keeping& keep) {
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
     store::turn t{{}, std::string(p.name()), turn.upstream_state};
-    for (const auto& m : req.messages)
-        t.items.push_back(
-            {"msg_" + ids::hex(40), m.role == message_role::tool ? "user" : std::string(role_name(m.role)), m.text, now});
-    t.items.push_back({"msg_" + ids::hex(40), "assistant", answer, now});
+    const auto add = [&](const nlohmann::json& item) {
+        t.items.push_back({item.value("id", std::string()), items::dump(item), now});
+    };
+    if (!keep.input_items.empty()) {
+        for (const auto& item : keep.input_items)
+            add(item);
+    } else {
+        for (const auto& m : req.messages)
+            for (const auto& item : items::items_of(m))
+                add(item);
+    }
+    for (const auto& item : keep.output_items ? keep.output_items(answer) : items::answer_items(answer.text, answer.calls))
+        add(item);
+    return t;
+}
+
+net::awaitable<std::optional<api_error>> save_turn(const chat_request& req, const finished_answer& answer,
+                                                   const providers::provider& p, const conversation_turn_state& turn,
+                                                   const handler_context& ctx, const turn_keeping& keep) {
+    const store::turn t = turn_items(req, answer, p, turn, keep);
     std::string failure;
     try {
-        const bool saved = co_await ctx.conversations.run(
-            [&](store::conversation_store& s) { return s.append_turn(turn.owner, turn.record.id, t); });
+        const bool saved = co_await ctx.conversations.run([&](store::conversation_store& s) {
+            if (!s.append_turn(turn.owner, turn.record.id, t)) return false;
+            // The turn is saved: a record that fails after it costs only the record.
+            if (keep.record) try {
+                    keep.record(s, "");
+                } catch (const std::exception& e) {
+                    spdlog::error("storing the record of a turn of {} failed: {}", turn.record.id, e.what());
+                }
+            return true;
+        });
         if (saved) co_return std::nullopt;
         co_return api_error{error_kind::conversation_not_found, "The conversation was deleted during this turn.",
-                            "conversation_id", std::nullopt};
+                            keep.conversation_param, std::nullopt};
     } catch (const std::exception& e) {
         failure = e.what();
     }
@@ -499,40 +517,58 @@ net::awaitable<void> complete(const chat_request& req, const answer_target& to, 
 
 /// A turn of a stored conversation: locked, continued with its history, saved before the answer ends.
 net::awaitable<void> complete_turn(const chat_request& req, const answer_target& to, const handler_context& ctx,
-                                   providers::call_context call) {
+                                   providers::call_context call, const turn_keeping& keep) {
     const auto& binding = to.binding;
-    auto opened = co_await open_turn(req, *binding.target, ctx);
+    auto opened = co_await open_turn(req, *binding.target, ctx, keep.conversation_param);
     if (auto* err = std::get_if<api_error>(&opened)) co_return co_await send_error(to.out, to.encoder, *err);
     auto& turn = std::get<conversation_turn_state>(opened);
     providers::conversation_turn provider_view{turn.history, turn.upstream_state};
     call.conversation = &provider_view;
     // The next turn may start once this one is saved, before the last bytes reach the client.
     const persist_fn persist = [&](const finished_answer& answer) -> net::awaitable<std::optional<api_error>> {
-        auto failed = co_await save_turn(req, answer.text, *binding.target, turn, ctx);
+        auto failed = co_await save_turn(req, answer, *binding.target, turn, ctx, keep);
         turn.lock.reset();
         co_return failed;
     };
     co_await complete(req, to, ctx, call, persist);
 }
 
+/// Stores the front-end's record of a turn (keep.record), with the continuation key it is kept under.
+net::awaitable<std::optional<api_error>> record_turn(const turn_keeping& keep, const std::string& key, const handler_context& ctx,
+                                                     std::string_view request_id) {
+    std::string failure;
+    try {
+        co_await ctx.conversations.run([&](store::conversation_store& s) { keep.record(s, key); });
+        co_return std::nullopt;
+    } catch (const std::exception& e) {
+        failure = e.what();
+    }
+    spdlog::error("[{}] storing the answer failed: {}", request_id, failure);
+    co_return api_error{error_kind::internal_error, "The answer could not be stored.", std::nullopt, std::nullopt};
+}
+
 /// A request without `conversation_id` to an upstream with memory. When its history is one this
 /// gateway answered (same caller and model, the answer as sent), the upstream conversation that
 /// answered it is continued with only the new turn; otherwise everything is injected, as for
 /// any one-shot request. Either way, where the upstream conversation now stands is kept under
-/// the fingerprint of the history plus this answer, for the client's next turn.
+/// the fingerprint of the history plus this answer, for the client's next turn. A previous
+/// response names where its conversation was left (`keep.continue_from`) instead.
 net::awaitable<void> complete_continuable(chat_request& req, const answer_target& to, const handler_context& ctx,
-                                          providers::call_context call) {
+                                          providers::call_context call, const turn_keeping& keep) {
     const auto& binding = to.binding;
     const std::string owner = ctx.owner();
     const auto now = static_cast<std::int64_t>(std::time(nullptr));
     const auto cutoff = now - ctx.continuation.ttl.count();
-    const std::size_t start = turn::new_turn_start(req.messages);
+    // A previous response's chain ends where its new input begins; a resent history ends after
+    // its last assistant message.
+    const std::size_t start = keep.continue_from ? keep.new_input_at : turn::new_turn_start(req.messages);
     turn::history_fingerprint fingerprint(owner, req.model);
     for (std::size_t i = 0; i < start; ++i)
         fingerprint.add(req.messages[i]);
     std::optional<store::continuation> found;
-    if (start > 0 && turn::new_turn_is_one_message(req.messages, start)) {
-        const std::string key = fingerprint.key();
+    const bool look = keep.continue_from ? !keep.continue_from->empty() : ctx.continuation.enabled;
+    if (look && start > 0 && turn::new_turn_is_one_message(req.messages, start)) {
+        const std::string key = keep.continue_from ? *keep.continue_from : fingerprint.key();
         try {
             found =
                 co_await ctx.conversations.run([&](store::conversation_store& s) { return s.take_continuation(key, cutoff); });
@@ -552,7 +588,13 @@ net::awaitable<void> complete_continuable(chat_request& req, const answer_target
     providers::conversation_turn provider_view{history, upstream_state};
     call.conversation = &provider_view;
     const persist_fn remember = [&](const finished_answer& answer) -> net::awaitable<std::optional<api_error>> {
-        if (answer.cut || upstream_state.empty()) co_return std::nullopt; // the upstream remembers more than was sent
+        // Cut: the upstream remembers more than was sent.
+        const bool resumable = !answer.cut && !upstream_state.empty() && (ctx.continuation.enabled || keep.record);
+        if (!resumable) {
+            if (!keep.record) co_return std::nullopt;
+            static const std::string nowhere;
+            co_return co_await record_turn(keep, nowhere, ctx, call.request_id);
+        }
         chat_message said;
         said.role = message_role::assistant;
         said.text = answer.text;
@@ -560,13 +602,17 @@ net::awaitable<void> complete_continuable(chat_request& req, const answer_target
         fingerprint.add(said);
         const std::string key = fingerprint.key();
         const store::continuation next{std::string(binding.target->name()), upstream_state, now};
+        bool kept = false;
         try {
             co_await ctx.conversations.run(
                 [&](store::conversation_store& s) { s.put_continuation(key, next, cutoff, ctx.continuation.limit); });
+            kept = true;
         } catch (const std::exception& e) { // the answer stands; the next turn injects everything
             spdlog::warn("[{}] keeping a continuation failed: {}", call.request_id, e.what());
         }
-        co_return std::nullopt;
+        if (!keep.record) co_return std::nullopt;
+        const std::string kept_under = kept ? key : std::string();
+        co_return co_await record_turn(keep, kept_under, ctx, call.request_id);
     };
     co_await complete(req, to, ctx, call, remember);
 }
@@ -589,15 +635,27 @@ std::variant<const providers::model_binding*, api_error> route_to_model(const ch
 }
 
 net::awaitable<void> answer_request(chat_request& req, const providers::model_binding& binding, answer_encoder& encoder,
-                                    http::response_stream& out, const handler_context& ctx, std::string_view request_id) {
+                                    http::response_stream& out, const handler_context& ctx, std::string_view request_id,
+                                    const turn_keeping& keep) {
     const providers::call_context call{ctx.http, request_id};
     const answer_target to{binding, encoder, out, estimate_prompt_tokens(req)};
-    if (req.conversation_id) co_return co_await complete_turn(req, to, ctx, call);
-    if (ctx.continuation.enabled && binding.target->caps().upstream_memory)
-        co_return co_await complete_continuable(req, to, ctx, call);
+    if (req.conversation_id) co_return co_await complete_turn(req, to, ctx, call, keep);
+    const bool stateful = ctx.continuation.enabled || keep.continue_from || keep.record;
+    if (stateful && binding.target->caps().upstream_memory) co_return co_await complete_continuable(req, to, ctx, call, keep);
+    if (keep.record) {
+        static const std::string nowhere;
+        const persist_fn record = [&](const finished_answer&) { return record_turn(keep, nowhere, ctx, request_id); };
+        co_return co_await complete(req, to, ctx, call, record);
+    }
     // One-shot: no upstream memory is shared with any other request.
     static const persist_fn nothing_to_store;
     co_await complete(req, to, ctx, call, nothing_to_store);
+}
+
+net::awaitable<void> answer_request(chat_request& req, const providers::model_binding& binding, answer_encoder& encoder,
+                                    http::response_stream& out, const handler_context& ctx, std::string_view request_id) {
+    static const turn_keeping nothing_more;
+    co_await answer_request(req, binding, encoder, out, ctx, request_id, nothing_more);
 }
 
 // Every local of a coroutine lives in its frame for as long as the coroutine does (GCC does not

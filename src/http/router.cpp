@@ -88,9 +88,10 @@ std::optional<http_response> router::answer_directly(const http_request& req) co
     }
 
     const bool conversations = path == "/conversations" || path.starts_with("/conversations/");
+    const bool stored_response = path.starts_with("/responses/");
     const bool messages = path == "/messages" || path == "/messages/count_tokens";
     const bool known = path == "/chat/completions" || path == "/responses" || path == "/models" || path.starts_with("/models/") ||
-                       conversations || messages;
+                       conversations || stored_response || messages;
     if (!known)
         return error_reply(req, {error_kind::route_not_found, "Invalid URL (" + req.method + " " + std::string(req.path()) + ")",
                                  std::nullopt, std::nullopt});
@@ -104,7 +105,7 @@ std::optional<http_response> router::answer_directly(const http_request& req) co
                   std::nullopt, std::nullopt});
     }
 
-    if (conversations) return std::nullopt; // answered on the store's thread
+    if (conversations || stored_response) return std::nullopt; // answered on the store's thread
     if (path == "/chat/completions" || path == "/responses" || messages) {
         if (req.method != "POST") return method_not_allowed(req, "POST");
         if (path == "/messages/count_tokens") return api::anthropic::count_tokens(req);
@@ -126,8 +127,7 @@ net::awaitable<void> router::route(const http_request& req, response_stream& out
     }
     if (direct) co_return co_await out.send(*direct);
     const std::string_view path = api_path(req.path());
-    if (path != "/chat/completions" && path != "/messages" && path != "/responses")
-        co_return co_await serve_conversations(req, out);
+    if (path != "/chat/completions" && path != "/messages" && path != "/responses") co_return co_await serve_stored(req, out);
     const std::function<std::string()> owner = [&] {
         return auth_.owner_of(req.header("authorization"), req.header("x-api-key"));
     };
@@ -138,14 +138,16 @@ net::awaitable<void> router::route(const http_request& req, response_stream& out
     co_await api::handle_chat_completions(req, out, ctx);
 }
 
-// /v1/conversations: the whole handler runs where the store lives, off this I/O thread.
-net::awaitable<void> router::serve_conversations(const http_request& req, response_stream& out) const {
+// /v1/conversations and stored responses: the whole handler runs where the store lives, off this I/O thread.
+net::awaitable<void> router::serve_stored(const http_request& req, response_stream& out) const {
     const std::string owner = auth_.owner_of(req.header("authorization"), req.header("x-api-key"));
     const std::string_view path = api_path(req.path());
     http_response response;
     try {
-        response = co_await conversations_.run(
-            [&](store::conversation_store& s) { return api::handle_conversations(req, path, owner, s); });
+        response = co_await conversations_.run([&](store::conversation_store& s) {
+            return path.starts_with("/responses/") ? api::responses::handle_stored_response(req, path, owner, s)
+                                                   : api::handle_conversations(req, path, owner, s, locks_);
+        });
     } catch (const std::exception& e) {
         response = internal_failure(req, e);
     }

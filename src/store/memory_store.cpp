@@ -69,9 +69,58 @@ public:
         return page;
     }
 
+    std::optional<item> get_item(const std::string& owner, const std::string& id, const std::string& item_id) override {
+        std::lock_guard lock(mutex_);
+        const auto* r = find(owner, id);
+        if (!r) return std::nullopt;
+        const auto it = std::find_if(r->items.begin(), r->items.end(), [&](const item& i) { return i.id == item_id; });
+        return it == r->items.end() ? std::nullopt : std::optional(*it);
+    }
+
+    bool append_items(const std::string& owner, const std::string& id, const std::vector<item>& items) override {
+        std::lock_guard lock(mutex_);
+        auto* r = find(owner, id);
+        if (!r) return false;
+        r->meta.upstream_state.clear();
+        r->items.insert(r->items.end(), items.begin(), items.end());
+        return true;
+    }
+
+    bool remove_item(const std::string& owner, const std::string& id, const std::string& item_id) override {
+        std::lock_guard lock(mutex_);
+        auto* r = find(owner, id);
+        if (!r) return false;
+        const auto it = std::find_if(r->items.begin(), r->items.end(), [&](const item& i) { return i.id == item_id; });
+        if (it == r->items.end()) return false;
+        r->items.erase(it);
+        r->meta.upstream_state.clear();
+        return true;
+    }
+
     std::size_t expire(std::int64_t cutoff) override {
         std::lock_guard lock(mutex_);
+        std::erase_if(responses_, [&](const auto& kv) { return kv.second.created_at < cutoff; });
         return std::erase_if(records_, [&](const auto& kv) { return kv.second.meta.updated_at < cutoff; });
+    }
+
+    void put_response(const stored_response& r) override {
+        std::lock_guard lock(mutex_);
+        responses_[r.id] = r;
+    }
+
+    std::optional<stored_response> get_response(const std::string& owner, const std::string& id) override {
+        std::lock_guard lock(mutex_);
+        const auto it = responses_.find(id);
+        if (it == responses_.end() || it->second.owner != owner) return std::nullopt;
+        return it->second;
+    }
+
+    bool remove_response(const std::string& owner, const std::string& id) override {
+        std::lock_guard lock(mutex_);
+        const auto it = responses_.find(id);
+        if (it == responses_.end() || it->second.owner != owner) return false;
+        responses_.erase(it);
+        return true;
     }
 
     void put_continuation(const std::string& key, const continuation& c, std::int64_t cutoff, std::size_t limit) override {
@@ -110,6 +159,7 @@ private:
     std::mutex mutex_;
     std::map<std::string, record> records_;
     std::map<std::string, continuation> continuations_;
+    std::map<std::string, stored_response> responses_;
 };
 
 } // namespace

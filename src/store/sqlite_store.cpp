@@ -34,6 +34,25 @@ constexpr const char* migrations[] = {
          upstream_state TEXT NOT NULL,
          created_at INTEGER NOT NULL);
        CREATE INDEX continuations_by_age ON continuations(created_at);)",
+    // Items become the JSON the Conversations API shows, so tool calls and their outputs are kept
+    // whole; stored responses.
+    R"(ALTER TABLE items ADD COLUMN body TEXT NOT NULL DEFAULT '';
+       UPDATE items SET body = json_object(
+         'type', 'message', 'id', id, 'status', 'completed', 'role', role,
+         'content', json_array(json_object(
+           'type', CASE role WHEN 'assistant' THEN 'output_text' ELSE 'input_text' END, 'text', text)));
+       ALTER TABLE items DROP COLUMN role;
+       ALTER TABLE items DROP COLUMN text;
+       CREATE INDEX items_by_id ON items(conversation_id, id);
+       CREATE TABLE responses(
+         id TEXT PRIMARY KEY,
+         owner TEXT NOT NULL,
+         created_at INTEGER NOT NULL,
+         previous_response_id TEXT NOT NULL,
+         continuation_key TEXT NOT NULL,
+         body TEXT NOT NULL,
+         input_items TEXT NOT NULL);
+       CREATE INDEX responses_by_age ON responses(created_at);)",
 };
 
 /// A prepared statement, finalized on scope exit.
@@ -135,27 +154,15 @@ public:
 
     bool append_turn(const std::string& owner, const std::string& id, const turn& t) override {
         std::lock_guard lock(mutex_);
-        exec("BEGIN IMMEDIATE");
-        try {
+        return transaction([&] {
             statement u(db_, "UPDATE conversations SET provider = ?3, upstream_state = ?4, updated_at = strftime('%s','now') "
                              "WHERE id = ?1 AND owner = ?2");
             u.bind(1, id).bind(2, owner).bind(3, t.provider).bind(4, t.upstream_state);
             u.step();
-            if (u.changes() == 0) {
-                exec("ROLLBACK");
-                return false;
-            }
-            for (const auto& it : t.items) {
-                statement s(db_, "INSERT INTO items(conversation_id, id, role, text, created_at) VALUES(?1, ?2, ?3, ?4, ?5)");
-                s.bind(1, id).bind(2, it.id).bind(3, it.role).bind(4, it.text).bind(5, it.created_at);
-                s.step();
-            }
-            exec("COMMIT");
+            if (u.changes() == 0) return false;
+            insert_items(id, t.items);
             return true;
-        } catch (...) {
-            exec("ROLLBACK");
-            throw;
-        }
+        });
     }
 
     item_page list_items(const std::string& owner, const std::string& id, std::size_t limit, bool ascending,
@@ -167,7 +174,7 @@ public:
             owned.bind(1, id).bind(2, owner);
             if (!owned.step()) return page;
         }
-        std::string sql = "SELECT id, role, text, created_at FROM items WHERE conversation_id = ?1";
+        std::string sql = "SELECT id, body, created_at FROM items WHERE conversation_id = ?1";
         if (after)
             sql += ascending ? " AND seq > (SELECT seq FROM items WHERE conversation_id = ?1 AND id = ?2)"
                              : " AND seq < (SELECT seq FROM items WHERE conversation_id = ?1 AND id = ?2)";
@@ -175,7 +182,7 @@ public:
         statement s(db_, sql.c_str());
         s.bind(1, id).bind(2, after.value_or("")).bind(3, static_cast<std::int64_t>(limit + 1));
         while (s.step())
-            page.items.push_back(item{s.text(0), s.text(1), s.text(2), s.integer(3)});
+            page.items.push_back(item{s.text(0), s.text(1), s.integer(2)});
         if (page.items.size() > limit) {
             page.items.pop_back();
             page.has_more = true;
@@ -183,19 +190,81 @@ public:
         return page;
     }
 
+    std::optional<item> get_item(const std::string& owner, const std::string& id, const std::string& item_id) override {
+        std::lock_guard lock(mutex_);
+        statement s(db_, "SELECT i.id, i.body, i.created_at FROM items i JOIN conversations c ON c.id = i.conversation_id "
+                         "WHERE c.id = ?1 AND c.owner = ?2 AND i.id = ?3 ORDER BY i.seq LIMIT 1");
+        s.bind(1, id).bind(2, owner).bind(3, item_id);
+        if (!s.step()) return std::nullopt;
+        return item{s.text(0), s.text(1), s.integer(2)};
+    }
+
+    bool append_items(const std::string& owner, const std::string& id, const std::vector<item>& items) override {
+        std::lock_guard lock(mutex_);
+        return transaction([&] {
+            if (!forget_upstream(owner, id)) return false;
+            insert_items(id, items);
+            return true;
+        });
+    }
+
+    bool remove_item(const std::string& owner, const std::string& id, const std::string& item_id) override {
+        std::lock_guard lock(mutex_);
+        return transaction([&] {
+            statement s(db_, "DELETE FROM items WHERE conversation_id = ?1 AND id = ?2 "
+                             "AND EXISTS(SELECT 1 FROM conversations WHERE id = ?1 AND owner = ?3)");
+            s.bind(1, id).bind(2, item_id).bind(3, owner);
+            s.step();
+            return s.changes() > 0 && forget_upstream(owner, id);
+        });
+    }
+
     std::size_t expire(std::int64_t cutoff) override {
         std::lock_guard lock(mutex_);
+        statement responses(db_, "DELETE FROM responses WHERE created_at < ?1");
+        responses.bind(1, cutoff);
+        responses.step();
         statement s(db_, "DELETE FROM conversations WHERE updated_at < ?1");
         s.bind(1, cutoff);
         s.step();
         return static_cast<std::size_t>(s.changes());
     }
 
+    void put_response(const stored_response& r) override {
+        std::lock_guard lock(mutex_);
+        statement s(db_, "INSERT OR REPLACE INTO responses(id, owner, created_at, previous_response_id, continuation_key, body, "
+                         "input_items) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+        s.bind(1, r.id)
+            .bind(2, r.owner)
+            .bind(3, r.created_at)
+            .bind(4, r.previous_response_id)
+            .bind(5, r.continuation_key)
+            .bind(6, r.body)
+            .bind(7, r.input_items);
+        s.step();
+    }
+
+    std::optional<stored_response> get_response(const std::string& owner, const std::string& id) override {
+        std::lock_guard lock(mutex_);
+        statement s(db_, "SELECT id, owner, created_at, previous_response_id, continuation_key, body, input_items "
+                         "FROM responses WHERE id = ?1 AND owner = ?2");
+        s.bind(1, id).bind(2, owner);
+        if (!s.step()) return std::nullopt;
+        return stored_response{s.text(0), s.text(1), s.integer(2), s.text(3), s.text(4), s.text(5), s.text(6)};
+    }
+
+    bool remove_response(const std::string& owner, const std::string& id) override {
+        std::lock_guard lock(mutex_);
+        statement s(db_, "DELETE FROM responses WHERE id = ?1 AND owner = ?2");
+        s.bind(1, id).bind(2, owner);
+        s.step();
+        return s.changes() > 0;
+    }
+
     void put_continuation(const std::string& key, const continuation& c, std::int64_t cutoff, std::size_t limit) override {
         std::lock_guard lock(mutex_);
         const relaxed_sync relaxed(*this);
-        exec("BEGIN IMMEDIATE");
-        try {
+        transaction([&] {
             statement expired(db_, "DELETE FROM continuations WHERE created_at < ?1");
             expired.bind(1, cutoff);
             expired.step();
@@ -208,11 +277,8 @@ public:
             statement over(db_, "DELETE FROM continuations WHERE rowid <= last_insert_rowid() - ?1");
             over.bind(1, static_cast<std::int64_t>(limit));
             over.step();
-            exec("COMMIT");
-        } catch (...) {
-            exec("ROLLBACK");
-            throw;
-        }
+            return true;
+        });
     }
 
     std::optional<continuation> take_continuation(const std::string& key, std::int64_t cutoff) override {
@@ -229,6 +295,37 @@ public:
     }
 
 private:
+    /// Runs `body` in a write transaction: committed when it returns true, rolled back when it
+    /// returns false or throws. Returns what `body` returned.
+    template <class F> bool transaction(F&& body) {
+        exec("BEGIN IMMEDIATE");
+        try {
+            const bool commit = body();
+            exec(commit ? "COMMIT" : "ROLLBACK");
+            return commit;
+        } catch (...) {
+            exec("ROLLBACK");
+            throw;
+        }
+    }
+
+    void insert_items(const std::string& id, const std::vector<item>& items) {
+        for (const auto& it : items) {
+            statement s(db_, "INSERT INTO items(conversation_id, id, body, created_at) VALUES(?1, ?2, ?3, ?4)");
+            s.bind(1, id).bind(2, it.id).bind(3, it.body).bind(4, it.created_at);
+            s.step();
+        }
+    }
+
+    /// Clears the upstream state of an owned conversation; false when there is none.
+    bool forget_upstream(const std::string& owner, const std::string& id) {
+        statement u(db_, "UPDATE conversations SET upstream_state = '', updated_at = strftime('%s','now') "
+                         "WHERE id = ?1 AND owner = ?2");
+        u.bind(1, id).bind(2, owner);
+        u.step();
+        return u.changes() > 0;
+    }
+
     /// Continuations only save upstream bytes, and none survive a restart (see the constructor),
     /// so their writes skip the fsync that a conversation turn's commit pays (WAL with
     /// synchronous=NORMAL is still consistent).
@@ -267,17 +364,12 @@ private:
         const int target = sqlite_schema_version();
         if (current > target)
             throw std::runtime_error("the data file has schema version " + std::to_string(current) + ", newer than this build");
-        for (int v = current; v < target; ++v) {
-            exec("BEGIN IMMEDIATE");
-            try {
+        for (int v = current; v < target; ++v)
+            transaction([&] {
                 exec(migrations[v]);
                 exec(("PRAGMA user_version = " + std::to_string(v + 1)).c_str());
-                exec("COMMIT");
-            } catch (...) {
-                exec("ROLLBACK");
-                throw;
-            }
-        }
+                return true;
+            });
     }
 
     struct closer {

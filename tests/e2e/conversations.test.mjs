@@ -83,6 +83,70 @@ test('a three-turn conversation keeps memory and sends only the new turn upstrea
   assert.deepEqual(page2.data.map((i) => i.id), [asc.data[3].id, asc.data[2].id]);
 });
 
+test('items: added, read and deleted one by one; a changed history is sent whole on the next turn', async () => {
+  const conv = await createConversation(gateway.url, { items: [
+    { type: 'message', role: 'developer', content: 'Answer in French.' },
+    { role: 'user', content: [{ type: 'input_text', text: 'hi' }] },
+  ] });
+  assert.match(await turn(gateway.url, conv.id, 'first'), /context: 3 messages \[system,user,user\]/);
+  const before = (await emulator.events()).filter((e) => e.type === 'conversation_created').length;
+
+  const added = await call(gateway.url, 'POST', `/v1/conversations/${conv.id}/items`, { items: [
+    { type: 'function_call', call_id: 'call_1', name: 'lookup', arguments: '{"q":"x"}' },
+    { type: 'function_call_output', call_id: 'call_1', output: 'found it' },
+  ] });
+  assert.equal(added.status, 200, added.body);
+  const list = JSON.parse(added.body);
+  assert.equal(list.object, 'list');
+  assert.deepEqual(list.data.map((i) => [i.type, i.status]), [['function_call', 'completed'], ['function_call_output', 'completed']]);
+  assert.match(list.data[0].id, /^fc_/);
+  const one = await call(gateway.url, 'GET', `/v1/conversations/${conv.id}/items/${list.data[1].id}`);
+  assert.equal(one.status, 200);
+  assert.deepEqual(JSON.parse(one.body), list.data[1]);
+
+  // The upstream never saw the added items, so the next turn injects the whole history (the
+  // call joins the answer before it; FlowGPT is shown its output as a user message).
+  assert.match(await turn(gateway.url, conv.id, 'second'), /context: 6 messages \[system,user,user,assistant,user,user\]/);
+  const after = (await emulator.events()).filter((e) => e.type === 'conversation_created').length;
+  assert.equal(after, before + 1);
+
+  const removed = await call(gateway.url, 'DELETE', `/v1/conversations/${conv.id}/items/${list.data[0].id}`);
+  assert.equal(removed.status, 200, removed.body);
+  assert.equal(JSON.parse(removed.body).id, conv.id);
+  const gone = await call(gateway.url, 'GET', `/v1/conversations/${conv.id}/items/${list.data[0].id}`);
+  assert.equal(gone.status, 404);
+  assert.equal(JSON.parse(gone.body).error.code, 'item_not_found');
+  const all = JSON.parse((await call(gateway.url, 'GET', `/v1/conversations/${conv.id}/items?order=asc&limit=100`)).body);
+  assert.deepEqual(all.data.map((i) => i.role ?? i.type),
+    ['developer', 'user', 'user', 'assistant', 'function_call_output', 'user', 'assistant']);
+
+  for (const [body, param] of [[{}, 'items'], [{ items: 'x' }, 'items'], [{ items: [] }, 'items'],  [{ items: [{ role: 'robot', content: 'x' }] }, 'items[0].role'],
+    [{ items: Array.from({ length: 21 }, () => ({ role: 'user', content: 'x' })) }, 'items']]) {
+    const r = await call(gateway.url, 'POST', `/v1/conversations/${conv.id}/items`, body);
+    assert.equal(r.status, 400, JSON.stringify(body));
+    assert.equal(JSON.parse(r.body).error.param, param);
+  }
+    assert.equal((await call(gateway.url, 'POST', '/v1/conversations/conv_nope/items', { items: [{ role: 'user', content: 'x' }] })).status, 404);
+  assert.equal((await call(gateway.url, 'GET', `/v1/conversations/${conv.id}/items/x`, undefined, OTHER_KEY)).status, 404);
+});
+
+test('a chat completions turn with tool calls is stored as function_call and function_call_output items', async () => {
+  const conv = await createConversation(gateway.url);
+  const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+  const r = await chat(gateway.url, { conversation_id: conv.id, tools, messages: user('Weather in Rome? [call:get_weather]') });
+  assert.equal(r.status, 200, r.body);
+  const calls = JSON.parse(r.body).choices[0].message.tool_calls;
+  assert.equal(calls.length, 1);
+  const r2 = await chat(gateway.url, { conversation_id: conv.id, tools,
+    messages: [{ role: 'tool', tool_call_id: calls[0].id, content: 'hot' }] });
+  assert.equal(JSON.parse(r2.body).choices[0].message.content, 'Tool said: hot');
+  const items = JSON.parse((await call(gateway.url, 'GET', `/v1/conversations/${conv.id}/items?order=asc`)).body).data;
+  assert.deepEqual(items.map((i) => i.type), ['message', 'function_call', 'function_call_output', 'message']);
+  assert.equal(items[1].call_id, calls[0].id);
+  assert.equal(items[1].name, 'get_weather');
+  assert.equal(items[2].output, 'hot');
+});
+
 test('one-shot requests never share upstream memory', async () => {
   const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => chat(gateway.url, { messages: user(`solo ${i}`) })));
   answers.forEach((r, i) => assert.equal(JSON.parse(r.body).choices[0].message.content,
@@ -111,7 +175,11 @@ test('an unknown conversation is a 404, and a second concurrent turn a 409 that 
   const raced = await chat(gateway.url, { conversation_id: conv.id, messages: user('me too') });
   assert.equal(raced.status, 409);
   assert.equal(raced.headers['x-should-retry'], 'false');
-  assert.equal(JSON.parse(raced.body).error.code, 'conversation_busy');
+    assert.equal(JSON.parse(raced.body).error.code, 'conversation_busy');
+  // Items change only between turns: the turn would store its upstream state over the change.
+  const added = await call(gateway.url, 'POST', `/v1/conversations/${conv.id}/items`, { items: [{ role: 'user', content: 'sneaky' }] });
+  assert.equal(added.status, 409, added.body);
+  assert.equal(JSON.parse(added.body).error.code, 'conversation_busy');
   assert.equal((await slow).status, 200);
   assert.match(await turn(gateway.url, conv.id, 'after the race'), /context: 3 messages/);
 });

@@ -1,7 +1,8 @@
 // POST /v1/conversations with arbitrary bodies, through api::handle_conversations and the
 // in-memory store. Checks: the handler answers (never throws) with 200 or a 400 error envelope;
 // a created conversation can be read back, and holds exactly the items the body listed, in
-// order, with their roles mapped (developer is stored as system).
+// order, each with a type and an id, messages with their role and their text; each item can be
+// read alone, and added again with POST /items.
 #include <nlohmann/json.hpp>
 
 #include <string>
@@ -25,7 +26,8 @@ http::http_response call(std::string method, std::string target, std::string bod
     req.method = std::move(method);
     req.target = std::move(target);
     req.body = std::move(body);
-    return api::handle_conversations(req, req.path().substr(3), owner, s); // path less "/v1"
+    static api::conversation_locks locks;
+    return api::handle_conversations(req, req.path().substr(3), owner, s, locks); // path less "/v1"
 }
 
 void check_error(const http::http_response& r) {
@@ -68,11 +70,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(page.is_object() && page["data"].is_array() && page["has_more"] == false);
     FUZZ_CHECK(page["data"].size() == items.size());
     for (std::size_t i = 0; i < items.size(); ++i) {
-        const std::string role = items[i]["role"];
+        const json& sent = items[i];
         const json& got = page["data"][i];
-        FUZZ_CHECK(got["role"] == (role == "developer" ? "system" : role));
-        FUZZ_CHECK(got["content"].is_array() && got["content"].size() == 1 && got["content"][0]["text"].is_string());
-        if (items[i]["content"].is_string()) FUZZ_CHECK(got["content"][0]["text"] == items[i]["content"]);
+        FUZZ_CHECK(got.is_object() && got["type"].is_string() && got["id"].is_string());
+        const std::string* type = switchyard::api::string_member_of(sent, "type");
+        FUZZ_CHECK(got["type"] == (type ? *type : std::string("message")));
+        if (got["type"] == "message") {
+            FUZZ_CHECK(got["role"] == sent["role"]);
+            FUZZ_CHECK(got["content"].is_array());
+            if (sent["content"].is_string()) FUZZ_CHECK(got["content"][0]["text"] == sent["content"]);
+        }
+        const auto one = call("GET", "/v1/conversations/" + id + "/items/" + got["id"].get<std::string>(), "", *s);
+        FUZZ_CHECK(one.status == 200);
+    }
+    if (!items.empty()) {
+        const auto again = call("POST", "/v1/conversations/" + id + "/items", json{{"items", items}}.dump(), *s);
+        FUZZ_CHECK(again.status == 200);
+        const json added = json::parse(again.body, nullptr, false);
+        FUZZ_CHECK(added.is_object() && added["data"].size() == items.size());
     }
     return 0;
 }

@@ -1,5 +1,6 @@
-// The official openai SDK's Responses API (`client.responses`) against /v1/responses, stateless:
-// the whole input every turn, as Codex CLI sends it.
+// The official openai SDK's Responses API (`client.responses`) against /v1/responses: stateless,
+// the whole input every turn as Codex CLI sends it, and stateful, with stored responses,
+// `previous_response_id` and conversations.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
@@ -64,9 +65,117 @@ test('function tools: a call, then its output in the next request, streaming and
   }
 });
 
+/// Runs `f` and returns what the emulator logged meanwhile.
+async function logged(f) {
+  const before = (await web.emulator.events()).length;
+  const result = await f();
+  return { result, events: (await web.emulator.events()).slice(before) };
+}
+const created = (events) => events.filter((e) => e.type === 'conversation_created');
+const chats = (events) => events.filter((e) => e.type === 'chat');
+
+test('a stored response is retrieved, lists its input items, and is deleted', async () => {
+  const r = await client().responses.create({ model: 'default', instructions: 'short', input: [
+    { role: 'user', content: 'remember the number 7' }, { role: 'user', content: [{ type: 'input_text', text: 'and 8' }] }] });
+  assert.equal(r.store, true);
+  const again = await client().responses.retrieve(r.id);
+  assert.deepEqual(again, r, 'what is stored is what was sent');
+  const items = await client().responses.inputItems.list(r.id, { order: 'asc' });
+  assert.deepEqual(items.data.map((i) => [i.type, i.role, i.content[0].text]),
+    [['message', 'user', 'remember the number 7'], ['message', 'user', 'and 8']]);
+  assert.ok(items.data.every((i) => /^msg_/.test(i.id)));
+  const newestFirst = await client().responses.inputItems.list(r.id, { limit: 1 });
+  assert.equal(newestFirst.data[0].content[0].text, 'and 8');
+  assert.equal(newestFirst.has_more, true);
+  const deleted = await client().responses.delete(r.id);
+  assert.deepEqual(deleted, { id: r.id, object: 'response', deleted: true });
+  await assert.rejects(client().responses.retrieve(r.id), (e) => e instanceof OpenAI.NotFoundError);
+  await assert.rejects(client().responses.delete(r.id), (e) => e instanceof OpenAI.NotFoundError);
+
+  const unstored = await client().responses.create({ model: 'default', input: 'forget me', store: false });
+  assert.equal(unstored.store, false);
+  await assert.rejects(client().responses.retrieve(unstored.id), (e) => e instanceof OpenAI.NotFoundError);
+  await assert.rejects(client().responses.create({ model: 'default', input: 'x', previous_response_id: unstored.id }),
+    (e) => e instanceof OpenAI.BadRequestError && e.param === 'previous_response_id' && e.code === 'previous_response_not_found');
+});
+
+for (const streaming of [false, true]) {
+  test(`previous_response_id on FlowGPT${streaming ? ', streamed' : ''}: the upstream conversation goes on with only the new input`, async () => {
+    const ask = (body) => streaming ? client().responses.stream({ model: 'default', ...body }).finalResponse()
+      : client().responses.create({ model: 'default', ...body });
+    const one = await logged(() => ask({ instructions: 'be kind', input: `my name is Ada ${streaming}` }));
+    assert.equal(created(one.events).length, 1);
+    const upstream = chats(one.events)[0].conversation;
+
+    const two = await logged(() => ask({ input: 'what is my name?', previous_response_id: one.result.id }));
+    assert.equal(two.result.previous_response_id, one.result.id);
+    assert.equal(created(two.events).length, 0, 'no new upstream conversation');
+    assert.equal(chats(two.events)[0].conversation, upstream);
+    assert.equal(chats(two.events)[0].question, 'what is my name?');
+    // The upstream remembers the first request's instructions; nothing was sent again.
+    assert.match(two.result.output_text, /context: 4 messages \[system,user,assistant,user\]/);
+
+    // A second answer to the same response is a branch: it may not share the upstream
+    // conversation, so the whole chain is sent again.
+    const branch = await logged(() => ask({ input: 'or is it Grace?', previous_response_id: one.result.id }));
+    assert.equal(created(branch.events).length, 1);
+    assert.match(branch.result.output_text, /context: 3 messages \[user,assistant,user\]/, 'the chain, without the old instructions');
+
+        const three = await logged(() => ask({ instructions: 'be kind', input: 'and again?', previous_response_id: two.result.id }));
+    assert.equal(created(three.events).length, 0);
+    assert.equal(chats(three.events)[0].conversation, upstream);
+    assert.match(three.result.output_text, /context: 6 messages/);
+
+    // What the upstream conversation does not hold is never dropped: new instructions, or an
+    // input of more than one message, send the whole chain again.
+    const reinstructed = await logged(() => ask({ instructions: 'be rude', input: 'hm?', previous_response_id: three.result.id }));
+    assert.equal(created(reinstructed.events).length, 1);
+    assert.match(reinstructed.result.output_text, /context: 8 messages \[system,user,assistant,user,assistant,user,assistant,user\] \| system: be rude/);
+    const two_messages = await logged(() => ask({ previous_response_id: reinstructed.result.id,
+      input: [{ role: 'assistant', content: 'I said so.' }, { role: 'user', content: 'did you?' }] }));
+    assert.equal(created(two_messages.events).length, 1);
+    assert.match(two_messages.result.output_text, /context: 10 messages/);
+  });
+}
+
+test('previous_response_id on chatgptfree.ai keeps the bot\'s memory; tool calls carry over', async () => {
+  const one = await client().responses.create({ model: 'gpt-4o-mini', input: 'hello bot' });
+  assert.match(one.output_text, /^turn 1 \|/);
+  const two = await client().responses.create({ model: 'gpt-4o-mini', input: 'again', previous_response_id: one.id });
+  assert.match(two.output_text, /^turn 2 \|/, 'the upstream remembered the first turn');
+
+  const call = await client().responses.create({ model: 'default', tools: [weather],
+    input: 'Weather in Oslo? [call:get_weather]' });
+  const fc = call.output.find((o) => o.type === 'function_call');
+  assert.ok(fc, JSON.stringify(call.output));
+  const answered = await client().responses.create({ model: 'default', tools: [weather], previous_response_id: call.id,
+    input: [{ type: 'function_call_output', call_id: fc.call_id, output: 'snow, -3C' }] });
+  assert.equal(answered.output_text, 'Tool said: snow, -3C');
+});
+
+test('a response in a conversation: its input and output become the conversation\'s items', async () => {
+  const conv = await client().conversations.create({ items: [{ type: 'message', role: 'user', content: 'I like tea.' }] });
+  const one = await client().responses.create({ model: 'default', conversation: conv.id, input: 'what do I like?' });
+  assert.deepEqual(one.conversation, { id: conv.id });
+  assert.match(one.output_text, /context: 2 messages \[user,user\]/, 'the seeded item is part of the history');
+  const two = await client().responses.stream({ model: 'default', conversation: { id: conv.id }, input: 'and now?' }).finalResponse();
+  assert.match(two.output_text, /^echo: and now\?/);
+
+  const items = [];
+  for await (const item of client().conversations.items.list(conv.id, { order: 'asc' })) items.push(item);
+  assert.deepEqual(items.map((i) => [i.type, i.role]),
+    [['message', 'user'], ['message', 'user'], ['message', 'assistant'], ['message', 'user'], ['message', 'assistant']]);
+  assert.equal(items[2].id, one.output[0].id, 'the stored answer has the id the response gave it');
+  assert.equal(items[2].content[0].text, one.output_text);
+  assert.equal(items[4].id, two.output[0].id);
+
+  await assert.rejects(client().responses.create({ model: 'default', conversation: 'conv_missing', input: 'x' }),
+    (e) => e instanceof OpenAI.NotFoundError);
+  await assert.rejects(client().responses.create({ model: 'default', conversation: conv.id, previous_response_id: one.id, input: 'x' }),
+    (e) => e instanceof OpenAI.BadRequestError);
+});
+
 test('unsupported and bad requests are 400s in OpenAI shape; tools of other types are tolerated', async () => {
-  await assert.rejects(client().responses.create({ model: 'default', input: 'x', previous_response_id: 'resp_123' }),
-    (e) => e instanceof OpenAI.BadRequestError && e.param === 'previous_response_id');
   await assert.rejects(client().responses.create({ model: 'default' }), (e) => e instanceof OpenAI.BadRequestError && e.param === 'input');
   await assert.rejects(client().responses.create({ model: 'nope', input: 'x' }), (e) => e instanceof OpenAI.NotFoundError);
   const tolerant = await client().responses.create({

@@ -664,10 +664,11 @@ TEST(ChatHandler, TurnIsStoredAndUnlockedBeforeTheEndIsWritten) {
     EXPECT_EQ(free_at_done, true);
     const auto items = h.stored_items();
     ASSERT_EQ(items.size(), 2u);
-    EXPECT_EQ(items[0].role, "user");
-    EXPECT_EQ(items[0].text, "hello");
-    EXPECT_EQ(items[1].role, "assistant");
-    EXPECT_EQ(items[1].text, "Hi");
+    const auto first = json::parse(items[0].body), second = json::parse(items[1].body);
+    EXPECT_EQ(first["role"], "user");
+    EXPECT_EQ(first["content"][0]["text"], "hello");
+    EXPECT_EQ(second["role"], "assistant");
+    EXPECT_EQ(second["content"][0], json({{"type", "output_text"}, {"text", "Hi"}}));
     EXPECT_EQ(h.store->get(owner_id, conversation_id)->provider, "fake");
 }
 

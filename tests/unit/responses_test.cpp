@@ -58,16 +58,42 @@ TEST(ResponsesRequest, ItemsBecomeTheNeutralTurn) {
     EXPECT_EQ(r.echo["store"], false);
 }
 
-TEST(ResponsesRequest, BadAndStatefulRequestsNameTheField) {
+TEST(ResponsesRequest, BadRequestsNameTheField) {
     EXPECT_EQ(refused_param(R"({"input":"x"})"), "model");
     EXPECT_EQ(refused_param(R"({"model":"m"})"), "input");
     EXPECT_EQ(refused_param(R"({"model":"m","input":[]})"), "input");
-    EXPECT_EQ(refused_param(R"({"model":"m","input":"x","previous_response_id":"resp_1"})"), "previous_response_id");
-    EXPECT_EQ(refused_param(R"({"model":"m","input":"x","conversation":"conv_1"})"), "conversation");
+    EXPECT_EQ(refused_param(R"({"model":"m","input":"x","previous_response_id":"resp_1","conversation":"conv_1"})"),
+              "conversation"); // one or the other, as OpenAI says
+    EXPECT_EQ(refused_param(R"({"model":"m","input":"x","previous_response_id":7})"), "previous_response_id");
+    EXPECT_EQ(refused_param(R"({"model":"m","input":"x","conversation":{"name":"c"}})"), "conversation");
+    EXPECT_EQ(refused_param(R"({"model":"m","input":"x","store":"yes"})"), "store");
     EXPECT_EQ(refused_param(R"({"model":"m","input":[{"role":"robot","content":"x"}]})"), "input[0].role");
     EXPECT_EQ(refused_param(R"({"model":"m","input":[{"type":"item_reference","id":"x"}]})"), "input[0].type");
     EXPECT_EQ(refused_param(R"({"model":"m","input":"x","max_output_tokens":0})"), "max_output_tokens");
     EXPECT_EQ(refused_param(R"({"model":"m","input":"x","tool_choice":"required"})"), "tool_choice");
+}
+
+TEST(ResponsesRequest, StateAndInputItemsAreRead) {
+    auto parsed = api::responses::parse_responses_request(
+        R"({"model":"m","instructions":"be brief","conversation":{"id":"conv_9"},"store":false,
+            "input":[{"role":"user","content":"hi"},{"type":"function_call_output","call_id":"c1","output":"42"}]})");
+    ASSERT_TRUE(std::holds_alternative<api::responses::responses_request>(parsed));
+    const auto& r = std::get<api::responses::responses_request>(parsed);
+    EXPECT_EQ(r.turn.conversation_id, "conv_9");
+    EXPECT_FALSE(r.store);
+    EXPECT_EQ(r.echo["conversation"], json({{"id", "conv_9"}}));
+    EXPECT_EQ(r.input_start, 1u); // after the instructions
+    ASSERT_EQ(r.input_items.size(), 2u);
+    EXPECT_EQ(r.input_items[0]["type"], "message");
+    EXPECT_TRUE(r.input_items[0]["id"].get<std::string>().starts_with("msg_"));
+    EXPECT_EQ(r.input_items[0]["content"], json::parse(R"([{"type":"input_text","text":"hi"}])"));
+    EXPECT_EQ(r.input_items[1]["type"], "function_call_output");
+    EXPECT_EQ(r.input_items[1]["call_id"], "c1");
+
+    auto chained = api::responses::parse_responses_request(R"({"model":"m","input":"next","previous_response_id":"resp_1"})");
+    ASSERT_TRUE(std::holds_alternative<api::responses::responses_request>(chained));
+    EXPECT_EQ(std::get<api::responses::responses_request>(chained).previous_response_id, "resp_1");
+    EXPECT_TRUE(std::get<api::responses::responses_request>(chained).store);
 }
 
 TEST(ResponsesEncoder, AStreamNumbersEveryEventAndEndsWithTheWholeResponse) {
@@ -115,6 +141,12 @@ TEST(ResponsesEncoder, AStreamNumbersEveryEventAndEndsWithTheWholeResponse) {
     EXPECT_EQ(done["output"][1]["type"], "function_call");
     EXPECT_EQ(done["output"][1]["call_id"], "call_1");
     EXPECT_EQ(done["usage"]["total_tokens"], 11);
+    // What is stored is what the client got, item ids included.
+    EXPECT_EQ(json::parse(enc.final_response().dump()), done);
+    const auto items = enc.output_items();
+    ASSERT_EQ(items.size(), 2u);
+    EXPECT_EQ(items[0]["id"], done["output"][0]["id"]);
+    EXPECT_EQ(items[1]["id"], done["output"][1]["id"]);
 }
 
 TEST(ResponsesEncoder, ACutIsIncompleteAndAFailureAfterTheStartIsResponseFailed) {
@@ -128,6 +160,21 @@ TEST(ResponsesEncoder, ACutIsIncompleteAndAFailureAfterTheStartIsResponseFailed)
     EXPECT_EQ(data["type"], "response.failed");
     EXPECT_EQ(data["response"]["status"], "failed");
     EXPECT_EQ(data["response"]["error"]["code"], "upstream_timeout");
+}
+
+TEST(ResponsesEncoder, AFailureAfterAnUnsentClosingFollowsWhatTheClientSaw) {
+    // The answer is stored between closing() and writing it; when storing fails, the failure is
+    // written instead, numbered after the last event sent and showing only the items announced.
+    api::responses::responses_encoder enc("m", json::object(), {});
+    const std::string sent = enc.opening(1) + enc.text("partial");
+    const std::string unsent = enc.closing({api::finish_kind::stop, {}, {1, 1}});
+    EXPECT_NE(unsent.find("response.completed"), std::string::npos);
+    const std::string failed = enc.failure({api::error_kind::internal_error, "not stored", std::nullopt, std::nullopt});
+    const auto data = json::parse(failed.substr(failed.find("data: ") + 6));
+    EXPECT_EQ(data["type"], "response.failed");
+    EXPECT_EQ(data["sequence_number"], 5); // created, in_progress, item added, part added, delta
+    EXPECT_EQ(data["response"]["output"], json::array());
+    EXPECT_EQ(enc.output_items().size(), 1u); // what would have been stored
 }
 
 TEST(ResponsesRequest, FreeformToolsAreFunctionsOfOneInputAndTheirCallsComeBack) {

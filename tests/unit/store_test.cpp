@@ -14,8 +14,12 @@ namespace {
 
 using switchyard::testing_support::temp_db;
 
-item msg(std::string id, std::string role, std::string text, std::int64_t at = 100) {
-    return {std::move(id), std::move(role), std::move(text), at};
+/// An item as the Conversations API stores it (the store keeps the JSON as given).
+item msg(const std::string& id, const std::string& role, const std::string& text, std::int64_t at = 100) {
+    return {id,
+            R"({"type":"message","id":")" + id + R"(","role":")" + role + R"(","content":[{"type":"input_text","text":")" + text +
+                R"("}]})",
+            at};
 }
 
 class StoreTest : public testing::TestWithParam<std::function<std::unique_ptr<conversation_store>()>> {};
@@ -99,6 +103,51 @@ TEST_P(StoreTest, ContinuationsAreBoundedOldestFirstAndExpireOnPut) {
     EXPECT_TRUE(s->take_continuation("k5", 0));
 }
 
+TEST_P(StoreTest, ItemsAddedOrRemovedByTheClientClearTheUpstreamState) {
+    auto s = GetParam()();
+    s->create({"c", "o", 10, 10, "{}", "", ""});
+    ASSERT_TRUE(s->append_turn("o", "c", turn{{msg("m1", "user", "hi"), msg("m2", "assistant", "yo")}, "flowgpt", "{\"x\":1}"}));
+    ASSERT_TRUE(s->get_item("o", "c", "m2"));
+    EXPECT_EQ(s->get_item("o", "c", "m2")->body, msg("m2", "assistant", "yo").body);
+    EXPECT_FALSE(s->get_item("other", "c", "m2"));
+    EXPECT_FALSE(s->get_item("o", "c", "nope"));
+
+    EXPECT_FALSE(s->append_items("other", "c", {msg("m3", "user", "x")}));
+    EXPECT_EQ(s->get("o", "c")->upstream_state, "{\"x\":1}");
+    ASSERT_TRUE(s->append_items("o", "c", {msg("m3", "user", "added"), msg("m4", "user", "too")}));
+    EXPECT_EQ(s->get("o", "c")->upstream_state, "");
+    EXPECT_EQ(s->get("o", "c")->provider, "flowgpt");
+    EXPECT_EQ(s->list_items("o", "c", 10, true, std::nullopt).items.size(), 4u);
+
+    ASSERT_TRUE(s->append_turn("o", "c", turn{{}, "flowgpt", "{\"x\":2}"}));
+    EXPECT_FALSE(s->remove_item("other", "c", "m3"));
+    EXPECT_FALSE(s->remove_item("o", "c", "nope"));
+    EXPECT_EQ(s->get("o", "c")->upstream_state, "{\"x\":2}");
+    ASSERT_TRUE(s->remove_item("o", "c", "m3"));
+    EXPECT_EQ(s->get("o", "c")->upstream_state, "");
+    const auto left = s->list_items("o", "c", 10, true, std::nullopt).items;
+    ASSERT_EQ(left.size(), 3u);
+    EXPECT_EQ(left[2].id, "m4");
+}
+
+TEST_P(StoreTest, ResponsesBelongToTheirOwnerAndExpire) {
+    auto s = GetParam()();
+    s->put_response({"resp_1", "o", 1'000, "", "key1", R"({"id":"resp_1"})", "[]"});
+    s->put_response({"resp_2", "o", 5'000, "resp_1", "", R"({"id":"resp_2"})", R"([{"type":"message"}])"});
+    const auto second = s->get_response("o", "resp_2");
+    ASSERT_TRUE(second);
+    EXPECT_EQ(second->previous_response_id, "resp_1");
+    EXPECT_EQ(second->body, R"({"id":"resp_2"})");
+    EXPECT_EQ(second->input_items, R"([{"type":"message"}])");
+    EXPECT_EQ(s->get_response("o", "resp_1")->continuation_key, "key1");
+    EXPECT_FALSE(s->get_response("other", "resp_1"));
+    EXPECT_FALSE(s->remove_response("other", "resp_1"));
+    s->expire(2'000);
+    EXPECT_FALSE(s->get_response("o", "resp_1"));
+    EXPECT_TRUE(s->remove_response("o", "resp_2"));
+    EXPECT_FALSE(s->get_response("o", "resp_2"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreTest, testing::Values([] { return open_sqlite_store(temp_db()); }));
 INSTANTIATE_TEST_SUITE_P(Memory, StoreTest, testing::Values([] { return make_memory_store(); }));
 
@@ -125,7 +174,40 @@ TEST(SqliteStore, MigratesAFreshFileAndKeepsDataAcrossReopen) {
     auto reopened = open_sqlite_store(path); // migrations are idempotent
     const auto items = reopened->list_items("o", "c", 10, true, std::nullopt).items;
     ASSERT_EQ(items.size(), 1u);
-    EXPECT_EQ(items[0].text, "héllo 世界");
+    EXPECT_EQ(items[0].body, msg("m1", "user", "héllo 世界").body);
+}
+
+TEST(SqliteStore, MigratesSchemaTwoItemsToTheirJson) {
+    const auto path = temp_db();
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    // The schema as version 2 left it, with one conversation of two turns.
+    const char* v2 = R"(CREATE TABLE conversations(id TEXT PRIMARY KEY, owner TEXT NOT NULL, created_at INTEGER NOT NULL,
+                          updated_at INTEGER NOT NULL, metadata TEXT NOT NULL, provider TEXT NOT NULL DEFAULT '',
+                          upstream_state TEXT NOT NULL DEFAULT '');
+                        CREATE TABLE items(seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                          conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+                          id TEXT NOT NULL, role TEXT NOT NULL, text TEXT NOT NULL, created_at INTEGER NOT NULL);
+                        CREATE INDEX items_by_conversation ON items(conversation_id, seq);
+                        CREATE INDEX conversations_by_idle ON conversations(updated_at);
+                        CREATE TABLE continuations(key TEXT PRIMARY KEY, provider TEXT NOT NULL, upstream_state TEXT NOT NULL,
+                          created_at INTEGER NOT NULL);
+                        CREATE INDEX continuations_by_age ON continuations(created_at);
+                        INSERT INTO conversations VALUES('c', 'o', 1, 4000000000, '{}', 'flowgpt', '{"conversationId":"u"}');
+                        INSERT INTO items(conversation_id, id, role, text, created_at) VALUES('c', 'm1', 'user', 'say "hi"', 1);
+                        INSERT INTO items(conversation_id, id, role, text, created_at) VALUES('c', 'm2', 'assistant', 'hi', 2);
+                        PRAGMA user_version = 2;)";
+    ASSERT_EQ(sqlite3_exec(db, v2, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+
+    auto s = open_sqlite_store(path);
+    const auto items = s->list_items("o", "c", 10, true, std::nullopt).items;
+    ASSERT_EQ(items.size(), 2u);
+    EXPECT_EQ(items[0].body, R"({"type":"message","id":"m1","status":"completed","role":"user",)"
+                             R"("content":[{"type":"input_text","text":"say \"hi\""}]})");
+    EXPECT_EQ(items[1].body, R"({"type":"message","id":"m2","status":"completed","role":"assistant",)"
+                             R"("content":[{"type":"output_text","text":"hi"}]})");
+    EXPECT_EQ(s->get("o", "c")->upstream_state, R"({"conversationId":"u"})");
 }
 
 TEST(SqliteStore, ContinuationsDoNotSurviveARestart) {

@@ -31,7 +31,7 @@ void run_coroutine(std::function<net::awaitable<void>()> body) {
     if (failed) std::rethrow_exception(failed);
 }
 
-turn one_turn(const std::string& id, const std::string& text) { return turn{{item{id, "user", text, 100}}, "flowgpt", "{}"}; }
+turn one_turn(const std::string& id, const std::string& text) { return turn{{item{id, text, 100}}, "flowgpt", "{}"}; }
 
 class StoreWorkerTest : public testing::TestWithParam<std::function<std::unique_ptr<conversation_store>()>> {};
 
@@ -53,7 +53,7 @@ TEST_P(StoreWorkerTest, ReturnsResults) {
         const auto page =
             co_await worker.run([&](conversation_store& s) { return s.list_items("alice", "conv_a", 10, true, std::nullopt); });
         EXPECT_EQ(page.items.size(), 1u);
-        EXPECT_EQ(page.items.empty() ? "" : page.items[0].text, "hi");
+        EXPECT_EQ(page.items.empty() ? "" : page.items[0].body, "hi");
     });
 }
 

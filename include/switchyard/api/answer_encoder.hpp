@@ -56,7 +56,7 @@ public:
 
     /// An error before anything was sent, or for a non-streamed request.
     virtual http::http_response error_response(const api_error& e) const = 0;
-    virtual http::http_response whole(const whole_answer& answer) const = 0;
+    virtual http::http_response whole(const whole_answer& answer) = 0;
 };
 
 } // namespace switchyard::api

@@ -87,7 +87,7 @@ public:
     std::string closing(const answer_end& end) override;
     std::string failure(const api_error& e) override;
     http::http_response error_response(const api_error& e) const override;
-    http::http_response whole(const whole_answer& answer) const override;
+    http::http_response whole(const whole_answer& answer) override;
 
 private:
     std::string id_;

@@ -7,6 +7,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "switchyard/http/message.hpp"
 #include "switchyard/store/conversation_store.hpp"
@@ -40,10 +41,25 @@ private:
 };
 
 /// Answers a /v1/conversations route (`path` is the API path, e.g. "/conversations/conv_1/items").
+/// Items are added or deleted only between turns (`locks`): a turn in progress would store its
+/// upstream state over the change.
 http::http_response handle_conversations(const http::http_request& req, std::string_view path, const std::string& owner,
-                                         store::conversation_store& store);
+                                         store::conversation_store& store, conversation_locks& locks);
 
 /// The JSON object for a conversation.
 std::string conversation_json(const store::conversation& c);
+
+/// How a list is paged, as the Conversations and Responses APIs take it in the query: `after`
+/// (an item id), `limit` (1 to 100, 20) and `order` (`desc` unless asked).
+struct page_request {
+    std::size_t limit = 20;
+    bool ascending = false;
+    std::optional<std::string> after;
+};
+/// The paging `req` asks for, or the 400 that says what is wrong with it.
+std::variant<page_request, http::http_response> page_request_of(const http::http_request& req);
+
+/// A 405 that names the methods allowed.
+http::http_response method_not_allowed(const http::http_request& req, const char* allow);
 
 } // namespace switchyard::api

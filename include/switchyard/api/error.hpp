@@ -7,29 +7,32 @@
 namespace switchyard::api {
 
 enum class error_kind {
-    invalid_json,           // 400 body is not JSON
-    missing_parameter,      // 400 missing_required_parameter
-    invalid_value,          // 400 invalid_value
-    unsupported_value,      // 400 unsupported_value
-    invalid_api_key,        // 401
-    route_not_found,        // 404 unknown path
-    model_not_found,        // 404
-    conversation_not_found, // 404
-    conversation_busy,      // 409, not retryable
-    method_not_allowed,     // 405
-    payload_too_large,      // 413
-    headers_too_large,      // 431
-    provider_unavailable,   // 503 provider not configured
-    upstream_auth_failed,   // 502, not retryable
-    rate_limit_exceeded,    // 429
-    insufficient_quota,     // 429, not retryable
-    upstream_error,         // 502
-    tool_arguments_invalid, // 502, a strict tool's emulated call failed its schema after the repair round
-    upstream_timeout,       // 504
-    server_shutting_down,   // 503
-    server_overloaded,      // 503, too many connections
-    origin_not_allowed,     // 403, cross-site request while auth is off
-    internal_error,         // 500
+    invalid_json,                // 400 body is not JSON
+    missing_parameter,           // 400 missing_required_parameter
+    invalid_value,               // 400 invalid_value
+    unsupported_value,           // 400 unsupported_value
+    invalid_api_key,             // 401
+    route_not_found,             // 404 unknown path
+    model_not_found,             // 404
+    conversation_not_found,      // 404
+    conversation_busy,           // 409, not retryable
+    item_not_found,              // 404, an item of a conversation
+    response_not_found,          // 404, a stored response
+    previous_response_not_found, // 400, `previous_response_id` names no stored response
+    method_not_allowed,          // 405
+    payload_too_large,           // 413
+    headers_too_large,           // 431
+    provider_unavailable,        // 503 provider not configured
+    upstream_auth_failed,        // 502, not retryable
+    rate_limit_exceeded,         // 429
+    insufficient_quota,          // 429, not retryable
+    upstream_error,              // 502
+    tool_arguments_invalid,      // 502, a strict tool's emulated call failed its schema after the repair round
+    upstream_timeout,            // 504
+    server_shutting_down,        // 503
+    server_overloaded,           // 503, too many connections
+    origin_not_allowed,          // 403, cross-site request while auth is off
+    internal_error,              // 500
 };
 
 struct error_traits {

@@ -19,7 +19,8 @@ class http_client;
 }
 namespace switchyard::store {
 class store_worker;
-}
+class conversation_store;
+} // namespace switchyard::store
 
 namespace switchyard::api {
 
@@ -58,10 +59,40 @@ net::awaitable<void> handle_chat_completions(const http::http_request& req, http
 std::variant<const providers::model_binding*, api_error> route_to_model(const chat_request& req,
                                                                         const providers::registry& models);
 
+/// The answer as the client received it.
+struct finished_answer {
+    const std::string& text;
+    const std::vector<tool_call>& calls;
+    bool cut = false; // a stop sequence or max_tokens ended it: the upstream said more than the client saw
+};
+
+/// What a front-end keeps of a turn beyond what answer_request keeps by itself. The Responses
+/// API stores its response, continues a previous one, and writes its own items into a
+/// conversation; chat completions and Messages keep nothing more.
+struct turn_keeping {
+    /// The new turn as conversation items (JSON objects); empty: the new messages, converted.
+    std::vector<nlohmann::json> input_items;
+    /// The answer as conversation items, asked once the encoder has closed the answer; unset:
+    /// converted from the answer.
+    std::function<std::vector<nlohmann::json>(const finished_answer&)> output_items;
+    /// Where a previous response left its upstream conversation: continue it ("" when nowhere),
+    /// if the new input, from `new_input_at` in the messages, reaches it as one message.
+    std::optional<std::string> continue_from;
+    std::size_t new_input_at = 0;
+    /// The request field that names the conversation, for errors about it.
+    std::string conversation_param = "conversation_id";
+    /// Stores the API's own record of the turn, on the store thread, before the client sees the
+    /// end. Given the continuation key the answer's upstream conversation is now kept under ("" when none).
+    std::function<void(store::conversation_store&, const std::string& continuation_key)> record;
+};
+
 /// Answers an admitted request on `out` in `encoder`'s wire format: a stored conversation's turn,
 /// a continued chat or a one-shot answer, streamed or whole, with the commit point, stop and
 /// max_tokens applied and the turn stored before the answer ends. `req`'s messages may be
 /// moved out (a continued chat keeps only its new turn).
+net::awaitable<void> answer_request(chat_request& req, const providers::model_binding& binding, answer_encoder& encoder,
+                                    http::response_stream& out, const handler_context& ctx, std::string_view request_id,
+                                    const turn_keeping& keep);
 net::awaitable<void> answer_request(chat_request& req, const providers::model_binding& binding, answer_encoder& encoder,
                                     http::response_stream& out, const handler_context& ctx, std::string_view request_id);
 

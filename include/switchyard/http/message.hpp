@@ -3,6 +3,7 @@
 // The server fills `http_request` and implements `response_stream` over its socket.
 #include <boost/asio/awaitable.hpp>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,6 +26,8 @@ struct http_request {
     std::string_view header(std::string_view lowercase_name) const noexcept;
     /// The path without the query string.
     std::string_view path() const noexcept;
+    /// The value of query parameter `name` as sent (not percent-decoded), nullopt when absent.
+    std::optional<std::string> query_param(std::string_view name) const;
 };
 
 struct http_response {

@@ -33,7 +33,7 @@ private:
     /// What needs no upstream and no store is answered synchronously; nullopt means a chat
     /// completion or a conversations route.
     std::optional<http_response> answer_directly(const http_request& req) const;
-    net::awaitable<void> serve_conversations(const http_request& req, response_stream& out) const;
+    net::awaitable<void> serve_stored(const http_request& req, response_stream& out) const;
 
     const config::settings& settings_;
     const providers::registry& models_;

@@ -22,10 +22,10 @@ struct conversation {
     std::string upstream_state;  // provider-defined JSON, empty before the first turn
 };
 
+/// One item of a conversation, kept as the JSON the Conversations API shows (api/conversation_items.hpp).
 struct item {
-    std::string id;   // msg_…
-    std::string role; // user, assistant or system
-    std::string text;
+    std::string id; // msg_…, fc_…, …; also inside `body`
+    std::string body;
     std::int64_t created_at = 0;
 };
 
@@ -42,6 +42,18 @@ struct continuation {
     std::string provider;
     std::string upstream_state;
     std::int64_t created_at = 0; // unix seconds
+};
+
+/// A Responses API response, kept so a later one can continue it (`previous_response_id`) and
+/// a client can read it back.
+struct stored_response {
+    std::string id; // resp_…
+    std::string owner;
+    std::int64_t created_at = 0;
+    std::string previous_response_id; // "" for the first of a chain
+    std::string continuation_key;     // where its upstream conversation is kept, "" when nowhere
+    std::string body;                 // the response object, JSON
+    std::string input_items;          // the items it was given, a JSON array
 };
 
 struct item_page {
@@ -63,8 +75,20 @@ public:
     /// Items in order (`ascending` or not), starting after the item `after` when given.
     virtual item_page list_items(const std::string& owner, const std::string& id, std::size_t limit, bool ascending,
                                  const std::optional<std::string>& after) = 0;
-    /// Drops conversations idle since before `cutoff` (unix seconds); returns how many.
+    /// One item, or nullopt when it or its conversation is absent or not the owner's.
+    virtual std::optional<item> get_item(const std::string& owner, const std::string& id, const std::string& item_id) = 0;
+    /// Adds items a client wrote, or removes one. Either way the upstream no longer holds what is
+    /// stored, so the upstream state is cleared: the next turn sends the whole history.
+    virtual bool append_items(const std::string& owner, const std::string& id, const std::vector<item>& items) = 0;
+    virtual bool remove_item(const std::string& owner, const std::string& id, const std::string& item_id) = 0;
+    /// Drops conversations idle since before `cutoff` (unix seconds), and responses made before
+    /// it; returns how many conversations.
     virtual std::size_t expire(std::int64_t cutoff) = 0;
+
+    virtual void put_response(const stored_response& r) = 0;
+    /// nullopt when absent, expired, or owned by someone else.
+    virtual std::optional<stored_response> get_response(const std::string& owner, const std::string& id) = 0;
+    virtual bool remove_response(const std::string& owner, const std::string& id) = 0;
 
     /// Keeps `c` under `key`, replacing what was there. Entries made before `cutoff` are dropped,
     /// then the oldest beyond `limit`.

@@ -170,7 +170,7 @@ std::string messages_encoder::closing(const answer_end& end) {
 
 std::string messages_encoder::failure(const api_error& e) { return close_block() + event("error", anthropic_error_body(e)); }
 
-http::http_response messages_encoder::whole(const whole_answer& answer) const {
+http::http_response messages_encoder::whole(const whole_answer& answer) {
     json content = json::array();
     if (!answer.reasoning.empty()) content.push_back({{"type", "thinking"}, {"thinking", answer.reasoning}, {"signature", ""}});
     if (!answer.content.empty()) content.push_back({{"type", "text"}, {"text", answer.content}});

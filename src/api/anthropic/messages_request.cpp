@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace switchyard::api::anthropic {
 namespace {
 
@@ -282,6 +284,9 @@ std::variant<chat_request, api_error> parse_messages_request(std::string_view bo
     if (auto err = parse_system(doc, req)) return *err;
     for (std::size_t i = 0; i < messages->size(); ++i)
         if (auto err = parse_message((*messages)[i], i, req.messages)) return *err;
+    if (std::none_of(req.messages.begin(), req.messages.end(),
+                     [](const chat_message& m) { return m.role != message_role::system; }))
+        return bad(error_kind::invalid_value, "messages: at least one message must have content", "messages");
     if (auto err = parse_tools(doc, req)) return *err;
     if (auto err = parse_tool_choice(doc, req)) return *err;
     return req;

@@ -227,12 +227,23 @@ json finished(json r, const answer_end& end) {
 
 } // namespace
 
+// Built on a copy: the answer is stored between closing() and writing it, and if that fails,
+// failure() must follow the events the client has seen, not these.
 std::string responses_encoder::closing(const answer_end& end) {
-    std::string out = close_item();
-    out += add_calls(end.finish == finish_kind::length ? "incomplete" : "completed", true);
-    json r = finished(response("completed"), end);
-    const std::string type = r["status"] == "completed" ? "response.completed" : "response.incomplete";
-    out += event(type, {{"response", std::move(r)}});
+    responses_encoder closed(*this);
+    std::string out = closed.close_item();
+    out += closed.add_calls(end.finish == finish_kind::length ? "incomplete" : "completed", true);
+    final_ = finished(closed.response("completed"), end);
+    const std::string type = final_["status"] == "completed" ? "response.completed" : "response.incomplete";
+    out += closed.event(type, {{"response", final_}});
+    return out;
+}
+
+std::vector<nlohmann::json> responses_encoder::output_items() const {
+    std::vector<nlohmann::json> out;
+    if (const auto it = final_.find("output"); it != final_.end())
+        for (const auto& item : *it)
+            out.push_back(nlohmann::json::parse(item.dump()));
     return out;
 }
 
@@ -245,15 +256,13 @@ std::string responses_encoder::failure(const api_error& e) {
 
 http::http_response responses_encoder::error_response(const api_error& e) const { return api::error_response(e); }
 
-http::http_response responses_encoder::whole(const whole_answer& answer) const {
-    // A copy, so that building the items leaves this encoder as it was.
-    responses_encoder built(*this);
-    if (!answer.reasoning.empty()) built.output_.push_back(reasoning_item("rs_" + ids::hex(48), std::string(answer.reasoning)));
-    if (!answer.content.empty())
-        built.output_.push_back(message_item("msg_" + ids::hex(48), "completed", std::string(answer.content)));
-    built.calls_ = answer.tool_calls;
-    built.add_calls(answer.end.finish == finish_kind::length ? "incomplete" : "completed", false);
-    return json_response(dump(finished(built.response("completed"), answer.end)));
+http::http_response responses_encoder::whole(const whole_answer& answer) {
+    if (!answer.reasoning.empty()) output_.push_back(reasoning_item("rs_" + ids::hex(48), std::string(answer.reasoning)));
+    if (!answer.content.empty()) output_.push_back(message_item("msg_" + ids::hex(48), "completed", std::string(answer.content)));
+    calls_ = answer.tool_calls;
+    add_calls(answer.end.finish == finish_kind::length ? "incomplete" : "completed", false);
+    final_ = finished(response("completed"), answer.end);
+    return json_response(dump(final_));
 }
 
 } // namespace switchyard::api::responses

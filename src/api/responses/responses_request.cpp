@@ -1,5 +1,7 @@
 #include "switchyard/api/responses/responses_request.hpp"
 
+#include "switchyard/api/conversation_items.hpp"
+
 namespace switchyard::api::responses {
 namespace {
 
@@ -10,64 +12,6 @@ api_error bad(error_kind kind, std::string message, std::string param) {
     return api_error{kind, std::move(message), std::move(param), std::nullopt};
 }
 
-void append_text(std::string& to, std::string_view text) {
-    if (!to.empty() && !text.empty()) to += '\n';
-    to += text;
-}
-
-/// A message's content: a string, or input_text / output_text / input_image parts.
-std::optional<api_error> read_content(const json& content, chat_message& into, const std::string& at) {
-    if (content.is_string()) {
-        into.text = content.get<std::string>();
-        return std::nullopt;
-    }
-    if (!content.is_array()) return bad(error_kind::invalid_value, "Expected a string or an array of content parts.", at);
-    for (std::size_t k = 0; k < content.size(); ++k) {
-        const json& part = content[k];
-        const std::string part_at = at + "[" + std::to_string(k) + "]";
-        const std::string* type = part.is_object() ? string_member_of(part, "type") : nullptr;
-        if (!type) return bad(error_kind::invalid_value, "Each content part needs a 'type'.", part_at + ".type");
-        if (*type == "input_text" || *type == "output_text" || *type == "text") {
-            const std::string* text = string_member_of(part, "text");
-            if (!text)
-                return bad(error_kind::missing_parameter, "Missing required parameter: '" + part_at + ".text'.",
-                           part_at + ".text");
-            append_text(into.text, *text);
-        } else if (*type == "refusal") {
-            if (const std::string* text = string_member_of(part, "refusal")) append_text(into.text, *text);
-        } else if (*type == "input_image") {
-            const std::string* url = string_member_of(part, "image_url");
-            if (!url)
-                return bad(error_kind::unsupported_value, "Only images given by 'image_url' are supported by this gateway.",
-                           part_at + ".image_url");
-            std::string detail;
-            if (const std::string* d = string_member_of(part, "detail")) detail = *d;
-            into.images.push_back({*url, part_at, std::move(detail)});
-        } else {
-            return bad(error_kind::unsupported_value, "Content parts of type '" + *type + "' are not supported by this gateway.",
-                       part_at + ".type");
-        }
-    }
-    return std::nullopt;
-}
-
-std::optional<message_role> role_of(std::string_view r) {
-    if (r == "user") return message_role::user;
-    if (r == "assistant") return message_role::assistant;
-    if (r == "system" || r == "developer") return message_role::system;
-    return std::nullopt;
-}
-
-/// A call the assistant made, joining the assistant message before it.
-void add_call(std::vector<chat_message>& out, tool_call call) {
-    if (out.empty() || out.back().role != message_role::assistant) {
-        chat_message m;
-        m.role = message_role::assistant;
-        out.push_back(std::move(m));
-    }
-    out.back().tool_calls.push_back(std::move(call));
-}
-
 /// The arguments a freeform tool is offered with: one free-text `input`.
 json freeform_parameters() {
     return {{"type", "object"},
@@ -75,64 +19,33 @@ json freeform_parameters() {
             {"required", {"input"}}};
 }
 
-/// One input item; calls join the assistant message before them.
-std::optional<api_error> read_item(const json& item, std::size_t i, std::vector<chat_message>& out) {
-    const std::string at = "input[" + std::to_string(i) + "]";
-    if (!item.is_object()) return bad(error_kind::invalid_value, "Each input item must be an object.", at);
-    const std::string* type = string_member_of(item, "type");
-    if (!type || *type == "message") {
-        const std::string* role = string_member_of(item, "role");
-        const auto parsed = role ? role_of(*role) : std::nullopt;
-        if (!parsed)
-            return bad(error_kind::invalid_value,
-                       "Invalid value for '" + at + ".role': expected user, assistant, system or developer.", at + ".role");
-        chat_message m;
-        m.role = *parsed;
-        const json* content = member_of(item, "content");
-        if (!content)
-            return bad(error_kind::missing_parameter, "Missing required parameter: '" + at + ".content'.", at + ".content");
-        if (auto err = read_content(*content, m, at + ".content")) return err;
-        out.push_back(std::move(m));
-        return std::nullopt;
+/// `store`, and the state a response continues: a previous response or a conversation.
+std::optional<api_error> read_state(const json& doc, responses_request& out) {
+    if (const json* store = member_of(doc, "store")) {
+        if (!store->is_boolean()) return bad(error_kind::invalid_value, "Invalid 'store': expected a boolean.", "store");
+        out.store = store->get<bool>();
     }
-    if (*type == "function_call") {
-        const std::string* call_id = string_member_of(item, "call_id");
-        const std::string* name = string_member_of(item, "name");
-        if (!call_id)
-            return bad(error_kind::missing_parameter, "Missing required parameter: '" + at + ".call_id'.", at + ".call_id");
-        if (!name) return bad(error_kind::missing_parameter, "Missing required parameter: '" + at + ".name'.", at + ".name");
-        const std::string* arguments = string_member_of(item, "arguments");
-        add_call(out, {*call_id, *name, arguments ? *arguments : std::string("{}")});
-        return std::nullopt;
+    out.echo["store"] = out.store;
+    const json* previous = member_of(doc, "previous_response_id");
+    const json* conversation = member_of(doc, "conversation");
+    if (previous && conversation)
+        return bad(error_kind::invalid_value,
+                   "'previous_response_id' and 'conversation' cannot be used together: give one of them.", "conversation");
+    if (previous) {
+        if (!previous->is_string() || previous->get_ref<const std::string&>().empty())
+            return bad(error_kind::invalid_value, "Invalid 'previous_response_id': expected a response id.",
+                       "previous_response_id");
+        out.previous_response_id = previous->get<std::string>();
+        out.echo["previous_response_id"] = out.previous_response_id;
     }
-    if (*type == "custom_tool_call") {
-        const std::string* call_id = string_member_of(item, "call_id");
-        const std::string* name = string_member_of(item, "name");
-        if (!call_id || !name)
-            return bad(error_kind::missing_parameter, "A custom_tool_call needs a 'call_id' and a 'name'.", at);
-        const std::string* input = string_member_of(item, "input");
-        add_call(out, {*call_id, *name,
-                       json{{"input", input ? *input : std::string()}}.dump(-1, ' ', false, json::error_handler_t::replace)});
-        return std::nullopt;
+    if (conversation) {
+        const json* id = conversation->is_object() ? member_of(*conversation, "id") : conversation;
+        if (!id || !id->is_string() || id->get_ref<const std::string&>().empty())
+            return bad(error_kind::invalid_value, "Invalid 'conversation': expected a conversation id or {\"id\": …}.",
+                       "conversation");
+        out.turn.conversation_id = id->get<std::string>();
+        out.echo["conversation"] = {{"id", *out.turn.conversation_id}};
     }
-    if (*type == "function_call_output" || *type == "custom_tool_call_output") {
-        const std::string* call_id = string_member_of(item, "call_id");
-        if (!call_id)
-            return bad(error_kind::missing_parameter, "Missing required parameter: '" + at + ".call_id'.", at + ".call_id");
-        chat_message m;
-        m.role = message_role::tool;
-        m.tool_call_id = *call_id;
-        if (const json* output = member_of(item, "output"))
-            if (auto err = read_content(*output, m, at + ".output")) return err;
-        out.push_back(std::move(m));
-        return std::nullopt;
-    }
-    if (*type == "compaction" || *type == "item_reference")
-        return bad(error_kind::unsupported_value,
-                   "Input items of type '" + *type + "' refer to stored state, which this gateway does not keep yet.",
-                   at + ".type");
-    // Reasoning, and the records of tools that ran on OpenAI's side (web search, image
-    // generation, tool search, …): nothing an upstream here can be shown.
     return std::nullopt;
 }
 
@@ -251,11 +164,7 @@ std::variant<responses_request, api_error> parse_responses_request(std::string_v
     const std::string* model = string_member_of(doc, "model");
     if (!model) return bad(error_kind::missing_parameter, "Missing required parameter: 'model'.", "model");
     req.model = *model;
-    for (const char* stateful : {"previous_response_id", "conversation"})
-        if (member_of(doc, stateful))
-            return bad(error_kind::unsupported_value,
-                       std::string("'") + stateful + "' is not supported yet: responses are not stored. Send the whole input.",
-                       stateful);
+    if (auto err = read_state(doc, out)) return *err;
     out.echo["instructions"] = nullptr;
     if (const json* instructions = member_of(doc, "instructions")) {
         if (!instructions->is_string())
@@ -268,22 +177,32 @@ std::variant<responses_request, api_error> parse_responses_request(std::string_v
     }
     const json* input = member_of(doc, "input");
     if (!input) return bad(error_kind::missing_parameter, "Missing required parameter: 'input'.", "input");
+    out.input_start = req.messages.size();
     if (input->is_string()) {
-        chat_message m;
-        m.text = input->get<std::string>();
-        req.messages.push_back(std::move(m));
-    } else if (input->is_array() && !input->empty()) {
-        for (std::size_t i = 0; i < input->size(); ++i)
-            if (auto err = read_item((*input)[i], i, req.messages)) return *err;
+        const json item = {{"type", "message"}, {"role", "user"}, {"content", *input}};
+        (void)items::read_item(item, "input", req.messages);
+        out.input_items.push_back(items::normalized(item));
+    } else if (input->is_array() && !input->empty() && input->size() <= max_input_items) {
+        for (std::size_t i = 0; i < input->size(); ++i) {
+            const json& item = (*input)[i];
+            if (auto err = items::read_item(item, "input[" + std::to_string(i) + "]", req.messages)) return *err;
+            out.input_items.push_back(items::normalized(item));
+        }
+    } else if (input->is_array() && input->size() > max_input_items) {
+        return bad(error_kind::invalid_value,
+                   "Invalid 'input': at most " + std::to_string(max_input_items) + " items are accepted.", "input");
     } else {
         return bad(error_kind::invalid_value, "Invalid 'input': expected a string or a non-empty array of items.", "input");
     }
+    const bool stateful = !out.previous_response_id.empty() || req.conversation_id;
+    if (req.messages.size() == out.input_start && !stateful)
+        return bad(error_kind::invalid_value, "Invalid 'input': it holds nothing to answer (no message or tool output).",
+                   "input");
     if (auto err = read_sampling(doc, req, out.echo)) return *err;
     if (auto err = read_tools(doc, out)) return *err;
     if (auto err = read_tool_choice(doc, req, out.echo)) return *err;
     out.echo["metadata"] = ordered::object();
     if (const json* m = member_of(doc, "metadata"); m && m->is_object()) out.echo["metadata"] = ordered::parse(m->dump());
-    out.echo["store"] = false; // nothing is stored yet, whatever was asked
     // An output format and a reasoning effort are an OpenAI-compatible upstream's to honour; the
     // web chats have no such controls.
     if (const json* text = member_of(doc, "text"); text && text->is_object()) {

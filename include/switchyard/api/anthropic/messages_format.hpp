@@ -35,7 +35,7 @@ public:
     std::string closing(const answer_end& end) override;
     std::string failure(const api_error& e) override;
     http::http_response error_response(const api_error& e) const override { return anthropic_error_response(e); }
-    http::http_response whole(const whole_answer& answer) const override;
+    http::http_response whole(const whole_answer& answer) override;
 
     static constexpr std::string_view ping_event = "event: ping\ndata: {\"type\":\"ping\"}\n\n";
 

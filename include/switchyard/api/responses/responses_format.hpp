@@ -28,7 +28,13 @@ public:
     std::string closing(const answer_end& end) override;
     std::string failure(const api_error& e) override;
     http::http_response error_response(const api_error& e) const override;
-    http::http_response whole(const whole_answer& answer) const override;
+    http::http_response whole(const whole_answer& answer) override;
+
+    const std::string& id() const { return id_; }
+    /// The response as the client last received it whole (after closing() or whole()), for storing.
+    const nlohmann::ordered_json& final_response() const { return final_; }
+    /// Its output items, as a conversation keeps them.
+    std::vector<nlohmann::json> output_items() const;
 
 private:
     using json = nlohmann::ordered_json;
@@ -55,6 +61,7 @@ private:
     std::string open_text_;
     // Calls are written whole at the end: an upstream may interleave their argument fragments.
     std::vector<tool_call> calls_;
+    json final_;
 };
 
 } // namespace switchyard::api::responses
