@@ -7,6 +7,7 @@
 
 #include "switchyard/config/settings.hpp"
 #include "switchyard/http/router.hpp"
+#include "switchyard/ops/metrics.hpp"
 #include "switchyard/providers/registry.hpp"
 #include "switchyard/server/server.hpp"
 #include "switchyard/store/conversation_store.hpp"
@@ -50,7 +51,7 @@ int main(int argc, char** argv) {
             throw config::config_error("cannot read env file " + cli.env_file);
 
         const auto settings = config::load_settings(cli, config::environment(std::move(dotenv)));
-        log_output::to_stdout(settings.log_level, "%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+        log_output::to_stdout(settings.log_level, "%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v", settings.log_format == "json");
 
         if (settings.api_keys.empty()) {
             if (!is_loopback(settings.listen.host) && !settings.allow_no_auth)
@@ -62,7 +63,8 @@ int main(int argc, char** argv) {
         const auto models = providers::build_registry(settings);
         auto conversations = open_conversation_store(settings.conversations);
         store::expiry_sweeper sweeper(*conversations, settings.conversations.idle_ttl);
-        http::router router(settings, *models, *conversations);
+        const auto metrics = settings.metrics ? std::make_unique<ops::metrics>() : nullptr;
+        http::router router(settings, *models, *conversations, metrics.get());
         server::server srv(settings, router);
         srv.start();
         // One stable line on stdout so scripts and tests can find the bound port.

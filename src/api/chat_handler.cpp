@@ -53,6 +53,13 @@ usage_counts usage_for(long prompt_tokens, const text_shaper& answer, const std:
     return {prompt_tokens, estimate_tokens(answer.emitted_code_points())};
 }
 
+/// Puts the answer's token counts in the exchange's facts (metrics, the access log).
+void record_usage(http::exchange_facts& facts, const usage_counts& usage, bool estimated) {
+    facts.prompt_tokens = usage.prompt_tokens;
+    facts.completion_tokens = usage.completion_tokens;
+    facts.tokens_estimated = estimated;
+}
+
 /// Why the answer ended. Tool calls win: they are what the client must act on, unless the
 /// upstream ran out of tokens in the middle of one. Then a cut the gateway made (a stop sequence,
 /// max_tokens), then what the upstream reported.
@@ -95,11 +102,14 @@ net::awaitable<std::optional<api_error>> call_provider(providers::provider& p, c
         else
             failed = co_await providers::run_attempts(p, req, route, sink, ctx);
         if (!failed) co_return std::nullopt;
+        out.facts().upstream_failure = providers::reason_name(failed->reason);
         co_return error_for(*failed);
     } catch (const std::exception& e) {
         if (out.stopped() == http::stop_reason::client_gone) throw;
-        if (out.stopped() != http::stop_reason::shutdown)
+        if (out.stopped() != http::stop_reason::shutdown) {
             spdlog::warn("[{}] the {} provider failed: {}", ctx.request_id, p.name(), e.what());
+            out.facts().upstream_failure = "provider_fault";
+        }
     }
     if (out.stopped() == http::stop_reason::shutdown) {
         co_await net::this_coro::reset_cancellation_state(); // so the error can still be written
@@ -306,8 +316,9 @@ private:
     net::awaitable<void> finish() {
         // Encoded first, so an API that keeps its answer keeps what the client gets; the turn is
         // durable before the client sees the end of the answer.
-        const std::string closing =
-            encoder_.closing(end_of(shaper_, tool_calls_ > 0, upstream_finish_, usage_for(prompt_tokens_, shaper_, usage_)));
+        const auto usage = usage_for(prompt_tokens_, shaper_, usage_);
+        record_usage(out_.facts(), usage, !usage_);
+        const std::string closing = encoder_.closing(end_of(shaper_, tool_calls_ > 0, upstream_finish_, usage));
         if (persist_) {
             const finished_answer answer{shaper_.emitted(), calls_, shaper_.finished()};
             if (const auto err = co_await persist_(answer)) co_return co_await fail(*err);
@@ -331,6 +342,7 @@ private:
     /// Writes one or more encoded events, committing first.
     net::awaitable<void> relay(const std::string& chunk) {
         if (chunk.empty()) co_return;
+        if (out_.facts().first_token == http::exchange_facts::time_point{}) out_.facts().first_token = clock::now();
         // A tick may be half way through a keep-alive; wait for it (a few microseconds).
         while (writing_) {
             net::steady_timer pause(co_await net::this_coro::executor, milliseconds(1));
@@ -375,8 +387,10 @@ net::awaitable<void> complete_collected(const chat_request& req, long prompt_tok
     shaper.flush();
     // Encoded before it is stored: an API that keeps its answer (a Responses response) keeps what
     // the client gets.
-    auto r = encoder.whole({shaper.emitted(), sink.reasoning, sink.calls,
-                            end_of(shaper, !sink.calls.empty(), sink.finish, usage_for(prompt_tokens, shaper, sink.usage))});
+    const auto usage = usage_for(prompt_tokens, shaper, sink.usage);
+    record_usage(out.facts(), usage, !sink.usage);
+    auto r =
+        encoder.whole({shaper.emitted(), sink.reasoning, sink.calls, end_of(shaper, !sink.calls.empty(), sink.finish, usage)});
     if (!sink.usage) r.headers.emplace_back("x-switchyard-usage", "estimated");
     if (persist) {
         const finished_answer answer{shaper.emitted(), sink.calls, shaper.finished()};
@@ -639,6 +653,8 @@ net::awaitable<void> answer_request(chat_request& req, const providers::model_bi
                                     const turn_keeping& keep) {
     const providers::call_context call{ctx.http, request_id};
     const answer_target to{binding, encoder, out, estimate_prompt_tokens(req)};
+    out.facts().model = req.model;
+    out.facts().provider = binding.target->name();
     if (req.conversation_id) co_return co_await complete_turn(req, to, ctx, call, keep);
     const bool stateful = ctx.continuation.enabled || keep.continue_from || keep.record;
     if (stateful && binding.target->caps().upstream_memory) co_return co_await complete_continuable(req, to, ctx, call, keep);

@@ -308,6 +308,20 @@ std::vector<option> build_table() {
     t.push_back(choice(
         {"--log-level", "LEVEL", {"LOG_LEVEL"}, {}, "Log level: `trace`, `debug`, `info`, `warn`, `error`, `critical` or `off`"},
         [](settings & s) -> auto& { return s.log_level; }, {"trace", "debug", "info", "warn", "error", "critical", "off"}));
+    t.push_back(choice(
+        {{}, {}, {"LOG_FORMAT"}, {}, "Log lines: `text`, or `json` (one object per line, with an access record per exchange)"},
+        [](settings & s) -> auto& { return s.log_format; }, {"text", "json"}));
+    t.push_back(text(
+        {{},
+         {},
+         {"ADMIN_KEY"},
+         {},
+         "Operator key for `/metrics`, sent as `Authorization: Bearer <key>`. None: `/metrics` answers "
+         "loopback callers only"},
+        [](settings & s) -> auto& { return s.admin_key; }));
+    t.push_back(boolean(
+        {{}, {}, {"SWITCHYARD_METRICS"}, "server.metrics", "`off` stops recording metrics; `/metrics` is then a 404"},
+        [](settings & s) -> auto& { return s.metrics; }));
     t.push_back(text(
         {"--data-dir",
          "DIR",

@@ -18,8 +18,10 @@ std::string_view trim(std::string_view s) noexcept {
 } // namespace
 
 authenticator::authenticator(const std::vector<std::string>& keys) {
-    for (const auto& k : keys)
+    for (const auto& k : keys) {
         key_digests_.push_back(secrets::sha256(k));
+        key_names_.push_back("key" + std::to_string(key_names_.size() + 1));
+    }
 }
 
 std::string_view authenticator::bearer_key(std::string_view authorization) noexcept {
@@ -39,14 +41,18 @@ std::string authenticator::owner_of(std::string_view authorization, std::string_
 }
 
 bool authenticator::allows(std::string_view authorization, std::string_view x_api_key) const {
-    if (!enabled()) return true;
+    return key_name(authorization, x_api_key).has_value();
+}
+
+std::optional<std::string_view> authenticator::key_name(std::string_view authorization, std::string_view x_api_key) const {
+    if (!enabled()) return std::string_view();
     std::string_view presented = bearer_key(authorization);
     if (presented.empty()) presented = trim(x_api_key);
-    if (presented.empty()) return false;
+    if (presented.empty()) return std::nullopt;
     const auto digest = secrets::sha256(presented);
-    bool match = false;
-    for (const auto& key : key_digests_)
-        match |= secrets::equal_constant_time(key, digest); // no early exit
+    std::optional<std::string_view> match;
+    for (std::size_t i = 0; i < key_digests_.size(); ++i)
+        if (secrets::equal_constant_time(key_digests_[i], digest)) match = key_names_[i]; // no early exit
     return match;
 }
 

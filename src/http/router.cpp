@@ -9,6 +9,7 @@
 #include "switchyard/api/anthropic/messages_handler.hpp"
 #include "switchyard/api/handlers.hpp"
 #include "switchyard/api/responses/responses_handler.hpp"
+#include "switchyard/ops/metrics.hpp"
 
 namespace switchyard::http {
 namespace {
@@ -72,16 +73,63 @@ std::string_view api_path(std::string_view path) noexcept {
     return path;
 }
 
-router::router(const config::settings& settings, const providers::registry& models, store::conversation_store& conversations)
-    : settings_(settings), models_(models), conversations_(conversations), auth_(settings.api_keys),
-      cors_(!settings.api_keys.empty(), settings.cors_origins, names_loopback(settings.listen.host)) {}
+router::router(const config::settings& settings, const providers::registry& models, store::conversation_store& conversations,
+               ops::metrics* metrics)
+    : settings_(settings), models_(models),
+      conversations_(conversations, metrics ? store::store_worker::call_observer([metrics](double s) { metrics->store_call(s); })
+                                            : store::store_worker::call_observer()),
+      auth_(settings.api_keys), cors_(!settings.api_keys.empty(), settings.cors_origins, names_loopback(settings.listen.host)),
+      metrics_(metrics), admin_key_digest_(secrets::sha256(settings.admin_key)) {}
 
-std::optional<http_response> router::answer_directly(const http_request& req) const {
+http_response router::serve_metrics(const http_request& req) const {
+    if (!metrics_)
+        return error_reply(req,
+                           {error_kind::route_not_found, "Metrics are off (SWITCHYARD_METRICS).", std::nullopt, std::nullopt});
+    if (req.method != "GET" && req.method != "HEAD") return method_not_allowed(req, "GET");
+    const bool allowed = settings_.admin_key.empty()
+                             ? req.from_loopback
+                             : secrets::equal_constant_time(
+                                   secrets::sha256(authenticator::bearer_key(req.header("authorization"))), admin_key_digest_);
+    if (!allowed)
+        return error_reply(req,
+                           {error_kind::invalid_api_key,
+                            settings_.admin_key.empty() ? "Metrics are served to loopback callers only; set ADMIN_KEY to "
+                                                          "read them from elsewhere."
+                                                        : "Send the operator key (ADMIN_KEY) as 'Authorization: Bearer <key>'.",
+                            std::nullopt, std::nullopt});
+    http_response r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics_->render();
+    return r;
+}
+
+namespace {
+
+/// The route's pattern, a label from a fixed set.
+std::string_view route_pattern(std::string_view path) noexcept {
+    static constexpr std::string_view patterns[] = {"/chat/completions",      "/responses", "/messages",
+                                                    "/messages/count_tokens", "/models",    "/conversations"};
+    static constexpr std::string_view labels[] = {"/v1/chat/completions",      "/v1/responses", "/v1/messages",
+                                                  "/v1/messages/count_tokens", "/v1/models",    "/v1/conversations"};
+    for (std::size_t i = 0; i < std::size(patterns); ++i)
+        if (path == patterns[i]) return labels[i];
+    if (path.starts_with("/models/")) return "/v1/models/{id}";
+    if (path.starts_with("/conversations/")) return "/v1/conversations/{id}";
+    if (path.starts_with("/responses/")) return "/v1/responses/{id}";
+    if (path == "/healthz") return "/healthz";
+    if (path == "/metrics") return "/metrics";
+    return "other";
+}
+
+} // namespace
+
+std::optional<http_response> router::answer_directly(const http_request& req, exchange_facts& facts) const {
     if (auto refused = cors_.refusal(req.header("origin"), req.header("host")))
         return error_reply(req, {error_kind::origin_not_allowed, std::move(*refused), std::nullopt, std::nullopt});
     if (req.method == "OPTIONS") return preflight(req);
 
     const std::string_view path = api_path(req.path());
+    if (req.path() == "/metrics") return serve_metrics(req);
     if (path == "/healthz" || req.path() == "/healthz") {
         if (req.method != "GET" && req.method != "HEAD") return method_not_allowed(req, "GET");
         return api::json_response(R"({"status":"ok"})");
@@ -96,7 +144,9 @@ std::optional<http_response> router::answer_directly(const http_request& req) co
         return error_reply(req, {error_kind::route_not_found, "Invalid URL (" + req.method + " " + std::string(req.path()) + ")",
                                  std::nullopt, std::nullopt});
 
-    if (!auth_.allows(req.header("authorization"), req.header("x-api-key"))) {
+    const auto key = auth_.key_name(req.header("authorization"), req.header("x-api-key"));
+    if (key) facts.key_name = *key;
+    if (!key) {
         const bool missing = req.header("authorization").empty() && req.header("x-api-key").empty();
         return error_reply(
             req, {error_kind::invalid_api_key,
@@ -120,8 +170,9 @@ std::optional<http_response> router::answer_directly(const http_request& req) co
 // coroutines of their own.
 net::awaitable<void> router::route(const http_request& req, response_stream& out, upstream::http_client& http) const {
     std::optional<http_response> direct;
+    out.facts().route = route_pattern(api_path(req.path()));
     try {
-        direct = answer_directly(req);
+        direct = answer_directly(req, out.facts());
     } catch (const std::exception& e) {
         direct = internal_failure(req, e);
     }

@@ -27,3 +27,25 @@ std::optional<long> retry_after_seconds(std::string_view header) {
 }
 
 } // namespace switchyard::providers
+
+namespace switchyard::providers {
+
+std::string_view reason_name(failure_reason reason) noexcept {
+    switch (reason) {
+    case failure_reason::credential_rejected: return "credential_rejected";
+    case failure_reason::rate_limited: return "rate_limited";
+    case failure_reason::quota_exhausted: return "quota_exhausted";
+    case failure_reason::request_rejected: return "request_rejected";
+    case failure_reason::request_unsupported: return "request_unsupported";
+    case failure_reason::model_unknown: return "model_unknown";
+    case failure_reason::upstream_failed: return "upstream_failed";
+    case failure_reason::protocol: return "protocol";
+    case failure_reason::transport: return "transport";
+    case failure_reason::timeout: return "timeout";
+    case failure_reason::not_configured: return "not_configured";
+    case failure_reason::tool_call_invalid: return "tool_call_invalid";
+    }
+    return "unknown";
+}
+
+} // namespace switchyard::providers

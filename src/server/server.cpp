@@ -23,10 +23,14 @@
 #include <thread>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include "../http/wire_head.hpp"
 #include "switchyard/api/handlers.hpp"
 #include "switchyard/upstream/http_client.hpp"
+#include "switchyard/ops/metrics.hpp"
 #include "switchyard/util/ids.hpp"
+#include "switchyard/util/log_output.hpp"
 
 namespace switchyard::server {
 namespace net = boost::asio;
@@ -79,10 +83,17 @@ public:
         std::optional<std::string> allow_origin; // Access-Control-Allow-Origin, if any
     };
 
-    beast_response(beast::tcp_stream& stream, request_facts facts, const config::server_limits& limits, session_state& state)
-        : stream_(stream), facts_(std::move(facts)), limits_(limits), state_(state) {}
+    beast_response(beast::tcp_stream& stream, request_facts facts, const config::server_limits& limits, session_state& state,
+                   ops::metrics* metrics = nullptr)
+        : stream_(stream), facts_(std::move(facts)), limits_(limits), state_(state), metrics_(metrics) {}
+    ~beast_response() override {
+        if (exchange_.streamed && metrics_) metrics_->stream_closed();
+    }
+    beast_response(const beast_response&) = delete;
+    beast_response& operator=(const beast_response&) = delete;
 
     net::awaitable<void> send(const http::http_response& r) override {
+        exchange_.first_byte = std::chrono::steady_clock::now();
         bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(r.status), 11};
         if (!r.content_type.empty()) res.set(bhttp::field::content_type, r.content_type);
         for (auto& [k, v] : r.headers)
@@ -113,6 +124,9 @@ public:
         res.keep_alive(facts_.keep_alive);
         res.chunked(true);
         status_ = 200;
+        exchange_.first_byte = std::chrono::steady_clock::now();
+        exchange_.streamed = true;
+        if (metrics_) metrics_->stream_opened();
         const std::string head = http::wire_head(res);
         const write_scope scope(state_);
         stream_.expires_after(limits_.write_timeout);
@@ -139,6 +153,7 @@ public:
 
     void stop(http::stop_reason why) override { state_.stop(why); }
     http::stop_reason stopped() const noexcept override { return state_.reason; }
+    http::exchange_facts& facts() noexcept override { return exchange_; }
 
     int status() const noexcept { return status_; }
     bool keep_alive() const noexcept { return facts_.keep_alive; }
@@ -180,7 +195,38 @@ private:
     const config::server_limits& limits_;
     session_state& state_;
     int status_ = 0;
+    ops::metrics* metrics_;
+    http::exchange_facts exchange_;
 };
+
+/// One exchange's access record, as the fields of a JSON object.
+std::string access_record(const http::http_request& req, int status, const http::exchange_facts& f,
+                          std::chrono::steady_clock::time_point started, std::chrono::steady_clock::time_point ended,
+                          bool client_gone) {
+    using ms = std::chrono::duration<double, std::milli>;
+    nlohmann::json r = {{"type", "access"},
+                        {"request_id", req.request_id},
+                        {"method", req.method},
+                        {"path", req.path()},
+                        {"route", f.route},
+                        {"status", status},
+                        {"duration_ms", ms(ended - started).count()}};
+    if (f.first_byte != http::exchange_facts::time_point{}) r["ttfb_ms"] = ms(f.first_byte - started).count();
+    if (f.first_token != http::exchange_facts::time_point{}) r["ttft_ms"] = ms(f.first_token - started).count();
+    if (!f.key_name.empty()) r["key"] = f.key_name;
+    if (!f.model.empty()) r["model"] = f.model;
+    if (!f.provider.empty()) r["provider"] = f.provider;
+    if (!f.upstream_failure.empty()) r["upstream_failure"] = f.upstream_failure;
+    if (f.prompt_tokens >= 0) {
+        r["prompt_tokens"] = f.prompt_tokens;
+        r["completion_tokens"] = f.completion_tokens;
+        r["tokens_estimated"] = f.tokens_estimated;
+    }
+    if (f.streamed) r["streamed"] = true;
+    if (client_gone) r["client_gone"] = true;
+    std::string out = r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return out.substr(1, out.size() - 2); // the fields, without the braces
+}
 
 /// Watches the client side while a request is handled: a close stops the exchange at once, so
 /// the upstream call ends with it. Bytes the client sends meanwhile (a pipelined request, or one
@@ -381,7 +427,7 @@ struct server::impl {
     /// request was refused here (too large) and the connection is already closing. A coroutine of
     /// its own so that the parser and its limits are gone before a stream begins.
     net::awaitable<std::optional<incoming>> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                                         session_state& state, bool first) {
+                                                         session_state& state, bool first, bool from_loopback) {
         bhttp::request_parser<bhttp::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(settings.limits.max_header_bytes));
         parser.body_limit(settings.limits.max_body_bytes);
@@ -419,6 +465,7 @@ struct server::impl {
         in.keep_alive = parser.get().keep_alive() && !draining;
         in.head = parser.get().method() == bhttp::verb::head;
         in.req = to_api_request(parser.release(), ids::request_id());
+        in.req.from_loopback = from_loopback;
         co_return in;
     }
 
@@ -429,6 +476,11 @@ struct server::impl {
         } count{open_connections};
         const bool over_limit = open_connections.fetch_add(1, std::memory_order_relaxed) >= settings.limits.max_connections;
 
+        error_code peer_ec;
+        const auto peer = socket.remote_endpoint(peer_ec).address();
+        const bool from_loopback =
+            !peer_ec && (peer.is_loopback() || (peer.is_v6() && peer.to_v6().is_v4_mapped() &&
+                                                net::ip::make_address_v4(net::ip::v4_mapped, peer.to_v6()).is_loopback()));
         beast::tcp_stream stream(std::move(socket));
         if (over_limit) co_return co_await refuse(stream, state, overloaded, router.cors().allow_origin(""));
         beast::flat_buffer buffer;
@@ -436,14 +488,14 @@ struct server::impl {
         for (;;) {
             state.busy = false;
             if (draining) break;
-            auto next = co_await read_request(stream, buffer, state, first);
+            auto next = co_await read_request(stream, buffer, state, first, from_loopback);
             first = false;
             if (!next) break;
             // The read buffer is kept only while it holds pipelined bytes.
             if (buffer.size() == 0) buffer.shrink_to_fit();
             const http::http_request& req = next->req;
             beast_response out(stream, {req.request_id, next->keep_alive, next->head, std::move(next->allow_origin)},
-                               settings.limits, state);
+                               settings.limits, state, router.metrics());
             bool client_gone = false;
             try {
                 const peer_close_watch watch(stream.socket(), buffer, settings.limits.max_header_bytes, state);
@@ -453,10 +505,16 @@ struct server::impl {
                 client_gone = true; // a write failed or the exchange was stopped
                 spdlog::debug("[{}] exchange ended: {}", req.request_id, e.what());
             }
-            const auto ms =
-                std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - next->started).count();
-            spdlog::info("[{}] {} {} {} {}ms{}", req.request_id, req.method, req.path(), out.status(), ms,
-                         client_gone ? " (client gone)" : "");
+            const auto ended = std::chrono::steady_clock::now();
+            if (auto* metrics = router.metrics()) metrics->exchange_ended(out.facts(), out.status(), next->started, ended);
+            if (log_output::json_lines()) {
+                if (spdlog::should_log(spdlog::level::info))
+                    log_output::access(access_record(req, out.status(), out.facts(), next->started, ended, client_gone));
+            } else {
+                const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ended - next->started).count();
+                spdlog::info("[{}] {} {} {} {}ms{}", req.request_id, req.method, req.path(), out.status(), ms,
+                             client_gone ? " (client gone)" : "");
+            }
             if (client_gone || !out.keep_alive() || state.reason != http::stop_reason::none) break;
         }
         error_code ignored;

@@ -4,7 +4,8 @@
 
 namespace switchyard::store {
 
-store_worker::store_worker(conversation_store& store) : store_(store), thread_([this] { loop(); }) {}
+store_worker::store_worker(conversation_store& store, call_observer observe)
+    : store_(store), observe_(std::move(observe)), thread_([this] { loop(); }) {}
 
 store_worker::~store_worker() { stop(); }
 
@@ -26,6 +27,7 @@ void store_worker::submit(std::shared_ptr<store_detail::task> job) {
     {
         std::lock_guard lock(mutex_);
         if (!stopping_) {
+            if (observe_) job->queued = std::chrono::steady_clock::now();
             queue_.push_back(std::move(job));
             wake_.notify_one();
             return;
@@ -45,6 +47,7 @@ void store_worker::loop() {
         ++running_;
         lock.unlock();
         job->execute(store_);
+        if (observe_) observe_(std::chrono::duration<double>(std::chrono::steady_clock::now() - job->queued).count());
         job->done->post(job->error);
         job.reset(); // the call's captures are released here, off the lock
         lock.lock();

@@ -128,6 +128,10 @@ private:
 /// first reason wins, and the terminal cancellation waits for a write under way to end.
 class fake_stream final : public http::response_stream {
 public:
+    http::exchange_facts exchange;
+    http::exchange_facts& facts() noexcept override { return exchange; }
+
+public:
     struct call {
         std::string op; // send, begin, write, end
         std::string bytes;

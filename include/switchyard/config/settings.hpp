@@ -113,8 +113,11 @@ struct model_entry {
 struct settings {
     listen_address listen;
     unsigned threads = 0; // 0: one per core
-    std::string log_level = "info";
+        std::string log_level = "info";
+    std::string log_format = "text"; // or "json"
     std::vector<std::string> api_keys;
+    std::string admin_key; // for /metrics; empty: loopback callers only
+    bool metrics = true;
     bool allow_no_auth = false;
     server_limits limits;
     stream_settings stream;

@@ -3,7 +3,9 @@
 // The server fills `http_request` and implements `response_stream` over its socket.
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <optional>
+
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,6 +23,7 @@ struct http_request {
     header_list headers; // names lowercased
     std::string body;
     std::string request_id;
+    bool from_loopback = false; // the peer's address is a loopback one
 
     /// Value of a header (name in lowercase), empty when absent.
     std::string_view header(std::string_view lowercase_name) const noexcept;
@@ -28,6 +31,24 @@ struct http_request {
     std::string_view path() const noexcept;
     /// The value of query parameter `name` as sent (not percent-decoded), nullopt when absent.
     std::optional<std::string> query_param(std::string_view name) const;
+};
+
+/// What an exchange turned out to be, for the access log and the metrics: the router and the
+/// handlers fill it in as they learn it, the server reads it when the exchange ends. Label
+/// values come from bounded sets (route patterns, configured model ids, provider names).
+struct exchange_facts {
+    using time_point = std::chrono::steady_clock::time_point;
+    std::string_view route = "other"; // the route's pattern, e.g. "/v1/chat/completions"
+    std::string_view key_name;        // which client key ("" when auth is off or it matched none)
+    std::string model;                // a configured model id, once the request was routed to it
+    std::string_view provider;
+    std::string_view upstream_failure; // why the upstream failed, when it did
+    long prompt_tokens = -1;           // -1: not counted
+    long completion_tokens = -1;
+    bool tokens_estimated = false;
+    bool streamed = false;
+    time_point first_byte{};  // the head was written (epoch: never)
+    time_point first_token{}; // the first text or call reached the client's stream (epoch: none)
 };
 
 struct http_response {
@@ -66,6 +87,8 @@ public:
     /// reason wins; later calls do nothing.
     virtual void stop(stop_reason why) = 0;
     virtual stop_reason stopped() const noexcept = 0;
+    /// This exchange's facts, filled in by whoever learns one.
+    virtual exchange_facts& facts() noexcept = 0;
 };
 
 } // namespace switchyard::http

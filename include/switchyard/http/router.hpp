@@ -16,23 +16,32 @@
 namespace switchyard::upstream {
 class http_client;
 }
+namespace switchyard::ops {
+class metrics;
+}
 
 namespace switchyard::http {
 
 class router {
 public:
-    router(const config::settings& settings, const providers::registry& models, store::conversation_store& conversations);
+    /// `metrics` may be null (metrics off).
+    router(const config::settings& settings, const providers::registry& models, store::conversation_store& conversations,
+           ops::metrics* metrics = nullptr);
 
     /// Answers one request. Throws only when the client is gone.
     net::awaitable<void> route(const http_request& req, response_stream& out, upstream::http_client& http) const;
 
     /// Which origins may call, for the server's CORS headers.
     const cors_policy& cors() const noexcept { return cors_; }
+    /// Where exchanges are counted; null when metrics are off.
+    ops::metrics* metrics() const noexcept { return metrics_; }
 
 private:
     /// What needs no upstream and no store is answered synchronously; nullopt means a chat
     /// completion or a conversations route.
-    std::optional<http_response> answer_directly(const http_request& req) const;
+    std::optional<http_response> answer_directly(const http_request& req, exchange_facts& facts) const;
+    /// GET /metrics, for the operator: ADMIN_KEY when set, else loopback callers only.
+    http_response serve_metrics(const http_request& req) const;
     net::awaitable<void> serve_stored(const http_request& req, response_stream& out) const;
 
     const config::settings& settings_;
@@ -41,6 +50,8 @@ private:
     mutable api::conversation_locks locks_;
     authenticator auth_;
     cors_policy cors_;
+    ops::metrics* metrics_;
+    secrets::sha256_digest admin_key_digest_{};
 };
 
 /// The API path with `/v1` and any trailing slash removed ("/v1/models/" → "/models");

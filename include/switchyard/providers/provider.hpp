@@ -85,6 +85,9 @@ enum class failure_reason {
     tool_call_invalid,   // the model's call of a strict tool does not match the tool's schema
 };
 
+/// The reason's name, as metrics and logs show it ("credential_rejected", …).
+std::string_view reason_name(failure_reason reason) noexcept;
+
 /// Why an exchange failed; the message is safe to show to clients (no upstream bodies).
 struct provider_error {
     failure_reason reason = failure_reason::protocol;

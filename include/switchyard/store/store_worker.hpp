@@ -25,7 +25,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <deque>
 #include <exception>
 #include <memory>
@@ -74,6 +76,7 @@ public:
     virtual void execute(conversation_store& store) noexcept = 0;
     std::unique_ptr<completion> done;
     std::exception_ptr error;
+    std::chrono::steady_clock::time_point queued;
 };
 
 template <class F, class R> class call final : public task {
@@ -103,7 +106,10 @@ private:
 /// outlive their pending calls (its work guard keeps its run() going meanwhile).
 class store_worker {
 public:
-    explicit store_worker(conversation_store& store);
+    /// Told how long each call took, queued and run, in seconds (on the store thread).
+    using call_observer = std::function<void(double seconds)>;
+
+    explicit store_worker(conversation_store& store, call_observer observe = {});
     /// stop(): the queued calls run first.
     ~store_worker();
     store_worker(const store_worker&) = delete;
@@ -143,6 +149,7 @@ private:
     void loop();
 
     conversation_store& store_;
+    call_observer observe_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<std::shared_ptr<store_detail::task>> queue_;

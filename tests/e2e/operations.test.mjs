@@ -1,0 +1,120 @@
+// Operations: Prometheus metrics on GET /metrics and JSON access logs, against the real binary.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { API_KEY, FLOWGPT_TOKEN, startEmulator, startGateway, rawRequest, chat, user, sleep } from './harness.mjs';
+
+const ADMIN_KEY = 'admin-key-5f3a9c';
+let emulator;
+
+before(async () => { emulator = await startEmulator(); });
+after(async () => { await emulator?.stop(); });
+
+const metricsOf = async (url, headers = {}) => rawRequest(url, { method: 'GET', path: '/metrics', headers: { authorization: '', ...headers } });
+
+/// The value of one sample, by metric name and labels (all given labels must match).
+function sample(text, name, labels = {}) {
+  let total = null;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || !line.startsWith(name)) continue;
+    const m = line.match(/^([a-z_]+)(?:\{(.*)\})? (\S+)$/);
+    if (!m || m[1] !== name) continue;
+    const got = Object.fromEntries([...(m[2] ?? '').matchAll(/([a-z_]+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Object.entries(labels).every(([k, v]) => got[k] === v)) total = (total ?? 0) + Number(m[3]);
+  }
+  return total;
+}
+
+test('GET /metrics: exchanges by route, model, provider and status, latencies, tokens, open streams', async () => {
+  const gw = await startGateway({ emulator });
+  try {
+    const plain = await chat(gw.url, { model: 'default', messages: user('count me') });
+    assert.equal(plain.status, 200);
+    const streamed = await chat(gw.url, { model: 'default', stream: true, messages: user('stream me') });
+    assert.equal(streamed.status, 200);
+    assert.equal((await chat(gw.url, { model: 'nope', messages: user('x') })).status, 404);
+    assert.equal((await chat(gw.url, { model: 'default', messages: user('[scenario:500] fail') })).status, 502);
+
+    const r = await metricsOf(gw.url);
+    assert.equal(r.status, 200, r.body);
+    assert.match(r.headers['content-type'], /^text\/plain; version=0\.0\.4/);
+    const m = r.body;
+    assert.match(m, /# TYPE switchyard_requests_total counter/);
+    const chatRoute = { route: '/v1/chat/completions' };
+    assert.equal(sample(m, 'switchyard_requests_total', { ...chatRoute, model: 'default', provider: 'flowgpt', status: '200' }), 2);
+    assert.equal(sample(m, 'switchyard_requests_total', { ...chatRoute, model: '', status: '404' }), 1, 'an unknown model is not a label value');
+    assert.equal(sample(m, 'switchyard_requests_total', { ...chatRoute, status: '502' }), 1);
+    assert.equal(sample(m, 'switchyard_upstream_failures_total', { provider: 'flowgpt', reason: 'upstream_failed' }), 1);
+    assert.equal(sample(m, 'switchyard_request_duration_seconds_count', chatRoute), 4);
+    assert.equal(sample(m, 'switchyard_time_to_first_byte_seconds_count', chatRoute), 4);
+    assert.equal(sample(m, 'switchyard_time_to_first_token_seconds_count', { provider: 'flowgpt' }), 1, 'streams only');
+    assert.ok(sample(m, 'switchyard_tokens_total', { key: 'key1', model: 'default', kind: 'prompt', estimated: 'true' }) > 0);
+    assert.ok(sample(m, 'switchyard_tokens_total', { key: 'key1', kind: 'completion' }) > 0);
+    assert.equal(sample(m, 'switchyard_open_streams'), 0);
+    assert.ok(sample(m, 'switchyard_store_call_seconds_count') >= 0);
+    assert.ok(!m.includes(API_KEY) && !m.includes(FLOWGPT_TOKEN), 'no credential in the metrics');
+
+    // An open stream is counted while it lasts.
+    const slow = chat(gw.url, { model: 'default', stream: true, messages: user('[scenario:slow] a b c d e f') });
+    await sleep(400);
+    assert.equal(sample((await metricsOf(gw.url)).body, 'switchyard_open_streams'), 1);
+    await slow;
+    assert.equal(sample((await metricsOf(gw.url)).body, 'switchyard_open_streams'), 0);
+  } finally {
+    await gw.stop();
+  }
+});
+
+test('/metrics needs ADMIN_KEY when it is set (an API key is not enough), and is a 404 when metrics are off', async () => {
+  const gw = await startGateway({ emulator, env: { ADMIN_KEY } });
+  const off = await startGateway({ emulator, env: { SWITCHYARD_METRICS: 'off' } });
+  try {
+    assert.equal((await metricsOf(gw.url)).status, 401);
+    assert.equal((await metricsOf(gw.url, { authorization: `Bearer ${API_KEY}` })).status, 401);
+    const ok = await metricsOf(gw.url, { authorization: `Bearer ${ADMIN_KEY}` });
+    assert.equal(ok.status, 200);
+    assert.match(ok.body, /switchyard_open_streams 0/);
+    assert.equal((await metricsOf(off.url)).status, 404);
+    assert.equal((await chat(off.url, { model: 'default', messages: user('still answers') })).status, 200);
+  } finally {
+    await gw.stop();
+    await off.stop();
+  }
+});
+
+test('LOG_FORMAT=json: every line is a JSON object, with one access record per exchange and no secrets', async () => {
+  const gw = await startGateway({ emulator, env: { LOG_FORMAT: 'json', LOG_LEVEL: 'info' } });
+  let logs;
+  try {
+    assert.equal((await chat(gw.url, { model: 'default', messages: user('log me') })).status, 200);
+    assert.equal((await chat(gw.url, { model: 'default', stream: true, messages: user('log me too') })).status, 200);
+    assert.equal((await chat(gw.url, { model: 'default', messages: user('x') }, { authorization: 'Bearer wrong-key' })).status, 401);
+    await sleep(1300); // lines are written in batches, at least once a second
+    logs = gw.proc.logs;
+  } finally {
+    await gw.stop();
+  }
+  const lines = logs.split('\n').filter((l) => l && !l.startsWith('switchyard listening'));
+  const records = lines.map((l) => JSON.parse(l));
+  for (const r of records) {
+    assert.match(r.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    assert.ok(['info', 'warning', 'error'].includes(r.level), r.level);
+  }
+  const access = records.filter((r) => r.type === 'access');
+  assert.equal(access.length, 3);
+  const [first, second, refused] = access;
+  assert.match(first.request_id, /^req_/);
+  assert.equal(first.method, 'POST');
+  assert.equal(first.route, '/v1/chat/completions');
+  assert.equal(first.status, 200);
+  assert.equal(first.key, 'key1');
+  assert.equal(first.model, 'default');
+  assert.equal(first.provider, 'flowgpt');
+  assert.ok(first.duration_ms >= first.ttfb_ms && first.ttfb_ms > 0);
+  assert.ok(first.prompt_tokens > 0 && first.completion_tokens > 0 && first.tokens_estimated === true);
+  assert.equal(second.streamed, true);
+  assert.ok(second.ttft_ms > 0);
+  assert.equal(refused.status, 401);
+  assert.equal(refused.key, undefined);
+  assert.ok(records.some((r) => r.type === undefined && typeof r.message === 'string'), 'ordinary lines carry a message');
+  assert.ok(!logs.includes(API_KEY) && !logs.includes(FLOWGPT_TOKEN) && !logs.includes('wrong-key'), 'no credential in the log');
+});
