@@ -18,11 +18,12 @@ run() { # on|off
   gw=$(free_port)
   rm -rf "$work/data" && mkdir -p "$work/data" && : >"$work/data/.env"
   (cd "$work/data" && SWITCHYARD_METRICS=$1 API_MASTER_KEY=sk-bench OPENAI_BASE_URL="http://127.0.0.1:$up/v1" \
-    OPENAI_API_KEY=sk-upstream OPENAI_MODELS=emu-small SWITCHYARD_STORE=memory \
+    OPENAI_API_KEY=sk-upstream OPENAI_MODELS=emu-small SWITCHYARD_STORE=memory LOG_LEVEL=warn \
     exec taskset -c 1 "$build/switchyard" --listen "127.0.0.1:$gw" --threads 1 >"$work/gw.log" 2>&1) &
   measure "metrics=$1" $! "$gw"
 }
-for mode in on off off on on off off on; do run "$mode"; done | tee "$work/runs"
+# Not in a pipeline: a gateway started in a subshell would outlive a failed run.
+for mode in on off off on on off off on; do run "$mode" >>"$work/runs"; tail -1 "$work/runs"; done
 
 values() { grep "metrics=$1 " "$work/runs" | sed 's/.*cpu_us_per_req=//' | sort -n; }
 median() { values "$1" | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }

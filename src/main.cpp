@@ -7,6 +7,7 @@
 
 #include "switchyard/config/settings.hpp"
 #include "switchyard/http/router.hpp"
+#include "switchyard/ops/key_limits.hpp"
 #include "switchyard/ops/metrics.hpp"
 #include "switchyard/providers/registry.hpp"
 #include "switchyard/server/server.hpp"
@@ -53,7 +54,7 @@ int main(int argc, char** argv) {
         const auto settings = config::load_settings(cli, config::environment(std::move(dotenv)));
         log_output::to_stdout(settings.log_level, "%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v", settings.log_format == "json");
 
-        if (settings.api_keys.empty()) {
+        if (settings.api_keys.empty() && settings.keys.empty()) {
             if (!is_loopback(settings.listen.host) && !settings.allow_no_auth)
                 throw config::config_error("refusing to listen on " + settings.listen.host +
                                            " without API_MASTER_KEY; set it, or pass --allow-no-auth");
@@ -64,7 +65,8 @@ int main(int argc, char** argv) {
         auto conversations = open_conversation_store(settings.conversations);
         store::expiry_sweeper sweeper(*conversations, settings.conversations.idle_ttl);
         const auto metrics = settings.metrics ? std::make_unique<ops::metrics>() : nullptr;
-        http::router router(settings, *models, *conversations, metrics.get());
+        ops::key_limits limits(settings.keys);
+        http::router router(settings, *models, *conversations, metrics.get(), &limits);
         server::server srv(settings, router);
         srv.start();
         // One stable line on stdout so scripts and tests can find the bound port.

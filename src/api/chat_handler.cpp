@@ -6,6 +6,7 @@
 #include <boost/system/system_error.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <ctime>
 #include <functional>
 #include <type_traits>
@@ -17,6 +18,7 @@
 #include "switchyard/api/failure_mapping.hpp"
 #include "switchyard/api/handlers.hpp"
 #include "switchyard/api/text_shaper.hpp"
+#include "switchyard/ops/key_limits.hpp"
 #include "switchyard/providers/attempts.hpp"
 #include "switchyard/store/store_worker.hpp"
 #include "switchyard/turn/continuation.hpp"
@@ -648,11 +650,20 @@ std::variant<const providers::model_binding*, api_error> route_to_model(const ch
     return binding;
 }
 
-net::awaitable<void> answer_request(chat_request& req, const providers::model_binding& binding, answer_encoder& encoder,
-                                    http::response_stream& out, const handler_context& ctx, std::string_view request_id,
-                                    const turn_keeping& keep) {
+namespace {
+
+/// Whether the caller's key may use the model `binding` serves (by its id or an alias).
+bool model_allowed(const config::client_key* key, const providers::model_binding& binding, const providers::registry& models) {
+    if (!key || key->models.empty()) return true;
+    return std::any_of(key->models.begin(), key->models.end(), [&](const std::string& m) { return models.find(m) == &binding; });
+}
+
+/// The answer once the caller's limits have let it through.
+net::awaitable<void> answer_admitted(chat_request& req, const providers::model_binding& binding, answer_encoder& encoder,
+                                     http::response_stream& out, const handler_context& ctx, std::string_view request_id,
+                                     const turn_keeping& keep, long prompt_tokens) {
     const providers::call_context call{ctx.http, request_id};
-    const answer_target to{binding, encoder, out, estimate_prompt_tokens(req)};
+    const answer_target to{binding, encoder, out, prompt_tokens};
     out.facts().model = req.model;
     out.facts().provider = binding.target->name();
     if (req.conversation_id) co_return co_await complete_turn(req, to, ctx, call, keep);
@@ -666,6 +677,21 @@ net::awaitable<void> answer_request(chat_request& req, const providers::model_bi
     // One-shot: no upstream memory is shared with any other request.
     static const persist_fn nothing_to_store;
     co_await complete(req, to, ctx, call, nothing_to_store);
+}
+
+} // namespace
+
+net::awaitable<void> answer_request(chat_request& req, const providers::model_binding& binding, answer_encoder& encoder,
+                                    http::response_stream& out, const handler_context& ctx, std::string_view request_id,
+                                    const turn_keeping& keep) {
+    const long prompt_tokens = estimate_prompt_tokens(req); // before a continued chat keeps only its new turn
+    if (!ctx.limits || !ctx.key)
+        co_return co_await answer_admitted(req, binding, encoder, out, ctx, request_id, keep, prompt_tokens);
+    auto admitted = ctx.limits->admit(ctx.key, model_allowed(ctx.key, binding, ctx.models), prompt_tokens);
+    if (const auto* refused = std::get_if<api_error>(&admitted)) co_return co_await send_error(out, encoder, *refused);
+    auto& ticket = std::get<ops::key_limits::ticket>(admitted);
+    co_await answer_admitted(req, binding, encoder, out, ctx, request_id, keep, prompt_tokens);
+    ticket.set_completion_tokens(out.facts().completion_tokens);
 }
 
 net::awaitable<void> answer_request(chat_request& req, const providers::model_binding& binding, answer_encoder& encoder,

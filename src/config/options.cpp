@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -282,6 +283,42 @@ void apply_models(load_state& st, const option_value& v) {
     }
 }
 
+bool is_sha256_hex(const std::string& s) {
+    return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
+
+void apply_keys(load_state& st, const option_value& v) {
+    const json& list = array_of(v);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        client_key k;
+        const std::string where = std::string(v.source) + "[" + std::to_string(i) + "]";
+        each_member(list[i], where, {"name", "key", "key_sha256", "rpm", "tpm", "max_concurrent", "models"},
+                    [&](const std::string& member, const json& value, const std::string& source) {
+                        const option_value item{source, nullptr, &value};
+                        if (member == "name")
+                            k.name = parse_string(item);
+                        else if (member == "key")
+                            k.key = parse_string(item);
+                        else if (member == "key_sha256") {
+                            k.key_sha256 = parse_string(item);
+                            if (!is_sha256_hex(k.key_sha256)) reject(item, "64 hexadecimal digits");
+                            std::transform(k.key_sha256.begin(), k.key_sha256.end(), k.key_sha256.begin(),
+                                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+                        } else if (member == "models")
+                            k.models = parse_list(item);
+                        else
+                            (member == "rpm"   ? k.rpm
+                             : member == "tpm" ? k.tpm
+                                               : k.max_concurrent) = static_cast<long>(parse_integer(item, {0, 1'000'000'000}));
+                    });
+        if (k.name.empty()) throw config_error(where + ": needs a name");
+        if (k.key.empty() == k.key_sha256.empty()) throw config_error(where + ": needs one of key and key_sha256");
+        for (const auto& other : st.s.keys)
+            if (other.name == k.name) throw config_error(where + ".name: '" + k.name + "' names two keys");
+        st.s.keys.push_back(std::move(k));
+    }
+}
+
 constexpr integer_range timeout_range{100, 3'600'000};
 
 std::vector<option> build_table() {
@@ -311,16 +348,27 @@ std::vector<option> build_table() {
     t.push_back(choice(
         {{}, {}, {"LOG_FORMAT"}, {}, "Log lines: `text`, or `json` (one object per line, with an access record per exchange)"},
         [](settings & s) -> auto& { return s.log_format; }, {"text", "json"}));
+    t.push_back(declare({{},
+                         {},
+                         {},
+                         "keys",
+                         "Named client keys with limits: `{name, key or key_sha256, rpm, tpm, max_concurrent, models}`; a "
+                         "limit of 0 or none is no limit; models lists the ids or aliases the key may use"},
+                        "none", apply_keys));
     t.push_back(text(
         {{},
          {},
          {"ADMIN_KEY"},
          {},
          "Operator key for `/metrics`, sent as `Authorization: Bearer <key>`. None: `/metrics` answers "
-         "loopback callers only"},
+         "this machine only (no proxy, no web page)"},
         [](settings & s) -> auto& { return s.admin_key; }));
     t.push_back(boolean(
-        {{}, {}, {"SWITCHYARD_METRICS"}, "server.metrics", "`off` stops recording metrics; `/metrics` is then a 404"},
+        {{},
+         {},
+         {"SWITCHYARD_METRICS"},
+         "server.metrics",
+         "`off` (`false` in the file) stops recording metrics; `/metrics` is then a 404"},
         [](settings & s) -> auto& { return s.metrics; }));
     t.push_back(text(
         {"--data-dir",

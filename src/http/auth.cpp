@@ -17,10 +17,18 @@ std::string_view trim(std::string_view s) noexcept {
 
 } // namespace
 
-authenticator::authenticator(const std::vector<std::string>& keys) {
-    for (const auto& k : keys) {
-        key_digests_.push_back(secrets::sha256(k));
-        key_names_.push_back("key" + std::to_string(key_names_.size() + 1));
+authenticator::authenticator(const std::vector<std::string>& keys, const std::vector<config::client_key>& named) {
+    for (const auto& k : keys)
+        entries_.push_back({secrets::sha256(k), "key" + std::to_string(entries_.size() + 1), nullptr});
+    for (const auto& k : named) {
+        secrets::sha256_digest digest{};
+        if (k.key_sha256.empty()) {
+            digest = secrets::sha256(k.key);
+        } else {
+            for (std::size_t i = 0; i < digest.size(); ++i)
+                digest[i] = static_cast<unsigned char>(std::stoi(k.key_sha256.substr(2 * i, 2), nullptr, 16));
+        }
+        entries_.push_back({digest, k.name, k.limited() ? &k : nullptr});
     }
 }
 
@@ -41,19 +49,20 @@ std::string authenticator::owner_of(std::string_view authorization, std::string_
 }
 
 bool authenticator::allows(std::string_view authorization, std::string_view x_api_key) const {
-    return key_name(authorization, x_api_key).has_value();
+    return identify(authorization, x_api_key).has_value();
 }
 
-std::optional<std::string_view> authenticator::key_name(std::string_view authorization, std::string_view x_api_key) const {
-    if (!enabled()) return std::string_view();
+std::optional<authenticator::caller> authenticator::identify(std::string_view authorization, std::string_view x_api_key) const {
+    if (!enabled()) return caller{};
     std::string_view presented = bearer_key(authorization);
     if (presented.empty()) presented = trim(x_api_key);
     if (presented.empty()) return std::nullopt;
     const auto digest = secrets::sha256(presented);
-    std::optional<std::string_view> match;
-    for (std::size_t i = 0; i < key_digests_.size(); ++i)
-        if (secrets::equal_constant_time(key_digests_[i], digest)) match = key_names_[i]; // no early exit
-    return match;
+    const entry* match = nullptr;
+    for (const auto& e : entries_)
+        if (secrets::equal_constant_time(e.digest, digest) && !match) match = &e; // every key compared: no early exit
+    if (!match) return std::nullopt;
+    return caller{match->name, match->key};
 }
 
 } // namespace switchyard::http

@@ -74,27 +74,36 @@ std::string_view api_path(std::string_view path) noexcept {
 }
 
 router::router(const config::settings& settings, const providers::registry& models, store::conversation_store& conversations,
-               ops::metrics* metrics)
+               ops::metrics* metrics, ops::key_limits* limits)
     : settings_(settings), models_(models),
       conversations_(conversations, metrics ? store::store_worker::call_observer([metrics](double s) { metrics->store_call(s); })
                                             : store::store_worker::call_observer()),
-      auth_(settings.api_keys), cors_(!settings.api_keys.empty(), settings.cors_origins, names_loopback(settings.listen.host)),
-      metrics_(metrics), admin_key_digest_(secrets::sha256(settings.admin_key)) {}
+      auth_(settings.api_keys, settings.keys),
+      cors_(!settings.api_keys.empty() || !settings.keys.empty(), settings.cors_origins, names_loopback(settings.listen.host)),
+      metrics_(metrics), limits_(limits), admin_key_digest_(secrets::sha256(settings.admin_key)) {}
 
 http_response router::serve_metrics(const http_request& req) const {
     if (!metrics_)
-        return error_reply(req,
-                           {error_kind::route_not_found, "Metrics are off (SWITCHYARD_METRICS).", std::nullopt, std::nullopt});
+        return error_reply(
+            req, {error_kind::route_not_found, "Invalid URL (" + req.method + " /metrics)", std::nullopt, std::nullopt});
     if (req.method != "GET" && req.method != "HEAD") return method_not_allowed(req, "GET");
+    // Without a key, only the machine itself: a loopback peer, and neither a web page (an Origin,
+    // or a Host that is not a loopback name: DNS rebinding) nor a proxy on this machine relaying
+    // someone else.
+    const auto from_this_machine = [&] {
+        return req.from_loopback && req.header("origin").empty() && names_loopback(req.header("host")) &&
+               req.header("forwarded").empty() && req.header("x-forwarded-for").empty() && req.header("x-real-ip").empty();
+    };
     const bool allowed = settings_.admin_key.empty()
-                             ? req.from_loopback
+                             ? from_this_machine()
                              : secrets::equal_constant_time(
                                    secrets::sha256(authenticator::bearer_key(req.header("authorization"))), admin_key_digest_);
     if (!allowed)
         return error_reply(req,
                            {error_kind::invalid_api_key,
-                            settings_.admin_key.empty() ? "Metrics are served to loopback callers only; set ADMIN_KEY to "
-                                                          "read them from elsewhere."
+                            settings_.admin_key.empty() ? "Without ADMIN_KEY, metrics are served only to this machine, "
+                                                          "not through a proxy or to a web page; set ADMIN_KEY to read them "
+                                                          "from elsewhere."
                                                         : "Send the operator key (ADMIN_KEY) as 'Authorization: Bearer <key>'.",
                             std::nullopt, std::nullopt});
     http_response r;
@@ -123,7 +132,8 @@ std::string_view route_pattern(std::string_view path) noexcept {
 
 } // namespace
 
-std::optional<http_response> router::answer_directly(const http_request& req, exchange_facts& facts) const {
+std::optional<http_response> router::answer_directly(const http_request& req, exchange_facts& facts,
+                                                     authenticator::caller& who) const {
     if (auto refused = cors_.refusal(req.header("origin"), req.header("host")))
         return error_reply(req, {error_kind::origin_not_allowed, std::move(*refused), std::nullopt, std::nullopt});
     if (req.method == "OPTIONS") return preflight(req);
@@ -144,9 +154,11 @@ std::optional<http_response> router::answer_directly(const http_request& req, ex
         return error_reply(req, {error_kind::route_not_found, "Invalid URL (" + req.method + " " + std::string(req.path()) + ")",
                                  std::nullopt, std::nullopt});
 
-    const auto key = auth_.key_name(req.header("authorization"), req.header("x-api-key"));
-    if (key) facts.key_name = *key;
-    if (!key) {
+    const auto caller = auth_.identify(req.header("authorization"), req.header("x-api-key"));
+    if (caller) {
+        facts.key_name = caller->name;
+        who = *caller;
+    } else {
         const bool missing = req.header("authorization").empty() && req.header("x-api-key").empty();
         return error_reply(
             req, {error_kind::invalid_api_key,
@@ -171,8 +183,9 @@ std::optional<http_response> router::answer_directly(const http_request& req, ex
 net::awaitable<void> router::route(const http_request& req, response_stream& out, upstream::http_client& http) const {
     std::optional<http_response> direct;
     out.facts().route = route_pattern(api_path(req.path()));
+    authenticator::caller who;
     try {
-        direct = answer_directly(req, out.facts());
+        direct = answer_directly(req, out.facts(), who);
     } catch (const std::exception& e) {
         direct = internal_failure(req, e);
     }
@@ -182,8 +195,8 @@ net::awaitable<void> router::route(const http_request& req, response_stream& out
     const std::function<std::string()> owner = [&] {
         return auth_.owner_of(req.header("authorization"), req.header("x-api-key"));
     };
-    const api::handler_context ctx{models_, settings_.stream, settings_.conversations.continuation, http, conversations_, locks_,
-                                   owner};
+    const api::handler_context ctx{
+        models_, settings_.stream, settings_.conversations.continuation, http, conversations_, locks_, owner, who.key, limits_};
     if (path == "/messages") co_return co_await api::anthropic::handle_messages(req, out, ctx);
     if (path == "/responses") co_return co_await api::responses::handle_responses(req, out, ctx);
     co_await api::handle_chat_completions(req, out, ctx);

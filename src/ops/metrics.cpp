@@ -95,7 +95,7 @@ struct metrics::impl {
                                         .Register(registry);
     Family<Histogram>& first_token = prometheus::BuildHistogram()
                                          .Name("switchyard_time_to_first_token_seconds")
-                                         .Help("From the request read to the first text or tool call sent, by provider")
+                                         .Help("Streams: from the request read to the first text, reasoning or tool call sent, by provider")
                                          .Register(registry);
     Family<Counter>& failures = prometheus::BuildCounter()
                                     .Name("switchyard_upstream_failures_total")

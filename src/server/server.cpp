@@ -375,6 +375,7 @@ struct server::impl {
     /// An error answered before the request was read: Connection: close, then a lingering close.
     net::awaitable<void> refuse(beast::tcp_stream& stream, session_state& state, const api::api_error& e,
                                 std::optional<std::string> allow_origin) {
+        const auto started = std::chrono::steady_clock::now();
         beast_response out(stream, {ids::request_id(), false, false, std::move(allow_origin)}, settings.limits, state);
         const auto response = api::error_response(e);
         bool sent = true;
@@ -383,6 +384,9 @@ struct server::impl {
         } catch (const std::exception&) {
             sent = false; // the client is already gone
         }
+        // Counted, so an operator sees overload (503) and oversized requests (413, 431).
+        if (auto* metrics = router.metrics())
+            metrics->exchange_ended(out.facts(), out.status(), started, std::chrono::steady_clock::now());
         if (sent) co_await linger_close(stream);
     }
 

@@ -1,6 +1,7 @@
 // Operations: Prometheus metrics on GET /metrics and JSON access logs, against the real binary.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { API_KEY, FLOWGPT_TOKEN, startEmulator, startGateway, rawRequest, chat, user, sleep } from './harness.mjs';
 
 const ADMIN_KEY = 'admin-key-5f3a9c';
@@ -117,4 +118,63 @@ test('LOG_FORMAT=json: every line is a JSON object, with one access record per e
   assert.equal(refused.key, undefined);
   assert.ok(records.some((r) => r.type === undefined && typeof r.message === 'string'), 'ordinary lines carry a message');
   assert.ok(!logs.includes(API_KEY) && !logs.includes(FLOWGPT_TOKEN) && !logs.includes('wrong-key'), 'no credential in the log');
+});
+
+test('named keys with limits: requests per minute, models, streams at once; errors in each API\'s shape', async () => {
+  const keys = [
+    { name: 'team-a', key: 'sk-team-a', rpm: 2 },
+    // sha256("sk-only-default"): the file need not hold the key
+    { name: 'default-only', key_sha256: createHash('sha256').update('sk-only-default').digest('hex'), models: ['default'] },
+    { name: 'solo', key: 'sk-solo', max_concurrent: 1 },
+  ];
+  const gw = await startGateway({ emulator, config: { keys }, env: { CHATGPTFREE_BASE_URL: emulator.url } });
+  const as = (key) => ({ authorization: `Bearer ${key}` });
+  try {
+    assert.equal((await chat(gw.url, { messages: user('one') }, as('sk-team-a'))).status, 200);
+    assert.equal((await chat(gw.url, { messages: user('two') }, as('sk-team-a'))).status, 200);
+    const third = await chat(gw.url, { messages: user('three') }, as('sk-team-a'));
+    assert.equal(third.status, 429, third.body);
+    assert.equal(JSON.parse(third.body).error.code, 'rate_limit_exceeded');
+    assert.ok(Number(third.headers['retry-after']) >= 1 && Number(third.headers['retry-after']) <= 30, third.headers['retry-after']);
+    assert.equal((await chat(gw.url, { messages: user('master key has no limits') })).status, 200);
+    // Listing models is not a model request: not counted.
+    assert.equal((await rawRequest(gw.url, { method: 'GET', path: '/v1/models', headers: as('sk-team-a') })).status, 200);
+
+    assert.equal((await chat(gw.url, { model: 'default', messages: user('allowed') }, as('sk-only-default'))).status, 200);
+    const denied = await chat(gw.url, { model: 'gpt-4o-mini', messages: user('not mine') }, as('sk-only-default'));
+    assert.equal(denied.status, 403);
+    assert.equal(JSON.parse(denied.body).error.code, 'model_not_allowed');
+    const anthropic = await rawRequest(gw.url, { path: '/v1/messages', headers: { 'x-api-key': 'sk-only-default', authorization: '' },
+      body: { model: 'gpt-4o-mini', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] } });
+    assert.equal(anthropic.status, 403);
+    assert.equal(JSON.parse(anthropic.body).error.type, 'permission_error');
+
+    const slow = chat(gw.url, { stream: true, messages: user('[scenario:slow] a b c d e f') }, as('sk-solo'));
+    await sleep(300);
+    const second = await chat(gw.url, { messages: user('me too') }, as('sk-solo'));
+    assert.equal(second.status, 429);
+    assert.match(JSON.parse(second.body).error.message, /1 requests at once/);
+    assert.equal((await slow).status, 200);
+    assert.equal((await chat(gw.url, { messages: user('now') }, as('sk-solo'))).status, 200);
+
+    const m = (await metricsOf(gw.url)).body;
+    assert.ok(sample(m, 'switchyard_tokens_total', { key: 'team-a', kind: 'prompt' }) > 0);
+    assert.equal(sample(m, 'switchyard_requests_total', { route: '/v1/chat/completions', status: '429' }), 2);
+  } finally {
+    await gw.stop();
+  }
+});
+
+test('/metrics without ADMIN_KEY refuses web pages, rebound hosts and proxied requests', async () => {
+  const gw = await startGateway({ emulator });
+  try {
+    assert.equal((await metricsOf(gw.url)).status, 200);
+    for (const headers of [{ origin: 'http://evil.example' }, { host: 'evil.example:80' }, { 'x-forwarded-for': '203.0.113.9' },
+      { forwarded: 'for=203.0.113.9' }]) {
+      assert.equal((await metricsOf(gw.url, headers)).status, 401, JSON.stringify(headers));
+    }
+    assert.equal((await rawRequest(gw.url, { method: 'GET', path: '/v1/metrics' })).status, 404);
+  } finally {
+    await gw.stop();
+  }
 });

@@ -325,6 +325,25 @@ TEST(ConfigTable, ReadmeTablesMatchTheOptionTable) {
     }
 }
 
+TEST(ConfigValidation, NamedKeysAreReadAndCheckedWithTheirLimits) {
+    const auto s = load(R"({"keys":[{"name":"team-a","key":"sk-a","rpm":60,"tpm":10000,"max_concurrent":2,"models":["default"]},
+        {"name":"hashed","key_sha256":"EF078E2F81A14AC6E29122C29799F8568BABCE0ED8C21DF3019EA0F35BFBAFF6"}]})");
+    ASSERT_EQ(s.keys.size(), 2u);
+    EXPECT_EQ(s.keys[0].rpm, 60);
+    EXPECT_EQ(s.keys[0].tpm, 10000);
+    EXPECT_EQ(s.keys[0].max_concurrent, 2);
+    EXPECT_EQ(s.keys[0].models, std::vector<std::string>{"default"});
+    EXPECT_TRUE(s.keys[0].limited());
+    EXPECT_EQ(s.keys[1].key_sha256, "ef078e2f81a14ac6e29122c29799f8568babce0ed8c21df3019ea0f35bfbaff6");
+    EXPECT_FALSE(s.keys[1].limited());
+    EXPECT_NE(error_of(R"({"keys":[{"key":"sk"}]})").find("keys[0]: needs a name"), std::string::npos);
+    EXPECT_NE(error_of(R"({"keys":[{"name":"a"}]})").find("needs one of key and key_sha256"), std::string::npos);
+    EXPECT_NE(error_of(R"({"keys":[{"name":"a","key":"k","key_sha256":"00"}]})").find("keys[0].key_sha256"), std::string::npos);
+    EXPECT_NE(error_of(R"({"keys":[{"name":"a","key":"k","rpm":-1}]})").find("keys[0].rpm"), std::string::npos);
+    EXPECT_NE(error_of(R"({"keys":[{"name":"a","key":"k"},{"name":"a","key":"j"}]})").find("names two keys"), std::string::npos);
+    EXPECT_NE(error_of(R"({"keys":[{"name":"a","key":"k","burst":1}]})").find("unknown key"), std::string::npos);
+}
+
 // Found by fuzz_config_loader: "//" lost its slashes and became an empty base URL.
 TEST(ConfigValidation, ABaseUrlOfSlashesIsRefused) {
     EXPECT_NE(error_of("{}", "OPENAI_BASE_URL=//").find("has no base_url"), std::string::npos);

@@ -17,6 +17,9 @@
 namespace switchyard::upstream {
 class http_client;
 }
+namespace switchyard::ops {
+class key_limits;
+}
 namespace switchyard::store {
 class store_worker;
 class conversation_store;
@@ -37,6 +40,9 @@ struct handler_context {
     conversation_locks& locks;
     // Who is asking (http::authenticator::owner_of): a digest, so computed only when needed.
     const std::function<std::string()>& owner;
+    // The caller's key when it has limits, and where they are kept (both null: none).
+    const config::client_key* key = nullptr;
+    ops::key_limits* limits = nullptr;
 };
 
 /// An error as an HTTP response: the envelope, plus retry headers where they apply.

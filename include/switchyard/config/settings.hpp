@@ -110,13 +110,28 @@ struct model_entry {
     std::vector<std::string> aliases; // other ids that name this model (a client's Claude model names)
 };
 
+/// A named client key with its limits (the config file's `keys`). Keys from API_MASTER_KEY are
+/// named key1, key2, … and have none. 0 means no limit.
+struct client_key {
+    std::string name;
+    std::string key;        // the key itself, or
+    std::string key_sha256; // its SHA-256 in hex, so the file need not hold the key
+    long rpm = 0;           // requests per minute
+    long tpm = 0;           // (estimated) tokens per minute, prompt and completion
+    long max_concurrent = 0;
+    std::vector<std::string> models; // the models it may use (ids or aliases); empty: all
+
+    bool limited() const noexcept { return rpm > 0 || tpm > 0 || max_concurrent > 0 || !models.empty(); }
+};
+
 struct settings {
     listen_address listen;
     unsigned threads = 0; // 0: one per core
-        std::string log_level = "info";
+    std::string log_level = "info";
     std::string log_format = "text"; // or "json"
     std::vector<std::string> api_keys;
-    std::string admin_key; // for /metrics; empty: loopback callers only
+    std::vector<client_key> keys; // named keys with limits, beside api_keys
+    std::string admin_key;        // for /metrics; empty: loopback callers only
     bool metrics = true;
     bool allow_no_auth = false;
     server_limits limits;

@@ -40,7 +40,7 @@ struct exchange_facts {
     using time_point = std::chrono::steady_clock::time_point;
     std::string_view route = "other"; // the route's pattern, e.g. "/v1/chat/completions"
     std::string_view key_name;        // which client key ("" when auth is off or it matched none)
-    std::string model;                // a configured model id, once the request was routed to it
+    std::string model;                // a configured model id or alias, once the request was routed to it
     std::string_view provider;
     std::string_view upstream_failure; // why the upstream failed, when it did
     long prompt_tokens = -1;           // -1: not counted
@@ -48,7 +48,7 @@ struct exchange_facts {
     bool tokens_estimated = false;
     bool streamed = false;
     time_point first_byte{};  // the head was written (epoch: never)
-    time_point first_token{}; // the first text or call reached the client's stream (epoch: none)
+    time_point first_token{}; // the first text, reasoning or call reached the client's stream (epoch: none)
 };
 
 struct http_response {

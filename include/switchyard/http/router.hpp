@@ -18,7 +18,8 @@ class http_client;
 }
 namespace switchyard::ops {
 class metrics;
-}
+class key_limits;
+} // namespace switchyard::ops
 
 namespace switchyard::http {
 
@@ -26,7 +27,7 @@ class router {
 public:
     /// `metrics` may be null (metrics off).
     router(const config::settings& settings, const providers::registry& models, store::conversation_store& conversations,
-           ops::metrics* metrics = nullptr);
+           ops::metrics* metrics = nullptr, ops::key_limits* limits = nullptr);
 
     /// Answers one request. Throws only when the client is gone.
     net::awaitable<void> route(const http_request& req, response_stream& out, upstream::http_client& http) const;
@@ -39,7 +40,9 @@ public:
 private:
     /// What needs no upstream and no store is answered synchronously; nullopt means a chat
     /// completion or a conversations route.
-    std::optional<http_response> answer_directly(const http_request& req, exchange_facts& facts) const;
+    /// `who` is set to the caller once authenticated.
+    std::optional<http_response> answer_directly(const http_request& req, exchange_facts& facts,
+                                                 authenticator::caller& who) const;
     /// GET /metrics, for the operator: ADMIN_KEY when set, else loopback callers only.
     http_response serve_metrics(const http_request& req) const;
     net::awaitable<void> serve_stored(const http_request& req, response_stream& out) const;
@@ -51,6 +54,7 @@ private:
     authenticator auth_;
     cors_policy cors_;
     ops::metrics* metrics_;
+    ops::key_limits* limits_;
     secrets::sha256_digest admin_key_digest_{};
 };
 
