@@ -30,7 +30,7 @@ error_traits traits_of(error_kind kind) noexcept {
     case error_kind::upstream_timeout: return {504, "server_error", "upstream_timeout", true};
     case error_kind::server_shutting_down: return {503, "server_error", "server_shutting_down", true};
     case error_kind::server_overloaded: return {503, "server_error", "server_overloaded", true};
-        case error_kind::origin_not_allowed: return {403, "invalid_request_error", "origin_not_allowed", false};
+    case error_kind::origin_not_allowed: return {403, "invalid_request_error", "origin_not_allowed", false};
     case error_kind::model_not_allowed: return {403, "invalid_request_error", "model_not_allowed", false};
     case error_kind::internal_error: return {500, "server_error", "internal_error", true};
     }

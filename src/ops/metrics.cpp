@@ -93,10 +93,11 @@ struct metrics::impl {
                                         .Name("switchyard_time_to_first_byte_seconds")
                                         .Help("From the request read to the response head written, by route")
                                         .Register(registry);
-    Family<Histogram>& first_token = prometheus::BuildHistogram()
-                                         .Name("switchyard_time_to_first_token_seconds")
-                                         .Help("Streams: from the request read to the first text, reasoning or tool call sent, by provider")
-                                         .Register(registry);
+    Family<Histogram>& first_token =
+        prometheus::BuildHistogram()
+            .Name("switchyard_time_to_first_token_seconds")
+            .Help("Streams: from the request read to the first text, reasoning or tool call sent, by provider")
+            .Register(registry);
     Family<Counter>& failures = prometheus::BuildCounter()
                                     .Name("switchyard_upstream_failures_total")
                                     .Help("Exchanges that ended in an upstream failure, by provider and reason")

@@ -90,7 +90,7 @@ TEST(AnthropicRequest, SystemMessagesToolsAndChoiceBecomeTheNeutralRequest) {
 TEST(AnthropicRequest, BadRequestsNameTheField) {
     EXPECT_EQ(refused(R"({"model":"m","messages":[{"role":"user","content":"x"}]})").param, "max_tokens");
     EXPECT_EQ(refused(R"({"max_tokens":1,"messages":[{"role":"user","content":"x"}]})").param, "model");
-        EXPECT_EQ(refused(R"({"model":"m","max_tokens":1,"messages":[]})").param, "messages");
+    EXPECT_EQ(refused(R"({"model":"m","max_tokens":1,"messages":[]})").param, "messages");
     EXPECT_EQ(refused(R"({"model":"m","max_tokens":1,"system":"s","messages":[{"role":"user","content":[]}]})").param,
               "messages"); // nothing left to answer
     EXPECT_EQ(refused(R"({"model":"m","max_tokens":0,"messages":[{"role":"user","content":"x"}]})").param, "max_tokens");

@@ -65,7 +65,7 @@ TEST(Metrics, AnExchangeIsCountedWithItsLabelsLatenciesAndTokens) {
 }
 
 TEST(Metrics, LabelSetsThatShareTextStayApart) {
-        // Series are found by their label values one by one: "a"+"bc" and "ab"+"c" are two series.
+    // Series are found by their label values one by one: "a"+"bc" and "ab"+"c" are two series.
     ops::metrics m;
     const auto t0 = clock_type::now();
     http::exchange_facts one, two;

@@ -31,8 +31,8 @@ enum class error_kind {
     upstream_timeout,            // 504
     server_shutting_down,        // 503
     server_overloaded,           // 503, too many connections
-        origin_not_allowed,     // 403, cross-site request while auth is off
-    model_not_allowed,      // 403, the client key may not use the model
+    origin_not_allowed,          // 403, cross-site request while auth is off
+    model_not_allowed,           // 403, the client key may not use the model
     internal_error,              // 500
 };
 

@@ -41,10 +41,9 @@ api_error chain_too_long() {
             "previous_response_id", std::nullopt};
 }
 
-/// Reads a stored response's input and output back into messages.
-void read_back(const store::stored_response& r, std::vector<chat_message>& into) {
+/// Reads a stored response's input and its output (`body`, the response object parsed) back into messages.
+void read_back(const store::stored_response& r, const json& body, std::vector<chat_message>& into) {
     const json input = json::parse(r.input_items, nullptr, false);
-    const json body = json::parse(r.body, nullptr, false);
     for (const json* list : {&input, body.is_object() && body.contains("output") ? &body["output"] : nullptr}) {
         if (!list || !list->is_array()) continue;
         for (const auto& item : *list)
@@ -65,22 +64,25 @@ std::variant<earlier_turns, api_error> load_chain(store::conversation_store& s, 
         next = r->previous_response_id;
         chain.push_back(std::move(*r));
     }
+    std::vector<json> bodies; // each response object parsed once, newest first
+    for (const auto& r : chain) {
+        bodies.push_back(json::parse(r.body, nullptr, false));
+        if (!bodies.back().is_object()) bodies.back() = json::object();
+    }
     earlier_turns out;
     out.continuation_key = chain.front().continuation_key;
-    if (const json last = json::parse(chain.front().body, nullptr, false); last.is_object())
-        out.model = last.value("model", std::string());
+    out.model = bodies.front().value("model", std::string());
     // The instructions its upstream conversation holds: the newest given, since a response with
     // other instructions starts a new upstream conversation and one without keeps the old.
-    for (const auto& r : chain) {
-        const json body = json::parse(r.body, nullptr, false);
-        const json given = body.is_object() ? body.value("instructions", json()) : json();
+    for (const auto& body : bodies) {
+        const json given = body.value("instructions", json());
         if (given.is_string() && !given.get_ref<const std::string&>().empty()) {
             out.instructions = given;
             break;
         }
     }
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it)
-        read_back(*it, out.messages);
+    for (std::size_t i = chain.size(); i-- > 0;)
+        read_back(chain[i], bodies[i], out.messages);
     return out;
 }
 
