@@ -662,7 +662,8 @@ bool model_allowed(const config::client_key* key, const providers::model_binding
 net::awaitable<void> answer_admitted(chat_request& req, const providers::model_binding& binding, answer_encoder& encoder,
                                      http::response_stream& out, const handler_context& ctx, std::string_view request_id,
                                      const turn_keeping& keep, long prompt_tokens) {
-    const providers::call_context call{ctx.http, request_id};
+    providers::call_context call{ctx.http, request_id};
+    call.masked_credential = &out.facts().credential;
     const answer_target to{binding, encoder, out, prompt_tokens};
     out.facts().model = req.model;
     out.facts().provider = binding.target->name();

@@ -16,6 +16,7 @@ error_traits traits_of(error_kind kind) noexcept {
     case error_kind::conversation_not_found: return {404, "invalid_request_error", "conversation_not_found", true};
     case error_kind::conversation_busy: return {409, "invalid_request_error", "conversation_busy", false};
     case error_kind::item_not_found: return {404, "invalid_request_error", "item_not_found", true};
+    case error_kind::credential_not_found: return {404, "invalid_request_error", "credential_not_found", true};
     case error_kind::response_not_found: return {404, "invalid_request_error", "response_not_found", true};
     case error_kind::previous_response_not_found: return {400, "invalid_request_error", "previous_response_not_found", true};
     case error_kind::method_not_allowed: return {405, "invalid_request_error", "method_not_allowed", true};

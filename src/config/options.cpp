@@ -360,7 +360,7 @@ std::vector<option> build_table() {
          {},
          {"ADMIN_KEY"},
          {},
-         "Operator key for `/metrics`, sent as `Authorization: Bearer <key>`. None: `/metrics` answers "
+         "Operator key for `/metrics` and `/admin/*`, sent as `Authorization: Bearer <key>`. None: they answer "
          "this machine only (no proxy, no web page)"},
         [](settings & s) -> auto& { return s.admin_key; }));
     t.push_back(boolean(
@@ -401,8 +401,8 @@ std::vector<option> build_table() {
          {},
          {"FLOWGPT_BEARER_TOKEN"},
          {},
-         "FlowGPT tokens, comma-separated, with or without `Bearer `; used round-robin, a rejected token rests for "
-         "`token_cooldown_ms`. None: FlowGPT models answer 503"},
+         "FlowGPT tokens, comma-separated, with or without `Bearer `; each request takes the least-loaded healthy "
+         "one (see Credentials). None: FlowGPT models answer 503"},
         [](settings & s) -> auto& { return s.flowgpt.tokens; },
         [](const option_value& v) {
             auto tokens = parse_list(v);
@@ -435,7 +435,11 @@ std::vector<option> build_table() {
         [](settings & s) -> auto& { return s.flowgpt.upstream_model; }));
     t.push_back(count({{}, {}, {}, "providers.flowgpt.prefix_lookahead", "Characters held back to strip a `…Response:**` header"},
                       [](settings & s) -> auto& { return s.flowgpt.prefix_lookahead; }, {0, 100'000}));
-    t.push_back(millis({{}, {}, {}, "providers.flowgpt.token_cooldown_ms", "How long a rejected FlowGPT token rests"},
+    t.push_back(millis({{},
+                        {},
+                        {},
+                        "providers.flowgpt.token_cooldown_ms",
+                        "How long a rate-limited FlowGPT token rests when FlowGPT does not say (`Retry-After`)"},
                        [](settings & s) -> auto& { return s.flowgpt.token_cooldown; }, {0, 86'400'000}));
     t.push_back(text(
         {{},
@@ -461,6 +465,12 @@ std::vector<option> build_table() {
     t.push_back(text(
         {{}, {}, {"POST_ID"}, "providers.chatgptfree.post_id", "chatgptfree.ai chat page id, sent as `post_id`"},
         [](settings & s) -> auto& { return s.chatgptfree.post_id; }));
+    t.push_back(millis({{},
+                        {},
+                        {},
+                        "providers.chatgptfree.quota_cooldown_ms",
+                        "How long the chatgptfree.ai guest session rests once its quota is used up"},
+                       [](settings & s) -> auto& { return s.chatgptfree.quota_cooldown; }, {0, 86'400'000}));
 
     t.push_back(
         env_openai({{}, {}, {"OPENAI_BASE_URL"}, {}, "An OpenAI-compatible upstream (up to `/v1`); adds the `openai` provider"},
@@ -534,6 +544,20 @@ std::vector<option> build_table() {
     t.push_back(millis(
         {{}, {}, {}, "upstream.pool_idle_timeout_ms", "Pooled upstream connections idle longer than this are not reused"},
         [](settings & s) -> auto& { return s.upstream.pool_idle_timeout; }, timeout_range));
+
+    t.push_back(count({{},
+                       {},
+                       {"CREDENTIAL_MAX_CONCURRENT"},
+                       "credentials.max_concurrent",
+                       "Exchanges at once per upstream credential (token, key, guest session); 0: no limit"},
+                      [](settings & s) -> auto& { return s.credentials.max_concurrent; }, {0, 100'000}));
+    t.push_back(count({{},
+                       {},
+                       {"CREDENTIAL_DEAD_AFTER"},
+                       "credentials.dead_after",
+                       "Refusals in a row after which a credential is dead (out until a reload or a successful probe); "
+                       "0: never"},
+                      [](settings & s) -> auto& { return s.credentials.dead_after; }, {0, 1000}));
 
     t.push_back(choice(
         {{}, {}, {"SWITCHYARD_STORE"}, "conversations.store", "`sqlite`, or `memory` (nothing survives a restart; for tests)"},

@@ -9,7 +9,9 @@
 #include "switchyard/api/anthropic/messages_handler.hpp"
 #include "switchyard/api/handlers.hpp"
 #include "switchyard/api/responses/responses_handler.hpp"
+#include "switchyard/ops/admin.hpp"
 #include "switchyard/ops/metrics.hpp"
+#include "switchyard/providers/credential_pool.hpp"
 
 namespace switchyard::http {
 namespace {
@@ -82,11 +84,7 @@ router::router(const config::settings& settings, const providers::registry& mode
       cors_(!settings.api_keys.empty() || !settings.keys.empty(), settings.cors_origins, names_loopback(settings.listen.host)),
       metrics_(metrics), limits_(limits), admin_key_digest_(secrets::sha256(settings.admin_key)) {}
 
-http_response router::serve_metrics(const http_request& req) const {
-    if (!metrics_)
-        return error_reply(
-            req, {error_kind::route_not_found, "Invalid URL (" + req.method + " /metrics)", std::nullopt, std::nullopt});
-    if (req.method != "GET" && req.method != "HEAD") return method_not_allowed(req, "GET");
+std::optional<http_response> router::refuse_non_operator(const http_request& req) const {
     // Without a key, only the machine itself: a loopback peer, and neither a web page (an Origin,
     // or a Host that is not a loopback name: DNS rebinding) nor a proxy on this machine relaying
     // someone else.
@@ -98,14 +96,30 @@ http_response router::serve_metrics(const http_request& req) const {
                              ? from_this_machine()
                              : secrets::equal_constant_time(
                                    secrets::sha256(authenticator::bearer_key(req.header("authorization"))), admin_key_digest_);
-    if (!allowed)
-        return error_reply(req,
-                           {error_kind::invalid_api_key,
-                            settings_.admin_key.empty() ? "Without ADMIN_KEY, metrics are served only to this machine, "
-                                                          "not through a proxy or to a web page; set ADMIN_KEY to read them "
-                                                          "from elsewhere."
-                                                        : "Send the operator key (ADMIN_KEY) as 'Authorization: Bearer <key>'.",
-                            std::nullopt, std::nullopt});
+    if (allowed) return std::nullopt;
+    return error_reply(req, {error_kind::invalid_api_key,
+                             settings_.admin_key.empty()
+                                 ? "Without ADMIN_KEY, operator routes answer only this machine, not a proxy or a web "
+                                   "page; set ADMIN_KEY to reach them from elsewhere."
+                                 : "Send the operator key (ADMIN_KEY) as 'Authorization: Bearer <key>'.",
+                             std::nullopt, std::nullopt});
+}
+
+http_response router::serve_metrics(const http_request& req) const {
+    if (!metrics_)
+        return error_reply(
+            req, {error_kind::route_not_found, "Invalid URL (" + req.method + " /metrics)", std::nullopt, std::nullopt});
+    if (req.method != "GET" && req.method != "HEAD") return method_not_allowed(req, "GET");
+    if (auto refused = refuse_non_operator(req)) return std::move(*refused);
+    // Credential states are read now rather than counted as they change: a cooling credential
+    // returns by the clock, not by an event.
+    for (auto* p : models_.providers())
+        if (auto* pool = p->credentials()) {
+            const auto counts = pool->count_by_state();
+            for (std::size_t s = 0; s < counts.size(); ++s)
+                metrics_->credentials_in_state(p->name(), providers::state_name(static_cast<providers::credential_state>(s)),
+                                               counts[s]);
+        }
     http_response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = metrics_->render();
@@ -127,6 +141,7 @@ std::string_view route_pattern(std::string_view path) noexcept {
     if (path.starts_with("/responses/")) return "/v1/responses/{id}";
     if (path == "/healthz") return "/healthz";
     if (path == "/metrics") return "/metrics";
+    if (path.starts_with("/admin")) return "/admin";
     return "other";
 }
 
@@ -140,6 +155,10 @@ std::optional<http_response> router::answer_directly(const http_request& req, ex
 
     const std::string_view path = api_path(req.path());
     if (req.path() == "/metrics") return serve_metrics(req);
+    if (req.path() == "/admin" || req.path().starts_with("/admin/")) {
+        if (auto refused = refuse_non_operator(req)) return refused;
+        return std::nullopt; // answered by ops::handle_admin
+    }
     if (path == "/healthz" || req.path() == "/healthz") {
         if (req.method != "GET" && req.method != "HEAD") return method_not_allowed(req, "GET");
         return api::json_response(R"({"status":"ok"})");
@@ -190,6 +209,7 @@ net::awaitable<void> router::route(const http_request& req, response_stream& out
         direct = internal_failure(req, e);
     }
     if (direct) co_return co_await out.send(*direct);
+    if (req.path().starts_with("/admin")) co_return co_await serve_admin(req, out, http);
     const std::string_view path = api_path(req.path());
     if (path != "/chat/completions" && path != "/messages" && path != "/responses") co_return co_await serve_stored(req, out);
     const std::function<std::string()> owner = [&] {
@@ -200,6 +220,16 @@ net::awaitable<void> router::route(const http_request& req, response_stream& out
     if (path == "/messages") co_return co_await api::anthropic::handle_messages(req, out, ctx);
     if (path == "/responses") co_return co_await api::responses::handle_responses(req, out, ctx);
     co_await api::handle_chat_completions(req, out, ctx);
+}
+
+net::awaitable<void> router::serve_admin(const http_request& req, response_stream& out, upstream::http_client& http) const {
+    http_response response;
+    try {
+        response = co_await ops::handle_admin(req, req.path(), {models_, http});
+    } catch (const std::exception& e) {
+        response = internal_failure(req, e);
+    }
+    co_await out.send(response);
 }
 
 // /v1/conversations and stored responses: the whole handler runs where the store lives, off this I/O thread.

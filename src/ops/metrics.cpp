@@ -106,6 +106,11 @@ struct metrics::impl {
                                   .Name("switchyard_tokens_total")
                                   .Help("Tokens by client key name, model, kind (prompt, completion) and whether estimated")
                                   .Register(registry);
+    Family<prometheus::Gauge>& credentials =
+        prometheus::BuildGauge()
+            .Name("switchyard_upstream_credentials")
+            .Help("Upstream credentials by provider and state (healthy, cooling, failing, dead)")
+            .Register(registry);
     prometheus::Gauge& open_streams =
         prometheus::BuildGauge().Name("switchyard_open_streams").Help("Streamed answers in progress").Register(registry).Add({});
     Histogram& store_latency = prometheus::BuildHistogram()
@@ -176,6 +181,10 @@ void metrics::exchange_ended(const http::exchange_facts& f, int status, std::chr
 void metrics::stream_opened() { impl_->open_streams.Increment(); }
 void metrics::stream_closed() { impl_->open_streams.Decrement(); }
 void metrics::store_call(double seconds) { impl_->store_latency.Observe(seconds); }
+
+void metrics::credentials_in_state(std::string_view provider, std::string_view state, std::size_t count) {
+    impl_->credentials.Add({{"provider", std::string(provider)}, {"state", std::string(state)}}).Set(static_cast<double>(count));
+}
 
 std::string metrics::render() const { return prometheus::TextSerializer().Serialize(impl_->registry.Collect()); }
 

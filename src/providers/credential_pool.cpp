@@ -1,42 +1,185 @@
 #include "switchyard/providers/credential_pool.hpp"
 
+#include <algorithm>
+#include <limits>
+
+#include "switchyard/util/secrets.hpp"
+
 namespace switchyard::providers {
 
-credential_pool::credential_pool(std::vector<std::string> tokens, std::chrono::milliseconds cooldown)
-    : tokens_(std::move(tokens)), resting_until_(tokens_.size()), cooldown_(cooldown) {}
+std::string_view state_name(credential_state s) noexcept {
+    switch (s) {
+    case credential_state::healthy: return "healthy";
+    case credential_state::cooling: return "cooling";
+    case credential_state::failing: return "failing";
+    case credential_state::dead: return "dead";
+    }
+    return "healthy";
+}
 
-std::optional<std::string> credential_pool::next(clock::time_point now) {
+credential_pool::lease::~lease() {
+    if (pool_) pool_->release(index_);
+}
+
+std::string_view credential_pool::lease::value() const noexcept { return pool_->entries_[index_].value; }
+
+credential_pool::credential_pool(std::vector<std::string> values, credential_policy policy) : policy_(policy) {
+    entries_.reserve(values.size());
+    for (auto& v : values) {
+        entries_.emplace_back();
+        entries_.back().value = std::move(v);
+    }
+}
+
+credential_state credential_pool::current_state(const entry& e, clock::time_point now) noexcept {
+    if (e.state == credential_state::cooling && e.cooling_until <= now)
+        return e.consecutive_failures > 0 ? credential_state::failing : credential_state::healthy;
+    return e.state;
+}
+
+std::variant<credential_pool::lease, provider_error>
+credential_pool::acquire(const std::vector<std::size_t>& tried, const std::function<bool(std::string_view)>& preferred,
+                         clock::time_point now) {
     std::lock_guard lock(mutex_);
-    if (tokens_.empty()) return std::nullopt;
-    // Round-robin over rested tokens; when all are resting, the one back soonest is tried
-    // anyway, so a single rejected token does not lock everyone out for the whole cooldown.
-    std::size_t pick = cursor_ % tokens_.size();
-    for (std::size_t i = 0; i < tokens_.size(); ++i) {
-        const std::size_t idx = (cursor_ + i) % tokens_.size();
-        if (resting_until_[idx] <= now) {
-            pick = idx;
-            break;
+    const std::size_t n = entries_.size();
+    // Rank: preferred, then healthy before failing, then fewer exchanges in flight; the scan
+    // starts at the cursor so equal candidates take turns.
+    constexpr auto none = std::numeric_limits<std::size_t>::max();
+    std::size_t pick = none;
+    auto rank = [&](std::size_t i) {
+        const auto s = current_state(entries_[i], now);
+        const bool liked = preferred && preferred(entries_[i].value);
+        return std::tuple(!liked, s == credential_state::failing, entries_[i].in_flight);
+    };
+    bool busy = false;
+    const entry* soonest = nullptr; // of the cooling ones
+    for (std::size_t k = 0; k < n; ++k) {
+        const std::size_t i = (cursor_ + k) % n;
+        if (std::find(tried.begin(), tried.end(), i) != tried.end()) continue;
+        const entry& e = entries_[i];
+        const auto s = current_state(e, now);
+        if (s == credential_state::dead) continue;
+        if (s == credential_state::cooling) {
+            if (!soonest || e.cooling_until < soonest->cooling_until) soonest = &e;
+            continue;
         }
-        if (resting_until_[idx] < resting_until_[pick]) pick = idx;
+        if (policy_.max_concurrent > 0 && e.in_flight >= policy_.max_concurrent) {
+            busy = true;
+            continue;
+        }
+        if (pick == none || rank(i) < rank(pick)) pick = i;
     }
-    cursor_ = pick + 1;
-    return tokens_[pick];
+    if (pick != none) {
+        entry& e = entries_[pick];
+        e.state = current_state(e, now);
+        ++e.in_flight;
+        ++e.requests;
+        e.last_used = std::chrono::system_clock::now();
+        cursor_ = pick + 1;
+        return lease(*this, pick);
+    }
+    if (busy)
+        return provider_error{failure_reason::rate_limited,
+                              "Every upstream credential is busy (" + std::to_string(policy_.max_concurrent) +
+                                  " exchanges at once each); try again shortly.",
+                              1L, std::nullopt};
+    if (soonest) {
+        const auto wait = std::chrono::ceil<std::chrono::seconds>(soonest->cooling_until - now).count();
+        const bool quota = soonest->cooled_for == failure_reason::quota_exhausted;
+        return provider_error{soonest->cooled_for,
+                              quota ? "The upstream quota of every credential is used up for now."
+                                    : "Every upstream credential is rate-limited for now.",
+                              std::max<long>(1, static_cast<long>(wait)), std::nullopt};
+    }
+    return provider_error{failure_reason::credential_rejected,
+                          tried.empty() ? "Every upstream credential was refused repeatedly and is out of use until "
+                                          "the configuration is reloaded or a probe succeeds."
+                                        : "The upstream refused every credential.",
+                          std::nullopt, std::nullopt};
 }
 
-std::optional<std::string> credential_pool::next_preferring(const std::function<bool(std::string_view)>& preferred,
-                                                            clock::time_point now) {
-    {
-        std::lock_guard lock(mutex_);
-        for (std::size_t i = 0; i < tokens_.size(); ++i)
-            if (resting_until_[i] <= now && preferred(tokens_[i])) return tokens_[i];
-    }
-    return next(now);
-}
-
-void credential_pool::cool_down(const std::string& token, clock::time_point now) {
+void credential_pool::release(std::size_t index) {
     std::lock_guard lock(mutex_);
-    for (std::size_t i = 0; i < tokens_.size(); ++i)
-        if (tokens_[i] == token) resting_until_[i] = now + cooldown_;
+    --entries_[index].in_flight;
+}
+
+void credential_pool::succeeded(std::size_t index) {
+    std::lock_guard lock(mutex_);
+    if (index >= entries_.size()) return;
+    entry& e = entries_[index];
+    e.state = credential_state::healthy;
+    e.reason.clear();
+    e.consecutive_failures = 0;
+}
+
+void credential_pool::failed(std::size_t index, const provider_error& err, clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    if (index >= entries_.size()) return;
+    entry& e = entries_[index];
+    ++e.failures;
+    switch (err.reason) {
+    case failure_reason::credential_rejected:
+        ++e.consecutive_failures;
+        e.state = policy_.dead_after > 0 && e.consecutive_failures >= policy_.dead_after ? credential_state::dead
+                                                                                         : credential_state::failing;
+        e.reason = "refused " + std::to_string(e.consecutive_failures) + " time(s) in a row: " + err.message;
+        break;
+    case failure_reason::rate_limited:
+    case failure_reason::quota_exhausted:
+        if (e.state == credential_state::dead) break;
+        e.state = credential_state::cooling;
+        e.cooled_for = err.reason;
+        e.cooling_until =
+            now + (err.retry_after_seconds ? std::chrono::milliseconds(*err.retry_after_seconds * 1000) : policy_.cooldown);
+        e.reason = std::string(reason_name(err.reason)) + ": " + err.message;
+        break;
+    default: break; // the upstream's failure, not this credential's
+    }
+}
+
+std::string credential_pool::value_at(std::size_t index) const {
+    std::lock_guard lock(mutex_);
+    return index < entries_.size() ? entries_[index].value : std::string();
+}
+
+std::vector<credential_report> credential_pool::report(clock::time_point now) const {
+    const auto wall_now = std::chrono::system_clock::now();
+    std::lock_guard lock(mutex_);
+    std::vector<credential_report> out;
+    out.reserve(entries_.size());
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+        const entry& e = entries_[i];
+        credential_report r;
+        r.index = i;
+        r.masked = secrets::mask(e.value);
+        r.state = current_state(e, now);
+        if (r.state != credential_state::healthy) r.reason = e.reason;
+        if (r.state == credential_state::cooling)
+            r.cooling_until = wall_now + std::chrono::duration_cast<std::chrono::system_clock::duration>(e.cooling_until - now);
+        r.consecutive_failures = e.consecutive_failures;
+        r.requests = e.requests;
+        r.failures = e.failures;
+        r.in_flight = e.in_flight;
+        r.last_used = e.last_used;
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+std::array<std::size_t, credential_state_count> credential_pool::count_by_state(clock::time_point now) const {
+    std::lock_guard lock(mutex_);
+    std::array<std::size_t, credential_state_count> counts{};
+    for (const entry& e : entries_)
+        ++counts[static_cast<std::size_t>(current_state(e, now))];
+    return counts;
+}
+
+bool credential_pool::usable(clock::time_point now) const {
+    std::lock_guard lock(mutex_);
+    return std::any_of(entries_.begin(), entries_.end(), [&](const entry& e) {
+        const auto s = current_state(e, now);
+        return s == credential_state::healthy || s == credential_state::failing;
+    });
 }
 
 } // namespace switchyard::providers

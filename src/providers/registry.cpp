@@ -36,6 +36,19 @@ bool registry::add_model(const config::model_entry& entry) {
     return true;
 }
 
+std::vector<provider*> registry::providers() const {
+    std::vector<provider*> out;
+    for (const auto& p : providers_)
+        out.push_back(p.get());
+    return out;
+}
+
+const model_binding* registry::first_model_of(const provider& p) const {
+    for (const auto& m : ordered_)
+        if (m.target == &p) return &m;
+    return nullptr;
+}
+
 const model_binding* registry::find(std::string_view model_id) const {
     auto it = index_.find(model_id);
     return it == index_.end() ? nullptr : &ordered_[it->second];
@@ -43,12 +56,12 @@ const model_binding* registry::find(std::string_view model_id) const {
 
 std::unique_ptr<registry> build_registry(const config::settings& s) {
     auto r = std::make_unique<registry>();
-    r->add_provider(std::make_unique<flowgpt::flowgpt_provider>(s.flowgpt));
-    r->add_provider(std::make_unique<chatgptfree::aipkit_provider>(s.chatgptfree, s.upstream.request_timeout));
+    r->add_provider(std::make_unique<flowgpt::flowgpt_provider>(s.flowgpt, s.credentials));
+    r->add_provider(std::make_unique<chatgptfree::aipkit_provider>(s.chatgptfree, s.upstream.request_timeout, s.credentials));
     for (const auto& m : s.models)
         r->add_model(m);
     for (const auto& u : s.openai) {
-        r->add_provider(std::make_unique<openai::openai_provider>(u));
+        r->add_provider(std::make_unique<openai::openai_provider>(u, s.credentials));
         const auto ids = u.all_models ? openai::discover_models(u, s.upstream) : u.models;
         std::size_t added = 0;
         for (const auto& id : ids)

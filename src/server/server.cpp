@@ -216,6 +216,7 @@ std::string access_record(const http::http_request& req, int status, const http:
     if (!f.key_name.empty()) r["key"] = f.key_name;
     if (!f.model.empty()) r["model"] = f.model;
     if (!f.provider.empty()) r["provider"] = f.provider;
+    if (!f.credential.empty()) r["credential"] = f.credential;
     if (!f.upstream_failure.empty()) r["upstream_failure"] = f.upstream_failure;
     if (f.prompt_tokens >= 0) {
         r["prompt_tokens"] = f.prompt_tokens;

@@ -1,7 +1,7 @@
 // chatgptfree.ai (AIPKit) through the gateway, against the emulator's admin-ajax.php.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { API_KEY, emulatorAndGateway, startEmulator, startGateway, rawRequest, chat, user, parseSse, contentOf, sleep } from './harness.mjs';
+import { API_KEY, emulatorAndGateway, startEmulator, startGateway, rawRequest, chat, user, parseSse, contentOf, sleep, reviveCredentials } from './harness.mjs';
 
 const web = emulatorAndGateway();
 
@@ -75,6 +75,18 @@ test('error paths map to the right status', async () => {
   assert.equal(quota.status, 429);
   assert.equal(quota.headers['x-should-retry'], 'false');
   assert.equal(JSON.parse(quota.body).error.code, 'insufficient_quota');
+  // The guest session now cools: the next request is answered without asking the site.
+  const streams = (await web.emulator.events()).filter((e) => e.type === 'aipkit_stream').length;
+  const again = await chat(web.gateway.url, { model: 'gemini', messages: user('hello') });
+  assert.equal(again.status, 429);
+  assert.equal(JSON.parse(again.body).error.code, 'insufficient_quota');
+  assert.ok(Number(again.headers['retry-after']) > 500, again.headers['retry-after']); // the 10-minute quota cooldown
+  assert.equal((await web.emulator.events()).filter((e) => e.type === 'aipkit_stream').length, streams);
+  const guest = JSON.parse((await rawRequest(web.gateway.url, { method: 'GET', path: '/admin/credentials' })).body).data
+    .find((c) => c.provider === 'chatgptfree');
+  assert.equal(guest.state, 'cooling');
+  assert.match(guest.reason, /^quota_exhausted: /);
+  await reviveCredentials(web.gateway.url);
 
   const count = async (type) => (await web.emulator.events()).filter((e) => e.type === type).length;
   const [issued, streamed] = [await count('aipkit_nonce_issued'), await count('aipkit_stream')];

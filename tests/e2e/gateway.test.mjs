@@ -4,7 +4,7 @@ import net from 'node:net';
 import http from 'node:http';
 import assert from 'node:assert/strict';
 import {
-  API_KEY, startEmulator, startGateway, rawRequest, chat, user, parseSse, contentOf, runGateway,
+  API_KEY, startEmulator, startGateway, rawRequest, chat, user, parseSse, contentOf, runGateway, reviveCredentials,
 } from './harness.mjs';
 
 let emulator;
@@ -182,6 +182,7 @@ test('upstream failures before the first token are real HTTP errors', async () =
       assert.equal(r.headers['x-should-retry'], retry, scenario);
       assert.ok(!/html|WAF|too many requests from/i.test(err.message), 'upstream bodies are never forwarded');
       if (scenario === '429') assert.equal(r.headers['retry-after'], '7');
+      await reviveCredentials(gateway.url);
     }
   }
 });

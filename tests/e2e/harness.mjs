@@ -185,6 +185,22 @@ export function chat(url, body, headers = {}) {
 
 export const user = (content) => [{ role: 'user', content }];
 
+/// An emulator scenario fails one message, where a real upstream would have failed the credential,
+/// which then cools down or counts towards dead. Tests that provoke such failures one after
+/// another on one gateway probe the credentials back to health, as an operator would.
+/// Returns the probes' replies.
+export async function reviveCredentials(url) {
+  const list = JSON.parse((await rawRequest(url, { method: 'GET', path: '/admin/credentials' })).body).data;
+  const probes = [];
+  for (const c of list) {
+    if (c.state === 'healthy') continue;
+    const r = await rawRequest(url, { path: `/admin/credentials/${c.id}/probe` });
+    if (r.status !== 200) throw new Error(`probe of ${c.id}: ${r.body}`);
+    probes.push(JSON.parse(r.body));
+  }
+  return probes;
+}
+
 /// Splits an SSE body into events and checks the framing rules of openai-contract.md §1.2.
 export function parseSse(body) {
   const events = [];

@@ -1,7 +1,7 @@
 // The OpenAI-compatible provider in front of the emulator's OpenAI mode.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator, startGateway, rawRequest, chat, user, parseSse, contentOf, API_KEY } from './harness.mjs';
+import { startEmulator, startGateway, rawRequest, chat, user, parseSse, contentOf, API_KEY, reviveCredentials } from './harness.mjs';
 import http from 'node:http';
 import net from 'node:net';
 
@@ -56,6 +56,13 @@ test('upstream errors keep their meaning; a revoked key rests; a cut stream is a
   const limited = await chat(gateway.url, { model: 'emu-small', messages: user('[scenario:429]') });
   assert.equal(limited.status, 429);
   assert.equal(limited.headers['retry-after'], '3');
+  // The key cools for those 3 seconds; the revoked one, refused three times now, is dead: nothing is sent upstream.
+  const cooled = await chat(gateway.url, { model: 'emu-small', messages: user('hello') });
+  assert.equal(cooled.status, 429);
+  assert.ok(['1', '2', '3'].includes(cooled.headers['retry-after']), cooled.headers['retry-after']);
+  const probes = await reviveCredentials(gateway.url);
+  assert.deepEqual(probes.map((p) => [p.credential.credential, p.ok, p.credential.state]),
+    [['…oked', false, 'dead'], ['…', true, 'healthy']]);
   const cut = await chat(gateway.url, { model: 'emu-small', stream: true, messages: user('[scenario:disconnect]') });
   assert.equal(cut.status, 200);
   assert.equal(parseSse(cut.body).json.at(-1).error.code, 'upstream_error');

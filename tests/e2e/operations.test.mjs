@@ -110,6 +110,7 @@ test('LOG_FORMAT=json: every line is a JSON object, with one access record per e
   assert.equal(first.key, 'key1');
   assert.equal(first.model, 'default');
   assert.equal(first.provider, 'flowgpt');
+  assert.equal(first.credential, `…${FLOWGPT_TOKEN.slice(-4)}`);
   assert.ok(first.duration_ms >= first.ttfb_ms && first.ttfb_ms > 0);
   assert.ok(first.prompt_tokens > 0 && first.completion_tokens > 0 && first.tokens_estimated === true);
   assert.equal(second.streamed, true);
@@ -174,6 +175,89 @@ test('/metrics without ADMIN_KEY refuses web pages, rebound hosts and proxied re
       assert.equal((await metricsOf(gw.url, headers)).status, 401, JSON.stringify(headers));
     }
     assert.equal((await rawRequest(gw.url, { method: 'GET', path: '/v1/metrics' })).status, 404);
+  } finally {
+    await gw.stop();
+  }
+});
+
+test('credentials: least-loaded healthy first; cooling with Retry-After, failing, dead; listed masked; probes; metrics', async () => {
+  const tokens = ['good-token-1111', 'revoked-token-3333', 'good-token-2222'];
+  const up = await startEmulator(['--tokens', 'good-token-1111,good-token-2222']);
+  const gw = await startGateway({ emulator: up, env: { FLOWGPT_BEARER_TOKEN: tokens.join(','), CREDENTIAL_DEAD_AFTER: '2', ADMIN_KEY } });
+  const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+  const credentials = async () => {
+    const r = await rawRequest(gw.url, { method: 'GET', path: '/admin/credentials', headers: admin });
+    assert.equal(r.status, 200, r.body);
+    for (const t of tokens) assert.ok(!r.body.includes(t), 'credentials are masked');
+    return Object.fromEntries(JSON.parse(r.body).data.filter((c) => c.provider === 'flowgpt').map((c) => [c.credential, c]));
+  };
+  const chats = async () => (await up.events()).filter((e) => e.type === 'chat').length;
+  try {
+    // Operator routes take the admin key, not a client key.
+    assert.equal((await rawRequest(gw.url, { method: 'GET', path: '/admin/credentials' })).status, 401);
+    assert.equal((await rawRequest(gw.url, { method: 'GET', path: '/admin/credentials', headers: { authorization: '' } })).status, 401);
+    for (let i = 0; i < 3; i++) assert.equal((await chat(gw.url, { messages: user(`hello ${i}`) })).status, 200);
+    let c = await credentials();
+    assert.equal(c['…3333'].state, 'failing');
+    assert.equal(c['…3333'].consecutive_failures, 1);
+    assert.match(c['…3333'].reason, /refused 1 time\(s\) in a row: FlowGPT refused the token \(HTTP 401/);
+    assert.equal(c['…1111'].state, 'healthy');
+    assert.equal(c['…1111'].requests + c['…2222'].requests, 3);
+    assert.ok(c['…1111'].last_used > Date.now() / 1000 - 60);
+
+    // FlowGPT says 429 with Retry-After: 7 (per message here; a real limit holds for the account).
+    const limited = await chat(gw.url, { messages: user('[scenario:429] slow down') });
+    assert.equal(limited.status, 429);
+    assert.equal(limited.headers['retry-after'], '7');
+    c = await credentials();
+    assert.equal(c['…1111'].state, 'cooling');
+    assert.equal(c['…2222'].state, 'cooling');
+    assert.match(c['…2222'].reason, /^rate_limited: /);
+    assert.ok(Math.abs(c['…2222'].cooling_until - (Date.now() / 1000 + 7)) <= 2, `${c['…2222'].cooling_until}`);
+    assert.equal(c['…3333'].state, 'dead');
+
+    // While every one cools or is dead, requests are answered at once and nothing goes upstream.
+    const before = await chats();
+    const waiting = await chat(gw.url, { messages: user('anyone?') });
+    assert.equal(waiting.status, 429);
+    assert.ok(Number(waiting.headers['retry-after']) >= 1 && Number(waiting.headers['retry-after']) <= 7);
+    assert.equal(await chats(), before);
+
+    const metrics = (await metricsOf(gw.url, admin)).body;
+    assert.equal(sample(metrics, 'switchyard_upstream_credentials', { provider: 'flowgpt', state: 'cooling' }), 2);
+    assert.equal(sample(metrics, 'switchyard_upstream_credentials', { provider: 'flowgpt', state: 'dead' }), 1);
+    assert.equal(sample(metrics, 'switchyard_upstream_credentials', { provider: 'flowgpt', state: 'healthy' }), 0);
+
+    // An operator's probe: the revoked token stays dead; a good one is healthy again at once.
+    const probe = async (id) => rawRequest(gw.url, { path: `/admin/credentials/${id}/probe`, headers: admin });
+    const dead = JSON.parse((await probe('flowgpt:1')).body);
+    assert.deepEqual([dead.ok, dead.error.reason, dead.credential.state], [false, 'credential_rejected', 'dead']);
+    const revived = JSON.parse((await probe('flowgpt:0')).body);
+    assert.deepEqual([revived.ok, revived.credential.state, revived.credential.credential], [true, 'healthy', '…1111']);
+    assert.equal((await up.events()).filter((e) => e.type === 'conversation_created').length > 0, true);
+    assert.equal(await chats(), before, 'a probe spends no chat');
+    assert.equal((await chat(gw.url, { messages: user('back') })).status, 200);
+    assert.equal((await probe('flowgpt:9')).status, 404);
+    assert.equal(JSON.parse((await probe('flowgpt:9')).body).error.code, 'credential_not_found');
+    assert.equal((await rawRequest(gw.url, { method: 'GET', path: '/admin/credentials/flowgpt:0/probe', headers: admin })).status, 405);
+    assert.equal((await rawRequest(gw.url, { method: 'GET', path: '/admin/nothing', headers: admin })).status, 404);
+  } finally {
+    await gw.stop();
+    await up.stop();
+  }
+});
+
+test('CREDENTIAL_MAX_CONCURRENT: a credential busy with that many exchanges is not used for another', async () => {
+  const gw = await startGateway({ emulator, env: { CREDENTIAL_MAX_CONCURRENT: '1' } });
+  try {
+    const slow = chat(gw.url, { stream: true, messages: user('[scenario:slow] one two three four five six seven eight nine ten') });
+    await sleep(300);
+    const busy = await chat(gw.url, { messages: user('me too') });
+    assert.equal(busy.status, 429, busy.body);
+    assert.equal(busy.headers['retry-after'], '1');
+    assert.match(JSON.parse(busy.body).error.message, /busy/);
+    assert.equal((await slow).status, 200);
+    assert.equal((await chat(gw.url, { messages: user('now') })).status, 200);
   } finally {
     await gw.stop();
   }

@@ -29,7 +29,7 @@ struct scripted {
 class fake_provider final : public providers::provider {
 public:
     fake_provider(std::vector<std::string> keys, std::map<std::string, scripted> script)
-        : pool_(std::move(keys), 60s), script_(std::move(script)) {}
+        : pool_(std::move(keys), {}), script_(std::move(script)) {}
 
     std::string_view name() const noexcept override { return "fake"; }
     providers::capabilities caps() const noexcept override { return {}; }
@@ -89,9 +89,13 @@ TEST(RunAttempts, ARejectedKeyRestsAndTheNextAnswers) {
     EXPECT_FALSE(run(p, sink));
     EXPECT_EQ(p.tried, (std::vector<std::string>{"key-one", "key-two"}));
     EXPECT_EQ(sink.text, "hello");
-    // key-one rests: the next exchange starts with key-two, and so does the one after it.
-    EXPECT_EQ(p.pool_.next(), "key-two");
-    EXPECT_EQ(p.pool_.next(), "key-two");
+    // key-one is failing now: the next exchanges start with key-two.
+    EXPECT_EQ(p.pool_.report()[0].state, providers::credential_state::failing);
+    EXPECT_EQ(p.pool_.report()[1].state, providers::credential_state::healthy);
+    p.tried.clear();
+    recording_sink again;
+    EXPECT_FALSE(run(p, again));
+    EXPECT_EQ(p.tried, (std::vector<std::string>{"key-two"}));
 }
 
 TEST(RunAttempts, EveryKeyRejectedIsA502UpstreamAuthFailed) {
@@ -120,14 +124,36 @@ TEST(RunAttempts, NoRetryOnceTextWasEmitted) {
     EXPECT_EQ(sink.text, "partial");
 }
 
-TEST(RunAttempts, OtherFailuresAreNotRetried) {
+TEST(RunAttempts, ARateLimitedKeyCoolsAndTheNextAnswers) {
     fake_provider p({"key-one", "key-two"},
                     {{"key-one", {"", failure_reason::rate_limited}}, {"key-two", {"whole", std::nullopt}}});
     recording_sink sink;
+    EXPECT_FALSE(run(p, sink));
+    EXPECT_EQ(p.tried, (std::vector<std::string>{"key-one", "key-two"}));
+    EXPECT_EQ(p.pool_.report()[0].state, providers::credential_state::cooling);
+}
+
+TEST(RunAttempts, TheUpstreamsOwnFailuresAreNotRetried) {
+    fake_provider p({"key-one", "key-two"},
+                    {{"key-one", {"", failure_reason::upstream_failed}}, {"key-two", {"whole", std::nullopt}}});
+    recording_sink sink;
     const auto err = run(p, sink);
     ASSERT_TRUE(err);
-    EXPECT_EQ(err->reason, failure_reason::rate_limited);
+    EXPECT_EQ(err->reason, failure_reason::upstream_failed);
     EXPECT_EQ(p.tried, (std::vector<std::string>{"key-one"}));
+}
+
+TEST(RunAttempts, NothingIsSentWhenEveryKeyCools) {
+    fake_provider p({"key-one"}, {{"key-one", {"", failure_reason::rate_limited}}});
+    recording_sink sink;
+    ASSERT_TRUE(run(p, sink));
+    p.tried.clear();
+    recording_sink again;
+    const auto err = run(p, again);
+    ASSERT_TRUE(err);
+    EXPECT_TRUE(p.tried.empty());
+    EXPECT_EQ(err->reason, failure_reason::rate_limited);
+    EXPECT_TRUE(err->retry_after_seconds);
 }
 
 TEST(RunAttempts, WithoutCredentialsThereIsOneAttempt) {

@@ -18,6 +18,7 @@ enum class error_kind {
     conversation_busy,           // 409, not retryable
     item_not_found,              // 404, an item of a conversation
     response_not_found,          // 404, a stored response
+    credential_not_found,        // 404, an upstream credential named in the admin API
     previous_response_not_found, // 400, `previous_response_id` names no stored response
     method_not_allowed,          // 405
     payload_too_large,           // 413

@@ -67,6 +67,7 @@ struct chatgptfree_settings {
     std::string ajax_nonce; // AJAX_NONCE; fetched and refreshed automatically when absent or rejected
     std::string session_id; // SESSION_ID, the guest identity; a random one per process when absent
     std::string post_id;    // POST_ID
+    milliseconds quota_cooldown{600'000}; // how long the guest session rests once its quota is used up
 };
 
 /// One OpenAI-compatible upstream (llama.cpp, vLLM, another gateway, the emulator's OpenAI mode).
@@ -78,6 +79,12 @@ struct openai_upstream {
     bool all_models = false;           // models: "*"
     std::string prefix;                // exposed ids are prefix + upstream id
     std::chrono::milliseconds key_cooldown{60'000};
+};
+
+/// How every provider treats its upstream credentials (providers/credential_pool.hpp).
+struct credential_settings {
+    unsigned max_concurrent = 0; // exchanges at once per credential; 0: no limit
+    unsigned dead_after = 3;     // refusals in a row before a credential is out of use
 };
 
 /// Transparent continuation: a stateless client's resent history continues the upstream
@@ -140,6 +147,7 @@ struct settings {
     flowgpt_settings flowgpt;
     chatgptfree_settings chatgptfree;
     std::vector<openai_upstream> openai;
+    credential_settings credentials;
     conversation_settings conversations;
     std::vector<model_entry> models;
     std::vector<std::string> cors_origins; // web pages that may call while auth is off (http/cors.hpp)

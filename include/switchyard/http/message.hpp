@@ -42,6 +42,7 @@ struct exchange_facts {
     std::string_view key_name;        // which client key ("" when auth is off or it matched none)
     std::string model;                // a configured model id or alias, once the request was routed to it
     std::string_view provider;
+    std::string credential;            // the upstream credential used, masked (last four characters)
     std::string_view upstream_failure; // why the upstream failed, when it did
     long prompt_tokens = -1;           // -1: not counted
     long completion_tokens = -1;

@@ -43,8 +43,11 @@ private:
     /// `who` is set to the caller once authenticated.
     std::optional<http_response> answer_directly(const http_request& req, exchange_facts& facts,
                                                  authenticator::caller& who) const;
-    /// GET /metrics, for the operator: ADMIN_KEY when set, else loopback callers only.
+    /// Operator routes (/metrics, /admin/*) take ADMIN_KEY when set, else callers on this
+    /// machine only: the refusal, or nullopt for the operator.
+    std::optional<http_response> refuse_non_operator(const http_request& req) const;
     http_response serve_metrics(const http_request& req) const;
+    net::awaitable<void> serve_admin(const http_request& req, response_stream& out, upstream::http_client& http) const;
     net::awaitable<void> serve_stored(const http_request& req, response_stream& out) const;
 
     const config::settings& settings_;

@@ -28,6 +28,9 @@ public:
     /// A store call took `seconds` (queued and run).
     void store_call(double seconds);
 
+    /// How many of `provider`'s upstream credentials are in `state` now.
+    void credentials_in_state(std::string_view provider, std::string_view state, std::size_t count);
+
     /// Everything, in the Prometheus text format (version 0.0.4).
     std::string render() const;
 

@@ -7,11 +7,13 @@
 namespace switchyard::providers {
 
 /// Runs one exchange with `p`. A provider without credentials gets one attempt. One with
-/// credentials gets one attempt per credential: when an attempt reports `credential_rejected`
-/// before any text reached `sink`, that credential rests (`credential_pool::cool_down`) and the
-/// next is tried; once every one was refused, the last `credential_rejected` is returned. Any
-/// other failure, and any failure after output (`event_sink::output_seen`), ends the exchange as the
-/// provider reported it. Exceptions pass through. Uses `p`'s pool, which is thread-safe.
+/// credentials gets at most one attempt per credential, leased from its pool
+/// (`credential_pool::acquire`), and every outcome is reported back to the pool. When an attempt
+/// fails in a way another credential may not (refused, rate-limited, out of quota) before any
+/// output reached `sink`, the next credential is tried; the last failure is returned. Any other
+/// failure, and any failure after output (`event_sink::output_seen`), ends the exchange as the
+/// provider reported it. With no usable credential the pool's reason is returned, and nothing is
+/// sent upstream. Exceptions pass through.
 net::awaitable<std::optional<provider_error>> run_attempts(provider& p, const api::chat_request& req, const model_route& route,
                                                            event_sink& sink, call_context ctx);
 

@@ -1,38 +1,117 @@
 #pragma once
+// Upstream credentials (tokens, API keys, a guest session) and what traffic has shown of each:
+// the state an operator sees (GET /admin/credentials) and the one `run_attempts` draws from.
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
+
+#include "switchyard/providers/provider.hpp"
 
 namespace switchyard::providers {
 
-/// Upstream credentials (tokens, API keys) used round-robin; a rejected one sits out a
-/// cooldown. A provider owns its pool and exposes it through `provider::credentials()`; only
-/// `run_attempts` draws from it and rests what was rejected. Thread-safe.
+/// healthy: in use. cooling: rate-limited or out of quota until a time, then back.
+/// failing: refused lately (counted), still tried after the healthy ones. dead: refused
+/// `dead_after` times in a row; out until a reload or a successful probe.
+enum class credential_state { healthy, cooling, failing, dead };
+inline constexpr std::size_t credential_state_count = 4;
+
+std::string_view state_name(credential_state s) noexcept;
+
+struct credential_policy {
+    std::chrono::milliseconds cooldown{60'000}; // cooling when the upstream gives no Retry-After
+    unsigned max_concurrent = 0;                // exchanges at once per credential; 0: no limit
+    unsigned dead_after = 3;                    // consecutive refusals before a credential is dead
+};
+
+/// One credential as an operator sees it: never the value itself.
+struct credential_report {
+    std::size_t index = 0;
+    std::string masked; // the last four characters
+    credential_state state = credential_state::healthy;
+    std::string reason; // why it is not healthy
+    std::optional<std::chrono::system_clock::time_point> cooling_until;
+    unsigned consecutive_failures = 0;
+    std::uint64_t requests = 0;
+    std::uint64_t failures = 0;
+    unsigned in_flight = 0;
+    std::optional<std::chrono::system_clock::time_point> last_used;
+};
+
+/// Thread-safe. A provider owns its pool and exposes it through `provider::credentials()`;
+/// `run_attempts` leases from it and reports each attempt's outcome.
 class credential_pool {
 public:
     using clock = std::chrono::steady_clock;
 
-    credential_pool(std::vector<std::string> tokens, std::chrono::milliseconds cooldown);
+    /// One exchange's hold on a credential; counts towards its load until destroyed.
+    class lease {
+    public:
+        lease(lease&& other) noexcept : pool_(std::exchange(other.pool_, nullptr)), index_(other.index_) {}
+        lease& operator=(lease&&) = delete;
+        ~lease();
+        std::string_view value() const noexcept;
+        std::size_t index() const noexcept { return index_; }
 
-    /// The next token not cooling down (or, if all are, the one that recovers first);
-    /// nullopt only when the pool is empty.
-    std::optional<std::string> next(clock::time_point now = clock::now());
-    /// Like next(), but a rested token for which `preferred` holds comes first.
-    std::optional<std::string> next_preferring(const std::function<bool(std::string_view)>& preferred,
-                                               clock::time_point now = clock::now());
-    void cool_down(const std::string& token, clock::time_point now = clock::now());
-    std::size_t size() const noexcept { return tokens_.size(); }
+    private:
+        friend class credential_pool;
+        lease(credential_pool& pool, std::size_t index) : pool_(&pool), index_(index) {}
+        credential_pool* pool_;
+        std::size_t index_;
+    };
+
+    credential_pool(std::vector<std::string> values, credential_policy policy);
+
+    /// The least-loaded usable credential not in `tried`: a preferred one first (when
+    /// `preferred` is given and one is usable), then healthy, then failing ones; ties go
+    /// round-robin. Nothing usable is a provider_error: every one cooling (why the soonest back
+    /// cooled, `rate_limited` or `quota_exhausted`, with its return as retry_after), busy
+    /// (`rate_limited`), or dead (`credential_rejected`).
+    std::variant<lease, provider_error> acquire(const std::vector<std::size_t>& tried = {},
+                                                const std::function<bool(std::string_view)>& preferred = {},
+                                                clock::time_point now = clock::now());
+    /// An attempt (or a probe) with credential `index` went well: it is healthy again.
+    void succeeded(std::size_t index);
+    /// An attempt (or a probe) with credential `index` failed. Refusals (`credential_rejected`)
+    /// count towards dead; rate limits and quota cool it down (for `retry_after_seconds` when
+    /// given). Other failures are the upstream's, not the credential's: counted, state kept.
+    void failed(std::size_t index, const provider_error& e, clock::time_point now = clock::now());
+    /// The credential's value, for a probe. Empty when out of range.
+    std::string value_at(std::size_t index) const;
+
+    std::vector<credential_report> report(clock::time_point now = clock::now()) const;
+    std::array<std::size_t, credential_state_count> count_by_state(clock::time_point now = clock::now()) const;
+    /// Whether a request could be sent now: some credential neither cooling nor dead.
+    bool usable(clock::time_point now = clock::now()) const;
+    std::size_t size() const noexcept { return entries_.size(); }
 
 private:
-    std::vector<std::string> tokens_;
-    std::vector<clock::time_point> resting_until_;
-    std::chrono::milliseconds cooldown_;
+    struct entry {
+        std::string value;
+        credential_state state = credential_state::healthy;
+        std::string reason;
+        clock::time_point cooling_until{};
+        failure_reason cooled_for = failure_reason::rate_limited;
+        unsigned consecutive_failures = 0;
+        std::uint64_t requests = 0;
+        std::uint64_t failures = 0;
+        unsigned in_flight = 0;
+        std::optional<std::chrono::system_clock::time_point> last_used;
+    };
+    /// A cooling credential whose time is up returns, as failing if it was refused before.
+    static credential_state current_state(const entry& e, clock::time_point now) noexcept;
+    void release(std::size_t index);
+
+    std::vector<entry> entries_;
+    credential_policy policy_;
     std::size_t cursor_ = 0;
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
 };
 
 } // namespace switchyard::providers

@@ -155,6 +155,7 @@ struct call_context {
     std::string_view request_id;
     conversation_turn* conversation = nullptr; // null for a one-shot request
     std::string_view credential = {};          // this attempt's token or key; empty when none
+    std::string* masked_credential = nullptr;  // where run_attempts notes the credential it used, masked
 };
 
 /// One upstream service. Shared by all worker threads, so implementations are thread-safe;
@@ -176,6 +177,9 @@ public:
         (void)credential;
         return true;
     }
+    /// Checks `ctx.credential` with the upstream without spending quota (an operator's probe, for
+    /// a model `route` of this provider): nullopt when it works. The default cannot, and says so.
+    virtual net::awaitable<std::optional<provider_error>> probe(const model_route& route, call_context ctx);
     /// One attempt with `ctx.credential`: streams the answer into `sink`, and returns nullopt when
     /// it ended normally. A refused credential is reported as `credential_rejected`, never retried
     /// here: resting it and trying the next is the caller's business (`run_attempts`).

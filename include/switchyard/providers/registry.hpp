@@ -27,6 +27,10 @@ public:
 
     const model_binding* find(std::string_view model_id) const;
     const std::vector<model_binding>& models() const noexcept { return ordered_; }
+    /// Every provider, in the order added. Providers are thread-safe, so a reader may use them.
+    std::vector<provider*> providers() const;
+    /// The first model bound to `p`, or null: a route an operator's probe can use.
+    const model_binding* first_model_of(const provider& p) const;
 
 private:
     std::vector<std::unique_ptr<provider>> providers_;

@@ -124,13 +124,24 @@ std::variant<std::string, provider_error> image_inputs(const api::chat_request& 
     return out.dump();
 }
 
-aipkit_provider::aipkit_provider(config::chatgptfree_settings settings, std::chrono::milliseconds nonce_wait)
-    : settings_(std::move(settings)), base_(settings_.base_url), guest_session_(ids::uuid_v4()), nonce_wait_(nonce_wait),
-      nonce_(settings_.ajax_nonce) {
+aipkit_provider::aipkit_provider(config::chatgptfree_settings settings, std::chrono::milliseconds nonce_wait,
+                                 config::credential_settings credentials)
+    : settings_(std::move(settings)), base_(settings_.base_url), nonce_wait_(nonce_wait), nonce_(settings_.ajax_nonce),
+      guests_({settings_.session_id.empty() ? ids::uuid_v4() : settings_.session_id},
+              credential_policy{settings_.quota_cooldown, credentials.max_concurrent, credentials.dead_after}) {
     while (!base_.empty() && base_.back() == '/')
         base_.pop_back();
     origin_ = origin_of(base_);
-    if (!settings_.session_id.empty()) guest_session_ = settings_.session_id;
+}
+
+net::awaitable<std::optional<provider_error>> aipkit_provider::probe(const model_route& route, call_context ctx) {
+    try {
+        const std::string fresh = co_await fetch_nonce(route, ctx);
+        if (fresh.empty()) co_return error(failure_reason::upstream_failed, "chatgptfree.ai did not hand out a session nonce.");
+        co_return std::nullopt;
+    } catch (const upstream::failure& f) {
+        co_return transport_error(f, "chatgptfree.ai");
+    }
 }
 
 upstream::header_list aipkit_provider::headers() const {
@@ -319,7 +330,7 @@ net::awaitable<std::optional<provider_error>> aipkit_provider::complete(const ap
     // A conversation continues one (conversation_uuid, session_id) upstream and sends only its
     // newest message while AIPKit still remembers all of it; otherwise, and for a one-shot
     // request, a fresh conversation_uuid gets everything the model has to know.
-    identity who{guest_session_, ids::uuid_v4(), ""};
+    identity who{std::string(ctx.credential), ids::uuid_v4(), ""};
     std::int64_t remembered = 0; // messages in the upstream's log of this conversation
     if (ctx.conversation && !ctx.conversation->upstream_state.empty()) {
         const json state = json::parse(ctx.conversation->upstream_state, nullptr, false);

@@ -128,8 +128,26 @@ bool flowgpt_provider::continues_with(const conversation_turn& conversation, std
     return !saved_conversation_id(&conversation, credential).empty();
 }
 
-flowgpt_provider::flowgpt_provider(config::flowgpt_settings settings)
-    : settings_(std::move(settings)), tokens_(std::make_unique<credential_pool>(settings_.tokens, settings_.token_cooldown)) {}
+flowgpt_provider::flowgpt_provider(config::flowgpt_settings settings, config::credential_settings credentials)
+    : settings_(std::move(settings)),
+      tokens_(std::make_unique<credential_pool>(
+          settings_.tokens, credential_policy{settings_.token_cooldown, credentials.max_concurrent, credentials.dead_after})) {}
+
+net::awaitable<std::optional<provider_error>> flowgpt_provider::probe(const model_route& route, call_context ctx) {
+    try {
+        const json body = {{"promptId", route.upstream_id}, {"location", "CHAT_PAGE"}, {"messages", json::array()}};
+        upstream::request create{"POST", base_url(settings_) + "/conversation/create", common_headers(ctx.credential, settings_),
+                                 dump(body)};
+        auto created = co_await ctx.http.send(std::move(create));
+        (void)co_await created.read_all(max_error_body);
+        const auto verdict = classify(created.status());
+        if (verdict == status_verdict::ok) co_return std::nullopt;
+        if (verdict == status_verdict::credential_rejected) co_return rejected("probe", created.status(), ctx).error;
+        co_return status_error(created, "probe");
+    } catch (const upstream::failure& f) {
+        co_return transport_error(f, "FlowGPT");
+    }
+}
 
 std::optional<provider_error> flowgpt_provider::check_ready() const {
     if (tokens_->size() == 0)
@@ -210,8 +228,8 @@ net::awaitable<flowgpt_provider::opened> flowgpt_provider::open_answer(const api
 // The message is what the client reads once run_attempts has tried every token.
 flowgpt_provider::opened flowgpt_provider::rejected(std::string_view step, int status, call_context ctx) {
     spdlog::info("[{}] flowgpt {} refused the token (HTTP {})", ctx.request_id, step, status);
-    return opened{std::nullopt,
-                  error(failure_reason::credential_rejected, "FlowGPT rejected every configured token (FLOWGPT_BEARER_TOKEN).")};
+    return opened{std::nullopt, error(failure_reason::credential_rejected,
+                                      "FlowGPT refused the token (HTTP " + std::to_string(status) + ", FLOWGPT_BEARER_TOKEN).")};
 }
 
 net::awaitable<std::optional<provider_error>> flowgpt_provider::relay_answer(upstream::response& answer, event_sink& sink,

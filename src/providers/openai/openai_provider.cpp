@@ -410,8 +410,25 @@ std::string upstream_body(const api::chat_request& req, const model_route& route
     return out;
 }
 
-openai_provider::openai_provider(config::openai_upstream upstream)
-    : upstream_(std::move(upstream)), keys_(std::make_unique<credential_pool>(upstream_.api_keys, upstream_.key_cooldown)) {}
+openai_provider::openai_provider(config::openai_upstream upstream, config::credential_settings credentials)
+    : upstream_(std::move(upstream)),
+      keys_(std::make_unique<credential_pool>(
+          upstream_.api_keys, credential_policy{upstream_.key_cooldown, credentials.max_concurrent, credentials.dead_after})) {}
+
+net::awaitable<std::optional<provider_error>> openai_provider::probe(const model_route& route, call_context ctx) {
+    (void)route;
+    try {
+        upstream::header_list headers{{"Accept", "application/json"}};
+        if (!ctx.credential.empty()) headers.emplace_back("Authorization", "Bearer " + std::string(ctx.credential));
+        upstream::request list{"GET", upstream_.base_url + "/models", std::move(headers), ""};
+        auto res = co_await ctx.http.send(std::move(list));
+        if (res.status() / 100 != 2) co_return co_await refusal(res);
+        (void)co_await res.read_all(max_body);
+        co_return std::nullopt;
+    } catch (const upstream::failure& f) {
+        co_return transport_error(f, "the upstream " + upstream_.name);
+    }
+}
 
 // `complete` stays small because a stream holds its frame for its whole life; each phase (the
 // refusal, a whole answer, a stream) keeps its locals in a coroutine of its own.
@@ -441,7 +458,7 @@ net::awaitable<std::optional<provider_error>> openai_provider::refusal(upstream:
         (void)co_await res.read_all(max_body);
         // The message is what the client reads once run_attempts has tried every key.
         co_return error(failure_reason::credential_rejected,
-                        "The upstream " + upstream_.name + " rejected every configured API key.");
+                        "The upstream " + upstream_.name + " refused the API key (HTTP " + std::to_string(res.status()) + ").");
     }
     const std::string error_body = co_await res.read_all(max_body);
     co_return status_error(res.status(), error_body, res, upstream_.name);

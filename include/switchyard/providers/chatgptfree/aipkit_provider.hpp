@@ -8,6 +8,7 @@
 
 #include "switchyard/config/settings.hpp"
 #include "switchyard/providers/chatgptfree/shared_nonce.hpp"
+#include "switchyard/providers/credential_pool.hpp"
 #include "switchyard/providers/provider.hpp"
 #include "switchyard/upstream/http_client.hpp"
 
@@ -18,13 +19,18 @@ public:
     /// `nonce_wait` bounds how long a request waits for another request's nonce refresh; the
     /// upstream request timeout is the natural value.
     explicit aipkit_provider(config::chatgptfree_settings settings,
-                             std::chrono::milliseconds nonce_wait = config::upstream_settings{}.request_timeout);
+                             std::chrono::milliseconds nonce_wait = config::upstream_settings{}.request_timeout,
+                             config::credential_settings credentials = {});
 
     std::string_view name() const noexcept override { return "chatgptfree"; }
     capabilities caps() const noexcept override {
         return {.images = true, .web_search = true, .reasoning_in_text = true, .upstream_memory = true};
     }
-    std::optional<provider_error> check_ready() const override { return std::nullopt; } // guests need no credentials
+    std::optional<provider_error> check_ready() const override { return std::nullopt; } // guests need no account
+    /// One credential: the guest session (SESSION_ID), which the site's quota is counted against.
+    credential_pool* credentials() noexcept override { return &guests_; }
+    /// Fetches a nonce as the guest: the site answers, and no quota is spent.
+    net::awaitable<std::optional<provider_error>> probe(const model_route& route, call_context ctx) override;
     /// One exchange. A rejected nonce or a lost cache key is a protocol step, retried once here
     /// with a fresh one; there are no credentials to rotate.
     net::awaitable<std::optional<provider_error>> complete(const api::chat_request& req, const model_route& route,
@@ -43,9 +49,9 @@ private:
     config::chatgptfree_settings settings_;
     std::string base_;   // without trailing slash
     std::string origin_; // the site's own Origin, the only one it accepts
-    std::string guest_session_;
     std::chrono::milliseconds nonce_wait_;
     shared_nonce nonce_; // shared by every request, like a browser's page config
+    credential_pool guests_;
 };
 
 /// The text that starts an upstream conversation: the message itself, or, when there are earlier

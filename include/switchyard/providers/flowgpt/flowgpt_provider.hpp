@@ -18,7 +18,7 @@ namespace switchyard::providers::flowgpt {
 
 class flowgpt_provider final : public provider {
 public:
-    explicit flowgpt_provider(config::flowgpt_settings settings);
+    explicit flowgpt_provider(config::flowgpt_settings settings, config::credential_settings credentials = {});
 
     std::string_view name() const noexcept override { return "flowgpt"; }
     capabilities caps() const noexcept override { return {.reasoning_in_text = true, .upstream_memory = true}; }
@@ -26,6 +26,8 @@ public:
     credential_pool* credentials() noexcept override { return tokens_.get(); }
     /// A FlowGPT conversation belongs to the account of the token that created it.
     bool continues_with(const conversation_turn& conversation, std::string_view credential) const override;
+    /// Creates an empty conversation with the token: authenticated, but no chat is spent.
+    net::awaitable<std::optional<provider_error>> probe(const model_route& route, call_context ctx) override;
     /// One attempt with the bearer token in `ctx.credential`.
     net::awaitable<std::optional<provider_error>> complete(const api::chat_request& req, const model_route& route,
                                                            event_sink& sink, call_context ctx) override;

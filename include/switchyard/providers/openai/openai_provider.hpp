@@ -18,7 +18,7 @@ namespace switchyard::providers::openai {
 
 class openai_provider final : public provider {
 public:
-    explicit openai_provider(config::openai_upstream upstream);
+    explicit openai_provider(config::openai_upstream upstream, config::credential_settings credentials = {});
 
     std::string_view name() const noexcept override { return upstream_.name; }
     capabilities caps() const noexcept override {
@@ -27,6 +27,8 @@ public:
     std::optional<provider_error> check_ready() const override { return std::nullopt; }
     /// The API keys; an empty pool (a keyless upstream) gets one attempt without a key.
     credential_pool* credentials() noexcept override { return keys_.get(); }
+    /// Lists the upstream's models with the key: nothing is generated.
+    net::awaitable<std::optional<provider_error>> probe(const model_route& route, call_context ctx) override;
     /// One attempt with the API key in `ctx.credential`, if any.
     net::awaitable<std::optional<provider_error>> complete(const api::chat_request& req, const model_route& route,
                                                            event_sink& sink, call_context ctx) override;
