@@ -7,9 +7,9 @@
 
 #include "switchyard/config/settings.hpp"
 #include "switchyard/http/router.hpp"
-#include "switchyard/ops/key_limits.hpp"
+#include "switchyard/ops/live_config.hpp"
 #include "switchyard/ops/metrics.hpp"
-#include "switchyard/providers/registry.hpp"
+#include "switchyard/providers/credential_pool.hpp"
 #include "switchyard/server/server.hpp"
 #include "switchyard/store/conversation_store.hpp"
 #include "switchyard/store/expiry_sweeper.hpp"
@@ -28,6 +28,29 @@ open_conversation_store(const switchyard::config::conversation_settings& c) {
 
 bool is_loopback(const std::string& host) { return host == "localhost" || host == "::1" || host.starts_with("127."); }
 
+/// The settings from the command line, the environment, `.env` and the config file: at start,
+/// and again at each reload.
+switchyard::config::settings read_settings(const switchyard::config::cli_options& cli) {
+    using namespace switchyard;
+    config::env_map dotenv;
+    if (auto loaded = config::load_dotenv_file(cli.env_file))
+        dotenv = std::move(*loaded);
+    else if (cli.env_file_given)
+        throw config::config_error("cannot read env file " + cli.env_file);
+    auto settings = config::load_settings(cli, config::environment(std::move(dotenv)));
+    if (settings.api_keys.empty() && settings.keys.empty() && !is_loopback(settings.listen.host) && !settings.allow_no_auth)
+        throw config::config_error("refusing to listen on " + settings.listen.host +
+                                   " without API_MASTER_KEY; set it, or pass --allow-no-auth");
+    return settings;
+}
+
+std::size_t credentials_of(const switchyard::providers::registry& models) {
+    std::size_t n = 0;
+    for (auto* p : models.providers())
+        n += p->credentials() ? p->credentials()->size() : 0;
+    return n;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -45,29 +68,32 @@ int main(int argc, char** argv) {
             std::cout << "switchyard " << SWITCHYARD_VERSION << "\n";
             return 0;
         }
-        config::env_map dotenv;
-        if (auto loaded = config::load_dotenv_file(cli.env_file))
-            dotenv = std::move(*loaded);
-        else if (cli.env_file_given)
-            throw config::config_error("cannot read env file " + cli.env_file);
-
-        const auto settings = config::load_settings(cli, config::environment(std::move(dotenv)));
+        const auto settings = read_settings(cli);
         log_output::to_stdout(settings.log_level, "%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v", settings.log_format == "json");
-
-        if (settings.api_keys.empty() && settings.keys.empty()) {
-            if (!is_loopback(settings.listen.host) && !settings.allow_no_auth)
-                throw config::config_error("refusing to listen on " + settings.listen.host +
-                                           " without API_MASTER_KEY; set it, or pass --allow-no-auth");
+        if (settings.api_keys.empty() && settings.keys.empty())
             spdlog::warn("API_MASTER_KEY is not set: client authentication is off");
-        }
 
-        const auto models = providers::build_registry(settings);
         auto conversations = open_conversation_store(settings.conversations);
         store::expiry_sweeper sweeper(*conversations, settings.conversations.idle_ttl);
         const auto metrics = settings.metrics ? std::make_unique<ops::metrics>() : nullptr;
-        ops::key_limits limits(settings.keys);
-        http::router router(settings, *models, *conversations, metrics.get(), &limits);
+        http::router router(settings, ops::live_config::build(settings), *conversations, metrics.get());
         server::server srv(settings, router);
+        // SIGHUP: keys, credentials and models again from .env and the config file (the process
+        // environment is what it was at start). A bad file leaves the running configuration alone.
+        ops::reloader reloads([&] {
+            try {
+                auto next = ops::live_config::build(read_settings(cli));
+                const std::size_t keys = next->settings.api_keys.size() + next->settings.keys.size();
+                const std::size_t models = next->models->models().size(), credentials = credentials_of(*next->models);
+                router.replace(std::move(next));
+                spdlog::info("reloaded: {} client key(s), {} model(s), {} upstream credential(s); open streams keep the "
+                             "configuration they started with",
+                             keys, models, credentials);
+            } catch (const std::exception& e) {
+                spdlog::error("reload failed; the running configuration stays: {}", e.what());
+            }
+        });
+        srv.on_hangup([&] { reloads.request(); });
         srv.start();
         // One stable line on stdout so scripts and tests can find the bound port.
         std::printf("switchyard listening on http://%s:%u\n", settings.listen.host.c_str(), static_cast<unsigned>(srv.port()));

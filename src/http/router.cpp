@@ -75,14 +75,15 @@ std::string_view api_path(std::string_view path) noexcept {
     return path;
 }
 
-router::router(const config::settings& settings, const providers::registry& models, store::conversation_store& conversations,
-               ops::metrics* metrics, ops::key_limits* limits)
-    : settings_(settings), models_(models),
+router::router(const config::settings& settings, std::shared_ptr<const ops::live_config> live,
+               store::conversation_store& conversations, ops::metrics* metrics)
+    : settings_(settings), live_(std::move(live)),
       conversations_(conversations, metrics ? store::store_worker::call_observer([metrics](double s) { metrics->store_call(s); })
                                             : store::store_worker::call_observer()),
-      auth_(settings.api_keys, settings.keys),
       cors_(!settings.api_keys.empty() || !settings.keys.empty(), settings.cors_origins, names_loopback(settings.listen.host)),
-      metrics_(metrics), limits_(limits), admin_key_digest_(secrets::sha256(settings.admin_key)) {}
+      metrics_(metrics), admin_key_digest_(secrets::sha256(settings.admin_key)) {}
+
+void router::replace(std::shared_ptr<const ops::live_config> next) { live_.store(std::move(next)); }
 
 std::optional<http_response> router::refuse_non_operator(const http_request& req) const {
     // Without a key, only the machine itself: a loopback peer, and neither a web page (an Origin,
@@ -105,7 +106,7 @@ std::optional<http_response> router::refuse_non_operator(const http_request& req
                              std::nullopt, std::nullopt});
 }
 
-http_response router::serve_metrics(const http_request& req) const {
+http_response router::serve_metrics(const http_request& req, const providers::registry& models) const {
     if (!metrics_)
         return error_reply(
             req, {error_kind::route_not_found, "Invalid URL (" + req.method + " /metrics)", std::nullopt, std::nullopt});
@@ -113,7 +114,7 @@ http_response router::serve_metrics(const http_request& req) const {
     if (auto refused = refuse_non_operator(req)) return std::move(*refused);
     // Credential states are read now rather than counted as they change: a cooling credential
     // returns by the clock, not by an event.
-    for (auto* p : models_.providers())
+    for (auto* p : models.providers())
         if (auto* pool = p->credentials()) {
             const auto counts = pool->count_by_state();
             for (std::size_t s = 0; s < counts.size(); ++s)
@@ -147,14 +148,14 @@ std::string_view route_pattern(std::string_view path) noexcept {
 
 } // namespace
 
-std::optional<http_response> router::answer_directly(const http_request& req, exchange_facts& facts,
+std::optional<http_response> router::answer_directly(const http_request& req, const ops::live_config& live, exchange_facts& facts,
                                                      authenticator::caller& who) const {
     if (auto refused = cors_.refusal(req.header("origin"), req.header("host")))
         return error_reply(req, {error_kind::origin_not_allowed, std::move(*refused), std::nullopt, std::nullopt});
     if (req.method == "OPTIONS") return preflight(req);
 
     const std::string_view path = api_path(req.path());
-    if (req.path() == "/metrics") return serve_metrics(req);
+    if (req.path() == "/metrics") return serve_metrics(req, *live.models);
     if (req.path() == "/admin" || req.path().starts_with("/admin/")) {
         if (auto refused = refuse_non_operator(req)) return refused;
         return std::nullopt; // answered by ops::handle_admin
@@ -173,7 +174,7 @@ std::optional<http_response> router::answer_directly(const http_request& req, ex
         return error_reply(req, {error_kind::route_not_found, "Invalid URL (" + req.method + " " + std::string(req.path()) + ")",
                                  std::nullopt, std::nullopt});
 
-    const auto caller = auth_.identify(req.header("authorization"), req.header("x-api-key"));
+    const auto caller = live.auth->identify(req.header("authorization"), req.header("x-api-key"));
     if (caller) {
         facts.key_name = caller->name;
         who = *caller;
@@ -193,39 +194,44 @@ std::optional<http_response> router::answer_directly(const http_request& req, ex
         return std::nullopt; // the chat or messages handler answers, possibly as a stream
     }
     if (req.method != "GET") return method_not_allowed(req, "GET");
-    if (path == "/models") return api::list_models(models_);
-    return api::retrieve_model(models_, decode_segment(path.substr(std::string_view("/models/").size())));
+    if (path == "/models") return api::list_models(*live.models);
+    return api::retrieve_model(*live.models, decode_segment(path.substr(std::string_view("/models/").size())));
 }
 
 // A stream holds this frame for its whole life, so the branches that need more live in
 // coroutines of their own.
 net::awaitable<void> router::route(const http_request& req, response_stream& out, upstream::http_client& http) const {
+    // The configuration this exchange started with stays with it, whatever a reload does meanwhile.
+    const std::shared_ptr<const ops::live_config> live = live_.load();
     std::optional<http_response> direct;
     out.facts().route = route_pattern(api_path(req.path()));
     authenticator::caller who;
     try {
-        direct = answer_directly(req, out.facts(), who);
+        direct = answer_directly(req, *live, out.facts(), who);
     } catch (const std::exception& e) {
         direct = internal_failure(req, e);
     }
     if (direct) co_return co_await out.send(*direct);
-    if (req.path().starts_with("/admin")) co_return co_await serve_admin(req, out, http);
+    if (req.path().starts_with("/admin")) co_return co_await serve_admin(req, *live, out, http);
     const std::string_view path = api_path(req.path());
-    if (path != "/chat/completions" && path != "/messages" && path != "/responses") co_return co_await serve_stored(req, out);
+    if (path != "/chat/completions" && path != "/messages" && path != "/responses")
+        co_return co_await serve_stored(req, *live, out);
     const std::function<std::string()> owner = [&] {
-        return auth_.owner_of(req.header("authorization"), req.header("x-api-key"));
+        return live->auth->owner_of(req.header("authorization"), req.header("x-api-key"));
     };
-    const api::handler_context ctx{
-        models_, settings_.stream, settings_.conversations.continuation, http, conversations_, locks_, owner, who.key, limits_};
+    const api::handler_context ctx{*live->models, settings_.stream, settings_.conversations.continuation,
+                                   http,          conversations_,   locks_,
+                                   owner,         who.key,          live->limits.get()};
     if (path == "/messages") co_return co_await api::anthropic::handle_messages(req, out, ctx);
     if (path == "/responses") co_return co_await api::responses::handle_responses(req, out, ctx);
     co_await api::handle_chat_completions(req, out, ctx);
 }
 
-net::awaitable<void> router::serve_admin(const http_request& req, response_stream& out, upstream::http_client& http) const {
+net::awaitable<void> router::serve_admin(const http_request& req, const ops::live_config& live, response_stream& out,
+                                         upstream::http_client& http) const {
     http_response response;
     try {
-        response = co_await ops::handle_admin(req, req.path(), {models_, http});
+        response = co_await ops::handle_admin(req, req.path(), {*live.models, http});
     } catch (const std::exception& e) {
         response = internal_failure(req, e);
     }
@@ -233,8 +239,8 @@ net::awaitable<void> router::serve_admin(const http_request& req, response_strea
 }
 
 // /v1/conversations and stored responses: the whole handler runs where the store lives, off this I/O thread.
-net::awaitable<void> router::serve_stored(const http_request& req, response_stream& out) const {
-    const std::string owner = auth_.owner_of(req.header("authorization"), req.header("x-api-key"));
+net::awaitable<void> router::serve_stored(const http_request& req, const ops::live_config& live, response_stream& out) const {
+    const std::string owner = live.auth->owner_of(req.header("authorization"), req.header("x-api-key"));
     const std::string_view path = api_path(req.path());
     http_response response;
     try {

@@ -307,6 +307,17 @@ struct server::impl {
     std::atomic<std::size_t> open_connections{0};
     std::uint16_t bound_port = 0;
     std::optional<net::signal_set> signals; // on worker 0
+    std::function<void()> on_hangup;
+    std::function<void(int)> on_signal;
+
+    /// SIGHUP is answered and waited for again; any other signal ends the waiting.
+    void wait_for_signal() {
+        signals->async_wait([this](error_code ec, int number) {
+            if (ec) return;
+            on_signal(number);
+            if (number == SIGHUP) wait_for_signal();
+        });
+    }
 
     impl(const config::settings& s, const http::router& r) : settings(s), router(r) {
         unsigned n = s.threads ? s.threads : std::max(1u, std::thread::hardware_concurrency());
@@ -578,12 +589,19 @@ void server::begin_shutdown() {
     });
 }
 
+void server::on_hangup(std::function<void()> handler) { impl_->on_hangup = std::move(handler); }
+
 void server::run() {
     auto& first = *impl_->workers.front();
     impl_->signals.emplace(first.ioc, SIGINT, SIGTERM);
-    impl_->signals->async_wait([this](error_code ec, int) {
-        if (!ec) begin_shutdown();
-    });
+    if (impl_->on_hangup) impl_->signals->add(SIGHUP);
+    impl_->on_signal = [this](int number) {
+        if (number == SIGHUP)
+            impl_->on_hangup();
+        else
+            begin_shutdown();
+    };
+    impl_->wait_for_signal();
     for (auto& w : impl_->workers)
         co_spawn(w->ioc, impl_->accept_loop(*w), net::detached);
 

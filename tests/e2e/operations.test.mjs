@@ -2,7 +2,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { API_KEY, FLOWGPT_TOKEN, startEmulator, startGateway, rawRequest, chat, user, sleep } from './harness.mjs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { API_KEY, FLOWGPT_TOKEN, startEmulator, startGateway, rawRequest, chat, user, sleep, parseSse, contentOf } from './harness.mjs';
 
 const ADMIN_KEY = 'admin-key-5f3a9c';
 let emulator;
@@ -260,5 +262,59 @@ test('CREDENTIAL_MAX_CONCURRENT: a credential busy with that many exchanges is n
     assert.equal((await chat(gw.url, { messages: user('now') })).status, 200);
   } finally {
     await gw.stop();
+  }
+});
+
+test('SIGHUP reloads keys, credentials and the model map; open streams finish on what they started with', async () => {
+  const model = (id) => ({ id, provider: 'flowgpt', upstream_id: 'uzNcMUGo4sOwl4GFvRpm8' });
+  const up = await startEmulator(['--tokens', 'token-before-1111,token-after-2222,token-after-3333']);
+  const gw = await startGateway({
+    emulator: up,
+    env: { API_MASTER_KEY: undefined, FLOWGPT_BEARER_TOKEN: undefined, LOG_LEVEL: 'info' },
+    dotenv: 'API_MASTER_KEY=sk-before\nFLOWGPT_BEARER_TOKEN=token-before-1111\n',
+    config: { models: [model('first')] },
+  });
+  const as = (key) => ({ authorization: `Bearer ${key}` });
+  const models = async (key) => rawRequest(gw.url, { method: 'GET', path: '/v1/models', headers: as(key) });
+  const flowgptCredentials = async () => JSON.parse((await rawRequest(gw.url, { method: 'GET', path: '/admin/credentials' })).body).data
+    .filter((c) => c.provider === 'flowgpt').map((c) => c.credential);
+  try {
+    assert.deepEqual(await flowgptCredentials(), ['…1111']);
+    const words = Array.from({ length: 30 }, (_, i) => `w${i}`).join(' ');
+    const open = chat(gw.url, { model: 'first', stream: true, messages: user(`[scenario:slow] ${words}`) }, as('sk-before'));
+    await sleep(400); // the stream is under way
+
+    writeFileSync(join(gw.dir, '.env'), 'API_MASTER_KEY=sk-after\nFLOWGPT_BEARER_TOKEN=token-after-2222,token-after-3333\n');
+    const file = join(gw.dir, 'switchyard.json');
+    const configured = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...configured, models: [model('second')] }));
+    gw.proc.kill('SIGHUP');
+    for (let i = 0; i < 100 && (await models('sk-after')).status !== 200; i++) await sleep(50);
+
+    assert.equal((await models('sk-before')).status, 401);
+    assert.deepEqual(JSON.parse((await models('sk-after')).body).data.map((m) => m.id), ['second']);
+    assert.equal((await chat(gw.url, { model: 'first', messages: user('x') }, as('sk-after'))).status, 404);
+    const second = await chat(gw.url, { model: 'second', messages: user('x') }, as('sk-after'));
+    assert.equal(second.status, 200, second.body + gw.proc.logs);
+    assert.deepEqual(await flowgptCredentials(), ['…2222', '…3333']);
+    for (let i = 0; i < 60 && !/reloaded:/.test(gw.proc.logs); i++) await sleep(50); // lines are written in batches
+    assert.match(gw.proc.logs, /reloaded: 1 client key\(s\), 1 model\(s\), 3 upstream credential\(s\)/);
+
+    const streamed = await open;
+    assert.equal(streamed.status, 200);
+    const { events, json } = parseSse(streamed.body);
+    assert.equal(events.at(-1), '[DONE]');
+    assert.match(contentOf(json), /w29 \| context: 1 messages \[user\] \| temperature: 0\.70$/);
+    assert.equal(json.at(-1).error, undefined);
+
+    // A broken file is refused, and the running configuration stays.
+    writeFileSync(file, '{ "models": [ ');
+    gw.proc.kill('SIGHUP');
+    for (let i = 0; i < 100 && !/reload failed/.test(gw.proc.logs); i++) await sleep(50);
+    assert.match(gw.proc.logs, /reload failed; the running configuration stays: .*switchyard\.json/);
+    assert.equal((await chat(gw.url, { model: 'second', messages: user('still') }, as('sk-after'))).status, 200);
+  } finally {
+    await gw.stop();
+    await up.stop();
   }
 });

@@ -3,6 +3,8 @@
 // Shared by all workers; read-only after construction.
 #include <boost/asio/awaitable.hpp>
 
+#include <atomic>
+#include <memory>
 #include <optional>
 
 #include "switchyard/api/conversations.hpp"
@@ -10,6 +12,7 @@
 #include "switchyard/http/auth.hpp"
 #include "switchyard/http/cors.hpp"
 #include "switchyard/http/message.hpp"
+#include "switchyard/ops/live_config.hpp"
 #include "switchyard/providers/registry.hpp"
 #include "switchyard/store/store_worker.hpp"
 
@@ -18,16 +21,19 @@ class http_client;
 }
 namespace switchyard::ops {
 class metrics;
-class key_limits;
 } // namespace switchyard::ops
 
 namespace switchyard::http {
 
 class router {
 public:
-    /// `metrics` may be null (metrics off).
-    router(const config::settings& settings, const providers::registry& models, store::conversation_store& conversations,
-           ops::metrics* metrics = nullptr, ops::key_limits* limits = nullptr);
+    /// `settings` are the start-up ones (CORS, streams, ADMIN_KEY); `live` the keys, credentials
+    /// and models a reload replaces. `metrics` may be null (metrics off).
+    router(const config::settings& settings, std::shared_ptr<const ops::live_config> live,
+           store::conversation_store& conversations, ops::metrics* metrics = nullptr);
+
+    /// Serves requests that begin from now on with `next`; exchanges under way keep theirs. Thread-safe.
+    void replace(std::shared_ptr<const ops::live_config> next);
 
     /// Answers one request. Throws only when the client is gone.
     net::awaitable<void> route(const http_request& req, response_stream& out, upstream::http_client& http) const;
@@ -41,23 +47,22 @@ private:
     /// What needs no upstream and no store is answered synchronously; nullopt means a chat
     /// completion or a conversations route.
     /// `who` is set to the caller once authenticated.
-    std::optional<http_response> answer_directly(const http_request& req, exchange_facts& facts,
+    std::optional<http_response> answer_directly(const http_request& req, const ops::live_config& live, exchange_facts& facts,
                                                  authenticator::caller& who) const;
     /// Operator routes (/metrics, /admin/*) take ADMIN_KEY when set, else callers on this
     /// machine only: the refusal, or nullopt for the operator.
     std::optional<http_response> refuse_non_operator(const http_request& req) const;
-    http_response serve_metrics(const http_request& req) const;
-    net::awaitable<void> serve_admin(const http_request& req, response_stream& out, upstream::http_client& http) const;
-    net::awaitable<void> serve_stored(const http_request& req, response_stream& out) const;
+    http_response serve_metrics(const http_request& req, const providers::registry& models) const;
+    net::awaitable<void> serve_admin(const http_request& req, const ops::live_config& live, response_stream& out,
+                                     upstream::http_client& http) const;
+    net::awaitable<void> serve_stored(const http_request& req, const ops::live_config& live, response_stream& out) const;
 
     const config::settings& settings_;
-    const providers::registry& models_;
+    std::atomic<std::shared_ptr<const ops::live_config>> live_;
     mutable store::store_worker conversations_; // the store, on its own thread
     mutable api::conversation_locks locks_;
-    authenticator auth_;
     cors_policy cors_;
     ops::metrics* metrics_;
-    ops::key_limits* limits_;
     secrets::sha256_digest admin_key_digest_{};
 };
 

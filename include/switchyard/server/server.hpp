@@ -3,6 +3,7 @@
 // duplicate of one listening socket, with its own session registry and upstream connection
 // pool, so a connection lives on one thread from accept to close. Beast stays inside server.cpp.
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "switchyard/config/settings.hpp"
@@ -22,6 +23,8 @@ public:
     void start();
     /// The bound port (useful with port 0).
     std::uint16_t port() const noexcept;
+    /// What SIGHUP does (called on an I/O thread, so it should hand the work off); set before run().
+    void on_hangup(std::function<void()> handler);
     /// Serves until shutdown completes; SIGINT/SIGTERM begin a graceful shutdown.
     void run();
     /// Stops accepting, lets in-flight requests finish until the grace deadline, then ends the
