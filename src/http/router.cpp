@@ -231,7 +231,8 @@ net::awaitable<void> router::serve_admin(const http_request& req, const ops::liv
                                          upstream::http_client& http) const {
     http_response response;
     try {
-        response = co_await ops::handle_admin(req, req.path(), {*live.models, http});
+        const ops::admin_context admin{*live.models, http};
+        response = co_await ops::handle_admin(req, req.path(), admin);
     } catch (const std::exception& e) {
         response = internal_failure(req, e);
     }

@@ -71,13 +71,33 @@ std::pair<providers::provider*, std::size_t> credential_named(const providers::r
     return {nullptr, 0};
 }
 
+http::http_response no_such_credential(std::string_view id) {
+    return api::error_response({error_kind::credential_not_found,
+                                "No credential '" + std::string(id) + "'; GET /admin/credentials lists them.", std::nullopt,
+                                std::nullopt});
+}
+
+json report_of(providers::provider& p, std::size_t index) {
+    for (const auto& r : p.credentials()->report())
+        if (r.index == index) return credential_json(p.name(), r);
+    return json();
+}
+
+/// The operator's word: the credential is healthy now, whatever it was.
+http::http_response reset_credential(const http::http_request& req, std::string_view id, const admin_context& ctx) {
+    const auto [target, index] = credential_named(ctx.models, id);
+    if (!target) return no_such_credential(id);
+    target->credentials()->reset(index);
+    spdlog::info("[{}] {} credential {} reset to healthy by the operator", req.request_id, target->name(), index);
+    return api::json_response(dump(json{{"id", std::string(id)}, {"credential", report_of(*target, index)}}));
+}
+
+/// Asks the upstream about the credential, spending no quota. A success forgets its refusals (a
+/// cooling one keeps its time: no probe sees a rate limit); a refusal counts as one.
 net::awaitable<http::http_response> probe_credential(const http::http_request& req, std::string_view id,
                                                      const admin_context& ctx) {
     const auto [target, index] = credential_named(ctx.models, id);
-    if (!target)
-        co_return api::error_response({error_kind::credential_not_found,
-                                       "No credential '" + std::string(id) + "'; GET /admin/credentials lists them.",
-                                       std::nullopt, std::nullopt});
+    if (!target) co_return no_such_credential(id);
     const auto* model = ctx.models.first_model_of(*target);
     if (!model)
         co_return api::error_response(
@@ -89,33 +109,35 @@ net::awaitable<http::http_response> probe_credential(const http::http_request& r
     providers::call_context call{ctx.http, req.request_id};
     call.credential = credential;
     const auto failed = co_await target->probe(model->route, call);
-    if (failed)
-        pool.failed(index, *failed);
-    else
+    if (!failed)
         pool.succeeded(index);
+    else if (failed->reason == providers::failure_reason::credential_rejected)
+        pool.failed(index, *failed);
     spdlog::info("[{}] probe of {} credential {}: {}", req.request_id, target->name(), index,
                  failed ? providers::reason_name(failed->reason) : "ok");
-    json reply = {{"id", std::string(id)}, {"ok", !failed}};
+    json reply = {{"id", std::string(id)}, {"ok", !failed}, {"credential", report_of(*target, index)}};
     if (failed) reply["error"] = {{"reason", providers::reason_name(failed->reason)}, {"message", failed->message}};
-    for (const auto& r : pool.report())
-        if (r.index == index) reply["credential"] = credential_json(target->name(), r);
     co_return api::json_response(dump(reply));
 }
 
 } // namespace
 
 net::awaitable<http::http_response> handle_admin(const http::http_request& req, std::string_view path, const admin_context& ctx) {
-    constexpr std::string_view credentials = "/admin/credentials";
-    if (path == credentials) {
+    if (path == "/admin/credentials") {
         if (req.method != "GET" && req.method != "HEAD") co_return wrong_method(req, "GET");
         co_return list_credentials(ctx.models);
     }
-    if (path.starts_with(credentials) && path.ends_with("/probe") && path.size() > credentials.size() + 7) {
-        if (req.method != "POST") co_return wrong_method(req, "POST");
-        const auto id = path.substr(credentials.size() + 1, path.size() - credentials.size() - 1 - 6);
-        co_return co_await probe_credential(req, id, ctx);
-    }
-    co_return not_found(req);
+    // /admin/credentials/{id}/{action}
+    constexpr std::string_view prefix = "/admin/credentials/";
+    if (!path.starts_with(prefix)) co_return not_found(req);
+    const auto rest = path.substr(prefix.size());
+    const auto slash = rest.find('/');
+    if (slash == std::string_view::npos || slash == 0) co_return not_found(req);
+    const auto id = rest.substr(0, slash), action = rest.substr(slash + 1);
+    if (action != "probe" && action != "reset") co_return not_found(req);
+    if (req.method != "POST") co_return wrong_method(req, "POST");
+    if (action == "probe") co_return co_await probe_credential(req, id, ctx);
+    co_return reset_credential(req, id, ctx);
 }
 
 } // namespace switchyard::ops

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "switchyard/providers/upstream_errors.hpp"
 #include "switchyard/util/secrets.hpp"
 
 namespace switchyard::providers {
@@ -40,16 +41,20 @@ credential_state credential_pool::current_state(const entry& e, clock::time_poin
 std::variant<credential_pool::lease, provider_error>
 credential_pool::acquire(const std::vector<std::size_t>& tried, const std::function<bool(std::string_view)>& preferred,
                          clock::time_point now) {
-    std::lock_guard lock(mutex_);
     const std::size_t n = entries_.size();
+    // Asked before the lock (values never change): the provider's test may be slow.
+    std::vector<bool> liked(n, false);
+    if (preferred)
+        for (std::size_t i = 0; i < n; ++i)
+            liked[i] = preferred(entries_[i].value);
+    std::lock_guard lock(mutex_);
     // Rank: preferred, then healthy before failing, then fewer exchanges in flight; the scan
     // starts at the cursor so equal candidates take turns.
     constexpr auto none = std::numeric_limits<std::size_t>::max();
     std::size_t pick = none;
     auto rank = [&](std::size_t i) {
         const auto s = current_state(entries_[i], now);
-        const bool liked = preferred && preferred(entries_[i].value);
-        return std::tuple(!liked, s == credential_state::failing, entries_[i].in_flight);
+        return std::tuple(!liked[i], s == credential_state::failing, entries_[i].in_flight);
     };
     bool busy = false;
     const entry* soonest = nullptr; // of the cooling ones
@@ -103,13 +108,23 @@ void credential_pool::release(std::size_t index) {
     --entries_[index].in_flight;
 }
 
-void credential_pool::succeeded(std::size_t index) {
+void credential_pool::succeeded(std::size_t index, clock::time_point now) {
     std::lock_guard lock(mutex_);
     if (index >= entries_.size()) return;
     entry& e = entries_[index];
+    e.consecutive_failures = 0;
+    if (current_state(e, now) == credential_state::cooling) return;
     e.state = credential_state::healthy;
     e.reason.clear();
+}
+
+void credential_pool::reset(std::size_t index) {
+    std::lock_guard lock(mutex_);
+    if (index >= entries_.size()) return;
+    entry& e = entries_[index];
     e.consecutive_failures = 0;
+    e.state = credential_state::healthy;
+    e.reason.clear();
 }
 
 void credential_pool::failed(std::size_t index, const provider_error& err, clock::time_point now) {
@@ -118,21 +133,25 @@ void credential_pool::failed(std::size_t index, const provider_error& err, clock
     entry& e = entries_[index];
     ++e.failures;
     switch (err.reason) {
-    case failure_reason::credential_rejected:
+    case failure_reason::credential_rejected: {
         ++e.consecutive_failures;
-        e.state = policy_.dead_after > 0 && e.consecutive_failures >= policy_.dead_after ? credential_state::dead
-                                                                                         : credential_state::failing;
+        const bool dead = policy_.dead_after > 0 && e.consecutive_failures >= policy_.dead_after;
+        // A cooling one keeps its time (and is failing after it) unless this makes it dead.
+        if (!dead && current_state(e, now) == credential_state::cooling) break;
+        e.state = dead ? credential_state::dead : credential_state::failing;
         e.reason = "refused " + std::to_string(e.consecutive_failures) + " time(s) in a row: " + err.message;
         break;
+    }
     case failure_reason::rate_limited:
-    case failure_reason::quota_exhausted:
+    case failure_reason::quota_exhausted: {
         if (e.state == credential_state::dead) break;
+        const auto asked = std::chrono::seconds(std::clamp(err.retry_after_seconds.value_or(0), 0L, max_retry_after_seconds));
         e.state = credential_state::cooling;
         e.cooled_for = err.reason;
-        e.cooling_until =
-            now + (err.retry_after_seconds ? std::chrono::milliseconds(*err.retry_after_seconds * 1000) : policy_.cooldown);
+        e.cooling_until = now + (err.retry_after_seconds ? std::chrono::milliseconds(asked) : policy_.cooldown);
         e.reason = std::string(reason_name(err.reason)) + ": " + err.message;
         break;
+    }
     default: break; // the upstream's failure, not this credential's
     }
 }

@@ -8,7 +8,14 @@
 
 namespace switchyard::providers {
 
-void registry::add_provider(std::unique_ptr<provider> p) { providers_.push_back(std::move(p)); }
+void registry::add_provider(std::unique_ptr<provider> p) {
+    // Metrics, the admin API and the model list tell providers apart by name.
+    for (const auto& known : providers_)
+        if (known->name() == p->name())
+            throw config::config_error("two providers are named '" + std::string(p->name()) +
+                                       "'; give each OpenAI-compatible upstream a name of its own");
+    providers_.push_back(std::move(p));
+}
 
 bool registry::add_model(const config::model_entry& entry) {
     provider* target = nullptr;

@@ -20,10 +20,13 @@ provider_error transport_error(const upstream::failure& f, std::string_view who)
 }
 
 std::optional<long> retry_after_seconds(std::string_view header) {
+    while (!header.empty() && (header.back() == ' ' || header.back() == '\t'))
+        header.remove_suffix(1);
     long seconds = 0;
-    auto [p, ec] = std::from_chars(header.data(), header.data() + header.size(), seconds);
-    if (ec != std::errc{} || seconds < 0) return std::nullopt;
-    return seconds;
+    const char* end = header.data() + header.size();
+    auto [p, ec] = std::from_chars(header.data(), end, seconds);
+    if (ec != std::errc{} || p != end || seconds < 0) return std::nullopt; // an HTTP date, or junk
+    return std::min(seconds, max_retry_after_seconds);
 }
 
 } // namespace switchyard::providers

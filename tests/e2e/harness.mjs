@@ -187,18 +187,18 @@ export const user = (content) => [{ role: 'user', content }];
 
 /// An emulator scenario fails one message, where a real upstream would have failed the credential,
 /// which then cools down or counts towards dead. Tests that provoke such failures one after
-/// another on one gateway probe the credentials back to health, as an operator would.
-/// Returns the probes' replies.
+/// another on one gateway reset the credentials to healthy, as an operator can. Returns the
+/// credentials that were not healthy.
 export async function reviveCredentials(url) {
   const list = JSON.parse((await rawRequest(url, { method: 'GET', path: '/admin/credentials' })).body).data;
-  const probes = [];
+  const revived = [];
   for (const c of list) {
     if (c.state === 'healthy') continue;
-    const r = await rawRequest(url, { path: `/admin/credentials/${c.id}/probe` });
-    if (r.status !== 200) throw new Error(`probe of ${c.id}: ${r.body}`);
-    probes.push(JSON.parse(r.body));
+    const r = await rawRequest(url, { path: `/admin/credentials/${c.id}/reset` });
+    if (r.status !== 200) throw new Error(`reset of ${c.id}: ${r.body}`);
+    revived.push(c);
   }
-  return probes;
+  return revived;
 }
 
 /// Splits an SSE body into events and checks the framing rules of openai-contract.md §1.2.

@@ -60,9 +60,12 @@ test('upstream errors keep their meaning; a revoked key rests; a cut stream is a
   const cooled = await chat(gateway.url, { model: 'emu-small', messages: user('hello') });
   assert.equal(cooled.status, 429);
   assert.ok(['1', '2', '3'].includes(cooled.headers['retry-after']), cooled.headers['retry-after']);
-  const probes = await reviveCredentials(gateway.url);
-  assert.deepEqual(probes.map((p) => [p.credential.credential, p.ok, p.credential.state]),
-    [['…oked', false, 'dead'], ['…', true, 'healthy']]);
+  const probe = async (id) => JSON.parse((await rawRequest(gateway.url, { path: `/admin/credentials/${id}/probe` })).body);
+  const [revoked, limitedKey] = [await probe('openai:0'), await probe('openai:1')];
+  assert.deepEqual([revoked.ok, revoked.error.reason, revoked.credential.state], [false, 'credential_rejected', 'dead']);
+  // /models answers, but no probe can see a rate limit: the key keeps cooling for its time.
+  assert.deepEqual([limitedKey.ok, limitedKey.credential.state], [true, 'cooling']);
+  assert.deepEqual((await reviveCredentials(gateway.url)).map((c) => c.credential), ['…oked', '…']);
   const cut = await chat(gateway.url, { model: 'emu-small', stream: true, messages: user('[scenario:disconnect]') });
   assert.equal(cut.status, 200);
   assert.equal(parseSse(cut.body).json.at(-1).error.code, 'upstream_error');

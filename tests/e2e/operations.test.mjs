@@ -234,8 +234,10 @@ test('credentials: least-loaded healthy first; cooling with Retry-After, failing
     const probe = async (id) => rawRequest(gw.url, { path: `/admin/credentials/${id}/probe`, headers: admin });
     const dead = JSON.parse((await probe('flowgpt:1')).body);
     assert.deepEqual([dead.ok, dead.error.reason, dead.credential.state], [false, 'credential_rejected', 'dead']);
-    const revived = JSON.parse((await probe('flowgpt:0')).body);
-    assert.deepEqual([revived.ok, revived.credential.state, revived.credential.credential], [true, 'healthy', '…1111']);
+    const probed = JSON.parse((await probe('flowgpt:0')).body);
+    assert.deepEqual([probed.ok, probed.credential.state, probed.credential.credential], [true, 'cooling', '…1111']);
+    const reset = await rawRequest(gw.url, { path: '/admin/credentials/flowgpt:0/reset', headers: admin });
+    assert.equal(JSON.parse(reset.body).credential.state, 'healthy');
     assert.equal((await up.events()).filter((e) => e.type === 'conversation_created').length > 0, true);
     assert.equal(await chats(), before, 'a probe spends no chat');
     assert.equal((await chat(gw.url, { messages: user('back') })).status, 200);
@@ -243,6 +245,7 @@ test('credentials: least-loaded healthy first; cooling with Retry-After, failing
     assert.equal(JSON.parse((await probe('flowgpt:9')).body).error.code, 'credential_not_found');
     assert.equal((await rawRequest(gw.url, { method: 'GET', path: '/admin/credentials/flowgpt:0/probe', headers: admin })).status, 405);
     assert.equal((await rawRequest(gw.url, { method: 'GET', path: '/admin/nothing', headers: admin })).status, 404);
+    assert.equal((await rawRequest(gw.url, { path: '/admin/credentialsXflowgpt:0/probe', headers: admin })).status, 404);
   } finally {
     await gw.stop();
     await up.stop();

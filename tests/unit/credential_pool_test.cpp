@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "switchyard/providers/credential_pool.hpp"
+#include "switchyard/providers/upstream_errors.hpp"
 
 using namespace switchyard::providers;
 using namespace std::chrono_literals;
@@ -143,4 +146,41 @@ TEST(CredentialPool, ReportsMaskTheValueAndCountStates) {
     const auto counts = pool.count_by_state(t0);
     EXPECT_EQ(counts[static_cast<std::size_t>(credential_state::healthy)], 1u);
     EXPECT_EQ(counts[static_cast<std::size_t>(credential_state::cooling)], 1u);
+}
+
+TEST(CredentialPool, ASuccessDoesNotEndACoolingTheUpstreamAskedFor) {
+    credential_pool pool({"a"}, {.dead_after = 3});
+    const auto t0 = clock_type::now();
+    pool.failed(0, failure(failure_reason::credential_rejected), t0);
+    pool.failed(0, failure(failure_reason::rate_limited, 10), t0);
+    pool.succeeded(0, t0 + 1s); // an exchange that began before the limit ends well
+    EXPECT_EQ(state_of(pool, 0, t0 + 1s), credential_state::cooling);
+    EXPECT_EQ(state_of(pool, 0, t0 + 11s), credential_state::healthy); // its refusal is forgotten
+    pool.failed(0, failure(failure_reason::rate_limited, 10), t0 + 11s);
+    pool.failed(0, failure(failure_reason::credential_rejected), t0 + 12s);
+    EXPECT_EQ(state_of(pool, 0, t0 + 12s), credential_state::cooling); // keeps its time…
+    EXPECT_EQ(state_of(pool, 0, t0 + 22s), credential_state::failing); // …then counts the refusal
+    pool.reset(0);
+    EXPECT_EQ(state_of(pool, 0, t0 + 12s), credential_state::healthy);
+}
+
+TEST(CredentialPool, ARetryAfterIsHeldToADay) {
+    credential_pool pool({"a"}, {});
+    const auto t0 = clock_type::now();
+    pool.failed(0, failure(failure_reason::rate_limited, std::numeric_limits<long>::max()), t0);
+    auto got = pool.acquire({}, {}, t0);
+    ASSERT_TRUE(std::holds_alternative<provider_error>(got));
+    EXPECT_EQ(std::get<provider_error>(got).retry_after_seconds, 86'400);
+    EXPECT_EQ(state_of(pool, 0, t0 + 86'401s), credential_state::healthy);
+}
+
+TEST(RetryAfter, WholeSecondsOnlyAndAtMostADay) {
+    using switchyard::providers::retry_after_seconds;
+    EXPECT_EQ(retry_after_seconds("7"), 7);
+    EXPECT_EQ(retry_after_seconds("7 "), 7);
+    EXPECT_EQ(retry_after_seconds("99999999999"), 86'400);
+    EXPECT_FALSE(retry_after_seconds("120abc"));
+    EXPECT_FALSE(retry_after_seconds("-5"));
+    EXPECT_FALSE(retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT"));
+    EXPECT_FALSE(retry_after_seconds(""));
 }

@@ -49,3 +49,14 @@ TEST(Registry, AliasesFindTheirModelWithoutBeingListedAndNeverHideOne) {
     EXPECT_EQ(only->find("claude-sonnet-4-5")->route.model_id, "a");
     EXPECT_EQ(only->models().size(), 1u);
 }
+
+TEST(Registry, TwoProvidersOfOneNameAreRefused) {
+    config::settings s;
+    config::openai_upstream u;
+    u.base_url = "http://127.0.0.1:9/v1";
+    u.models = {"m"};
+    s.openai = {u, u}; // both named "openai": metrics and /admin could not tell them apart
+    EXPECT_THROW(providers::build_registry(s), config::config_error);
+    s.openai[1].name = "second";
+    EXPECT_NO_THROW(providers::build_registry(s));
+}

@@ -24,6 +24,7 @@ struct admin_context {
 /// Answers one /admin request; `path` is the request path ("/admin/credentials", …).
 ///   GET  /admin/credentials                     every upstream credential, masked, with its state
 ///   POST /admin/credentials/{provider}:{n}/probe checks one with its upstream, spending no quota
+///   POST /admin/credentials/{provider}:{n}/reset healthy now, on the operator's word
 net::awaitable<http::http_response> handle_admin(const http::http_request& req, std::string_view path, const admin_context& ctx);
 
 } // namespace switchyard::ops

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -76,12 +78,17 @@ public:
     std::variant<lease, provider_error> acquire(const std::vector<std::size_t>& tried = {},
                                                 const std::function<bool(std::string_view)>& preferred = {},
                                                 clock::time_point now = clock::now());
-    /// An attempt (or a probe) with credential `index` went well: it is healthy again.
-    void succeeded(std::size_t index);
+    /// An attempt (or a probe) with credential `index` went well: its refusals are forgotten, so
+    /// a failing or dead one is healthy again. A cooling one stays cooling until its time: an
+    /// exchange that began before the rate limit says nothing about it.
+    void succeeded(std::size_t index, clock::time_point now = clock::now());
     /// An attempt (or a probe) with credential `index` failed. Refusals (`credential_rejected`)
     /// count towards dead; rate limits and quota cool it down (for `retry_after_seconds` when
-    /// given). Other failures are the upstream's, not the credential's: counted, state kept.
+    /// given, at most a day). Other failures are the upstream's, not the credential's: counted,
+    /// state kept.
     void failed(std::size_t index, const provider_error& e, clock::time_point now = clock::now());
+    /// The operator's word: credential `index` is healthy now, cooling or not.
+    void reset(std::size_t index);
     /// The credential's value, for a probe. Empty when out of range.
     std::string value_at(std::size_t index) const;
 

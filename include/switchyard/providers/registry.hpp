@@ -19,6 +19,7 @@ struct model_binding {
 
 class registry {
 public:
+    /// Throws config::config_error when a provider of that name was added before.
     void add_provider(std::unique_ptr<provider> p);
     /// Binds a model id (and its aliases) to a provider added before; throws config::config_error
     /// when there is none. An id bound already keeps its first binding: false, and a warning is
