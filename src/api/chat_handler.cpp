@@ -665,8 +665,6 @@ net::awaitable<void> answer_admitted(chat_request& req, const providers::model_b
     providers::call_context call{ctx.http, request_id};
     call.masked_credential = &out.facts().credential;
     const answer_target to{binding, encoder, out, prompt_tokens};
-    out.facts().model = req.model;
-    out.facts().provider = binding.target->name();
     if (req.conversation_id) co_return co_await complete_turn(req, to, ctx, call, keep);
     const bool stateful = ctx.continuation.enabled || keep.continue_from || keep.record;
     if (stateful && binding.target->caps().upstream_memory) co_return co_await complete_continuable(req, to, ctx, call, keep);
@@ -686,6 +684,8 @@ net::awaitable<void> answer_request(chat_request& req, const providers::model_bi
                                     http::response_stream& out, const handler_context& ctx, std::string_view request_id,
                                     const turn_keeping& keep) {
     const long prompt_tokens = estimate_prompt_tokens(req); // before a continued chat keeps only its new turn
+    out.facts().model = req.model;
+    out.facts().provider = binding.target->name();
     if (!ctx.limits || !ctx.key)
         co_return co_await answer_admitted(req, binding, encoder, out, ctx, request_id, keep, prompt_tokens);
     auto admitted = ctx.limits->admit(ctx.key, model_allowed(ctx.key, binding, ctx.models), prompt_tokens);

@@ -76,12 +76,12 @@ std::string_view api_path(std::string_view path) noexcept {
 }
 
 router::router(const config::settings& settings, std::shared_ptr<const ops::live_config> live,
-               store::conversation_store& conversations, ops::metrics* metrics)
+               store::conversation_store& conversations, ops::metrics* metrics, ops::usage_recorder* usage)
     : settings_(settings), live_(std::move(live)),
       conversations_(conversations, metrics ? store::store_worker::call_observer([metrics](double s) { metrics->store_call(s); })
                                             : store::store_worker::call_observer()),
       cors_(!settings.api_keys.empty() || !settings.keys.empty(), settings.cors_origins, names_loopback(settings.listen.host)),
-      metrics_(metrics), admin_key_digest_(secrets::sha256(settings.admin_key)) {}
+      metrics_(metrics), usage_(usage), admin_key_digest_(secrets::sha256(settings.admin_key)) {}
 
 void router::replace(std::shared_ptr<const ops::live_config> next) { live_.store(std::move(next)); }
 
@@ -231,7 +231,7 @@ net::awaitable<void> router::serve_admin(const http_request& req, const ops::liv
                                          upstream::http_client& http) const {
     http_response response;
     try {
-        const ops::admin_context admin{*live.models, http};
+        const ops::admin_context admin{*live.models, http, conversations_, usage_};
         response = co_await ops::handle_admin(req, req.path(), admin);
     } catch (const std::exception& e) {
         response = internal_failure(req, e);

@@ -4,8 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <ctime>
+#include <map>
 
 #include "switchyard/api/handlers.hpp"
+#include "switchyard/ops/usage.hpp"
 #include "switchyard/providers/credential_pool.hpp"
 
 namespace switchyard::ops {
@@ -120,9 +123,123 @@ net::awaitable<http::http_response> probe_credential(const http::http_request& r
     co_return api::json_response(dump(reply));
 }
 
+/// A time as Unix seconds, or as an ISO 8601 UTC date or time ("2026-12-07", "2026-12-07T01:00:00Z").
+std::optional<std::int64_t> parse_time(const std::string& text) {
+    std::int64_t seconds = 0;
+    const char* end = text.data() + text.size();
+    if (auto [p, ec] = std::from_chars(text.data(), end, seconds); ec == std::errc{} && p == end && !text.empty()) return seconds;
+    std::tm tm{};
+    int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+    char tail = 0;
+    const int fields =
+        std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &year, &month, &day, &hour, &minute, &second, &tail);
+    const bool date_only = fields == 3 && text.size() == 10;
+    const bool date_time = fields == 7 && tail == 'Z' && text.size() == 20;
+    if (!date_only && !date_time) return std::nullopt;
+    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+    tm.tm_year = year - 1900;
+    tm.tm_mon = month - 1;
+    tm.tm_mday = day;
+    tm.tm_hour = hour;
+    tm.tm_min = minute;
+    tm.tm_sec = second;
+    return static_cast<std::int64_t>(timegm(&tm));
+}
+
+std::string iso_hour(std::int64_t seconds) {
+    const std::time_t t = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+http::http_response bad_usage_query(std::string message, const char* param) {
+    return api::error_response({error_kind::invalid_value, std::move(message), std::string(param), std::nullopt});
+}
+
+json usage_json(const store::usage_row& r, bool by_hour, bool by_key, bool by_model) {
+    json j = json::object();
+    if (by_hour) j["hour"] = iso_hour(r.hour);
+    if (by_key) j["key"] = r.key.empty() ? json() : json(r.key);
+    if (by_model) j["model"] = r.model;
+    j["requests"] = r.requests;
+    j["errors"] = r.errors;
+    j["prompt_tokens"] = r.prompt_tokens;
+    j["completion_tokens"] = r.completion_tokens;
+    j["estimated_tokens"] = r.estimated_tokens;
+    j["streamed_bytes"] = r.streamed_bytes;
+    return j;
+}
+
+/// GET /admin/usage: the stored rows of [from, to) (default: the last 24 hours), summed over
+/// whatever `group_by` leaves out (`hour`, `key`, `model`, comma-separated; default `hour`).
+net::awaitable<http::http_response> usage_statistics(const http::http_request& req, const admin_context& ctx) {
+    if (!ctx.usage)
+        co_return api::error_response(
+            {error_kind::route_not_found, "Usage statistics are not kept.", std::nullopt, std::nullopt});
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    std::int64_t from = now - 24 * 3600, to = now + 1;
+    if (auto v = req.query_param("from")) {
+        const auto t = parse_time(*v);
+        if (!t)
+            co_return bad_usage_query("from: expected Unix seconds or an ISO 8601 UTC date or time, got '" + *v + "'.", "from");
+        from = *t;
+    }
+    if (auto v = req.query_param("to")) {
+        const auto t = parse_time(*v);
+        if (!t) co_return bad_usage_query("to: expected Unix seconds or an ISO 8601 UTC date or time, got '" + *v + "'.", "to");
+        to = *t;
+    }
+    if (to <= from) co_return bad_usage_query("to must be later than from.", "to");
+    bool by_hour = false, by_key = false, by_model = false;
+    const std::string group_by = req.query_param("group_by").value_or("hour");
+    for (const auto& part : config::split_list(group_by)) {
+        if (part == "hour")
+            by_hour = true;
+        else if (part == "key")
+            by_key = true;
+        else if (part == "model")
+            by_model = true;
+        else
+            co_return bad_usage_query("group_by: expected hour, key or model (comma-separated), got '" + part + "'.", "group_by");
+    }
+    // Whole hours: the hour `from` falls in, up to the one `to` falls in.
+    const std::int64_t first_hour = from - ((from % 3600) + 3600) % 3600;
+    auto* usage = ctx.usage;
+    const auto rows = co_await ctx.store.run([&](store::conversation_store& s) {
+        usage->flush(); // what the last seconds added
+        return s.usage(first_hour, to);
+    });
+    std::map<std::tuple<std::int64_t, std::string, std::string>, store::usage_row> groups;
+    store::usage_row total;
+    for (const auto& r : rows) {
+        store::usage_row key_of = r;
+        if (!by_hour) key_of.hour = 0;
+        if (!by_key) key_of.key.clear();
+        if (!by_model) key_of.model.clear();
+        store::add_counts(groups[{key_of.hour, key_of.key, key_of.model}], key_of);
+        store::add_counts(total, r);
+    }
+    json data = json::array();
+    for (const auto& [k, g] : groups)
+        data.push_back(usage_json(g, by_hour, by_key, by_model));
+    json reply = {{"object", "usage"},         {"from", iso_hour(first_hour)}, {"to", iso_hour(to)},
+                  {"group_by", json::array()}, {"data", std::move(data)},      {"total", usage_json(total, false, false, false)}};
+    if (by_hour) reply["group_by"].push_back("hour");
+    if (by_key) reply["group_by"].push_back("key");
+    if (by_model) reply["group_by"].push_back("model");
+    co_return api::json_response(dump(reply));
+}
+
 } // namespace
 
 net::awaitable<http::http_response> handle_admin(const http::http_request& req, std::string_view path, const admin_context& ctx) {
+    if (path == "/admin/usage") {
+        if (req.method != "GET" && req.method != "HEAD") co_return wrong_method(req, "GET");
+        co_return co_await usage_statistics(req, ctx);
+    }
     if (path == "/admin/credentials") {
         if (req.method != "GET" && req.method != "HEAD") co_return wrong_method(req, "GET");
         co_return list_credentials(ctx.models);

@@ -29,6 +29,7 @@
 #include "switchyard/api/handlers.hpp"
 #include "switchyard/upstream/http_client.hpp"
 #include "switchyard/ops/metrics.hpp"
+#include "switchyard/ops/usage.hpp"
 #include "switchyard/util/ids.hpp"
 #include "switchyard/util/log_output.hpp"
 
@@ -109,6 +110,7 @@ public:
         const write_scope scope(state_);
         stream_.expires_after(limits_.write_timeout);
         const bool with_body = !facts_.head && !bodiless;
+        exchange_.body_bytes += with_body ? r.body.size() : 0;
         const std::array<net::const_buffer, 2> wire{net::buffer(head), net::buffer(r.body.data(), with_body ? r.body.size() : 0)};
         co_await net::async_write(stream_, wire, net::use_awaitable);
     }
@@ -137,6 +139,7 @@ public:
     // of the size of Beast's chunk_body, and every open stream has one in flight per chunk.
     net::awaitable<void> write(std::string_view bytes) override {
         if (bytes.empty()) co_return; // an empty chunk would end the body
+        exchange_.body_bytes += bytes.size();
         const auto size_line = chunk_size_line(bytes.size());
         const std::array<net::const_buffer, 3> chunk{net::buffer(size_line.text, size_line.length),
                                                      net::buffer(bytes.data(), bytes.size()), net::buffer(crlf, 2)};
@@ -523,6 +526,7 @@ struct server::impl {
             }
             const auto ended = std::chrono::steady_clock::now();
             if (auto* metrics = router.metrics()) metrics->exchange_ended(out.facts(), out.status(), next->started, ended);
+            if (auto* usage = router.usage()) usage->exchange_ended(out.facts(), out.status());
             if (log_output::json_lines()) {
                 if (spdlog::should_log(spdlog::level::info))
                     log_output::access(access_record(req, out.status(), out.facts(), next->started, ended, client_gone));

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <tuple>
 
 #include "switchyard/store/conversation_store.hpp"
 
@@ -145,6 +146,20 @@ public:
         return found;
     }
 
+    void add_usage(const std::vector<usage_row>& rows) override {
+        std::lock_guard lock(mutex_);
+        for (const auto& r : rows)
+            add_counts(usage_[{r.hour, r.key, r.model}], r);
+    }
+
+    std::vector<usage_row> usage(std::int64_t from, std::int64_t to) override {
+        std::lock_guard lock(mutex_);
+        std::vector<usage_row> out;
+        for (auto it = usage_.lower_bound({from, "", ""}); it != usage_.end() && it->second.hour < to; ++it)
+            out.push_back(it->second);
+        return out;
+    }
+
 private:
     struct record {
         conversation meta;
@@ -160,6 +175,7 @@ private:
     std::map<std::string, record> records_;
     std::map<std::string, continuation> continuations_;
     std::map<std::string, stored_response> responses_;
+    std::map<std::tuple<std::int64_t, std::string, std::string>, usage_row> usage_;
 };
 
 } // namespace

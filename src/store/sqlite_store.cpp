@@ -53,6 +53,17 @@ constexpr const char* migrations[] = {
          body TEXT NOT NULL,
          input_items TEXT NOT NULL);
        CREATE INDEX responses_by_age ON responses(created_at);)",
+    R"(CREATE TABLE usage(
+         hour INTEGER NOT NULL,
+         key TEXT NOT NULL,
+         model TEXT NOT NULL,
+         requests INTEGER NOT NULL,
+         errors INTEGER NOT NULL,
+         prompt_tokens INTEGER NOT NULL,
+         completion_tokens INTEGER NOT NULL,
+         estimated_tokens INTEGER NOT NULL,
+         streamed_bytes INTEGER NOT NULL,
+         PRIMARY KEY(hour, key, model)) WITHOUT ROWID;)",
 };
 
 /// A prepared statement, finalized on scope exit.
@@ -86,6 +97,11 @@ public:
         return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
     }
     std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+    /// Ready to run again with new bindings.
+    void reset() {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+    }
     int changes() const { return sqlite3_changes(db_); }
 
 private:
@@ -259,6 +275,46 @@ public:
         s.bind(1, id).bind(2, owner);
         s.step();
         return s.changes() > 0;
+    }
+
+    void add_usage(const std::vector<usage_row>& rows) override {
+        if (rows.empty()) return;
+        std::lock_guard lock(mutex_);
+        transaction([&] {
+            statement s(db_,
+                        "INSERT INTO usage VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(hour, key, model) DO UPDATE "
+                        "SET requests = requests + excluded.requests, errors = errors + excluded.errors, "
+                        "prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
+                        "completion_tokens = completion_tokens + excluded.completion_tokens, "
+                        "estimated_tokens = estimated_tokens + excluded.estimated_tokens, "
+                        "streamed_bytes = streamed_bytes + excluded.streamed_bytes");
+            for (const auto& r : rows) {
+                s.reset();
+                s.bind(1, r.hour)
+                    .bind(2, r.key)
+                    .bind(3, r.model)
+                    .bind(4, r.requests)
+                    .bind(5, r.errors)
+                    .bind(6, r.prompt_tokens)
+                    .bind(7, r.completion_tokens)
+                    .bind(8, r.estimated_tokens)
+                    .bind(9, r.streamed_bytes);
+                s.step();
+            }
+            return true;
+        });
+    }
+
+    std::vector<usage_row> usage(std::int64_t from, std::int64_t to) override {
+        std::lock_guard lock(mutex_);
+        statement s(db_, "SELECT hour, key, model, requests, errors, prompt_tokens, completion_tokens, estimated_tokens, "
+                         "streamed_bytes FROM usage WHERE hour >= ?1 AND hour < ?2 ORDER BY hour, key, model");
+        s.bind(1, from).bind(2, to);
+        std::vector<usage_row> out;
+        while (s.step())
+            out.push_back({s.integer(0), s.text(1), s.text(2), s.integer(3), s.integer(4), s.integer(5), s.integer(6),
+                           s.integer(7), s.integer(8)});
+        return out;
     }
 
     void put_continuation(const std::string& key, const continuation& c, std::int64_t cutoff, std::size_t limit) override {

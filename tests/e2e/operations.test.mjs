@@ -321,3 +321,57 @@ test('SIGHUP reloads keys, credentials and the model map; open streams finish on
     await up.stop();
   }
 });
+
+test('usage statistics: per hour, key and model in the store, GET /admin/usage grouped as asked, kept across a restart', async () => {
+  const config = { keys: [{ name: 'team-a', key: 'sk-team-a' }] };
+  let gw = await startGateway({ emulator, config });
+  const usage = async (query) => {
+    const r = await rawRequest(gw.url, { method: 'GET', path: `/admin/usage${query}` });
+    return { status: r.status, body: JSON.parse(r.body) };
+  };
+  try {
+    const teamA = { authorization: 'Bearer sk-team-a' };
+    assert.equal((await chat(gw.url, { messages: user('one') }, teamA)).status, 200);
+    assert.equal((await chat(gw.url, { messages: user('two') }, teamA)).status, 200);
+    assert.equal((await chat(gw.url, { messages: user('[scenario:500] three') }, teamA)).status, 502);
+    const streamed = await chat(gw.url, { stream: true, messages: user('four') });
+    assert.equal(streamed.status, 200);
+    assert.equal((await chat(gw.url, { model: 'nope', messages: user('x') })).status, 404); // no model, no usage
+
+    const byKey = await usage('?group_by=key,model');
+    assert.equal(byKey.status, 200);
+    assert.deepEqual(byKey.body.group_by, ['key', 'model']);
+    const rows = Object.fromEntries(byKey.body.data.map((r) => [`${r.key}/${r.model}`, r]));
+    assert.deepEqual(Object.keys(rows).sort(), ['key1/default', 'team-a/default']);
+    assert.equal(rows['team-a/default'].requests, 3);
+    assert.equal(rows['team-a/default'].errors, 1);
+    assert.ok(rows['team-a/default'].prompt_tokens > 0 && rows['team-a/default'].completion_tokens > 0);
+    assert.equal(rows['team-a/default'].estimated_tokens, rows['team-a/default'].prompt_tokens + rows['team-a/default'].completion_tokens);
+    assert.equal(rows['team-a/default'].streamed_bytes, 0);
+    assert.equal(rows['key1/default'].streamed_bytes, Buffer.byteLength(streamed.body));
+    assert.equal(byKey.body.total.requests, 4);
+
+    const byHour = await usage('');
+    assert.deepEqual(byHour.body.group_by, ['hour']);
+    assert.equal(byHour.body.data.length, 1);
+    const hour = new Date(); hour.setUTCMinutes(0, 0, 0);
+    assert.equal(byHour.body.data[0].hour, hour.toISOString().replace('.000Z', 'Z'));
+    assert.equal(byHour.body.data[0].key, undefined);
+    assert.equal(byHour.body.data[0].requests, 4);
+
+    const later = await usage(`?from=${Math.floor(Date.now() / 1000) + 7200}&to=${Math.floor(Date.now() / 1000) + 9000}`);
+    assert.deepEqual(later.body.data, []);
+    for (const [query, param] of [['?group_by=nope', 'group_by'], ['?from=yesterday', 'from'], ['?from=2026-12-07&to=2026-12-06', 'to']]) {
+      const bad = await usage(query);
+      assert.equal(bad.status, 400, query);
+      assert.equal(bad.body.error.param, param);
+    }
+    assert.equal((await usage('?from=2020-01-01&to=2020-01-02T00:00:00Z')).status, 200);
+
+    await gw.stop();
+    gw = await startGateway({ emulator, config, dir: gw.dir });
+    assert.equal((await usage('?group_by=key')).body.total.requests, 4, 'kept in the store across a restart');
+  } finally {
+    await gw.stop();
+  }
+});

@@ -225,3 +225,36 @@ TEST(SqliteStore, RefusesAFileFromANewerBuild) {
     sqlite3_close(db);
     EXPECT_THROW(open_sqlite_store(path), std::runtime_error);
 }
+
+TEST_P(StoreTest, UsageRowsAddUpPerHourKeyAndModel) {
+    auto s = GetParam()();
+    const auto row = [](std::int64_t hour, std::string key, std::string model, std::int64_t requests) {
+        usage_row r;
+        r.hour = hour;
+        r.key = std::move(key);
+        r.model = std::move(model);
+        r.requests = requests;
+        r.errors = 1;
+        r.prompt_tokens = 10 * requests;
+        r.completion_tokens = 20;
+        r.estimated_tokens = 5;
+        r.streamed_bytes = 100;
+        return r;
+    };
+    s->add_usage({row(7200, "a", "m", 2), row(3600, "b", "m", 1)});
+    s->add_usage({row(7200, "a", "m", 3), row(10800, "a", "n", 1)});
+    s->add_usage({});
+    const auto all = s->usage(0, 20000);
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_EQ(all[0].hour, 3600); // ordered by hour, key, model
+    EXPECT_EQ(all[1].key, "a");
+    EXPECT_EQ(all[1].requests, 5);
+    EXPECT_EQ(all[1].errors, 2);
+    EXPECT_EQ(all[1].prompt_tokens, 50);
+    EXPECT_EQ(all[1].completion_tokens, 40);
+    EXPECT_EQ(all[1].estimated_tokens, 10);
+    EXPECT_EQ(all[1].streamed_bytes, 200);
+    const auto some = s->usage(7200, 10800); // [from, to)
+    ASSERT_EQ(some.size(), 1u);
+    EXPECT_EQ(some[0].model, "m");
+}

@@ -48,6 +48,7 @@ struct exchange_facts {
     long completion_tokens = -1;
     bool tokens_estimated = false;
     bool streamed = false;
+    std::size_t body_bytes = 0; // of the answer, as written to the client
     time_point first_byte{};  // the head was written (epoch: never)
     time_point first_token{}; // the first text, reasoning or call reached the client's stream (epoch: none)
 };

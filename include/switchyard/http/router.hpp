@@ -21,6 +21,7 @@ class http_client;
 }
 namespace switchyard::ops {
 class metrics;
+class usage_recorder;
 } // namespace switchyard::ops
 
 namespace switchyard::http {
@@ -30,7 +31,7 @@ public:
     /// `settings` are the start-up ones (CORS, streams, ADMIN_KEY); `live` the keys, credentials
     /// and models a reload replaces. `metrics` may be null (metrics off).
     router(const config::settings& settings, std::shared_ptr<const ops::live_config> live,
-           store::conversation_store& conversations, ops::metrics* metrics = nullptr);
+           store::conversation_store& conversations, ops::metrics* metrics = nullptr, ops::usage_recorder* usage = nullptr);
 
     /// Serves requests that begin from now on with `next`; exchanges under way keep theirs. Thread-safe.
     void replace(std::shared_ptr<const ops::live_config> next);
@@ -42,6 +43,8 @@ public:
     const cors_policy& cors() const noexcept { return cors_; }
     /// Where exchanges are counted; null when metrics are off.
     ops::metrics* metrics() const noexcept { return metrics_; }
+    /// Where usage statistics are counted; null when they are not kept.
+    ops::usage_recorder* usage() const noexcept { return usage_; }
 
 private:
     /// What needs no upstream and no store is answered synchronously; nullopt means a chat
@@ -63,6 +66,7 @@ private:
     mutable api::conversation_locks locks_;
     cors_policy cors_;
     ops::metrics* metrics_;
+    ops::usage_recorder* usage_;
     secrets::sha256_digest admin_key_digest_{};
 };
 

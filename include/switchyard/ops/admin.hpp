@@ -7,6 +7,7 @@
 
 #include "switchyard/http/message.hpp"
 #include "switchyard/providers/registry.hpp"
+#include "switchyard/store/store_worker.hpp"
 
 namespace switchyard::upstream {
 class http_client;
@@ -16,15 +17,20 @@ namespace switchyard::ops {
 
 namespace net = boost::asio;
 
+class usage_recorder;
+
 struct admin_context {
     const providers::registry& models;
     upstream::http_client& http;
+    store::store_worker& store;
+    usage_recorder* usage; // null when usage is not kept
 };
 
 /// Answers one /admin request; `path` is the request path ("/admin/credentials", …).
 ///   GET  /admin/credentials                     every upstream credential, masked, with its state
 ///   POST /admin/credentials/{provider}:{n}/probe checks one with its upstream, spending no quota
 ///   POST /admin/credentials/{provider}:{n}/reset healthy now, on the operator's word
+///   GET  /admin/usage?from=&to=&group_by=        usage statistics, summed by hour, key and/or model
 net::awaitable<http::http_response> handle_admin(const http::http_request& req, std::string_view path, const admin_context& ctx);
 
 } // namespace switchyard::ops

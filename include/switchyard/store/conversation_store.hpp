@@ -56,6 +56,33 @@ struct stored_response {
     std::string input_items;          // the items it was given, a JSON array
 };
 
+/// Usage of one client key and model in one hour (UTC). The counts add up: a row written for an
+/// hour that has one already is added to it.
+struct usage_row {
+    std::int64_t hour = 0; // unix seconds at the start of the hour
+    std::string key;       // the client key's name; "" with auth off
+    std::string model;     // as the client named it
+    std::int64_t requests = 0;
+    std::int64_t errors = 0; // answered with an error status, or ended by an in-band error
+    std::int64_t prompt_tokens = 0;
+    std::int64_t completion_tokens = 0;
+    std::int64_t estimated_tokens = 0; // the part of the two above the gateway counted itself
+    std::int64_t streamed_bytes = 0;   // bytes of streamed answers sent to the client
+};
+
+/// `into` with the counts of `more` added, and its hour, key and model.
+inline void add_counts(usage_row& into, const usage_row& more) {
+    into.hour = more.hour;
+    into.key = more.key;
+    into.model = more.model;
+    into.requests += more.requests;
+    into.errors += more.errors;
+    into.prompt_tokens += more.prompt_tokens;
+    into.completion_tokens += more.completion_tokens;
+    into.estimated_tokens += more.estimated_tokens;
+    into.streamed_bytes += more.streamed_bytes;
+}
+
 struct item_page {
     std::vector<item> items;
     bool has_more = false;
@@ -96,6 +123,11 @@ public:
     /// Removes and returns the entry under `key` unless it was made before `cutoff`: a history
     /// is continued once, so two requests that resend it never share an upstream conversation.
     virtual std::optional<continuation> take_continuation(const std::string& key, std::int64_t cutoff) = 0;
+
+    /// Adds each row's counts to the stored ones for its (hour, key, model), all or none.
+    virtual void add_usage(const std::vector<usage_row>& rows) = 0;
+    /// The rows of the hours in [from, to), ordered by hour, key and model.
+    virtual std::vector<usage_row> usage(std::int64_t from, std::int64_t to) = 0;
 };
 
 /// SQLite in WAL mode at `path`, schema migrated on open. Throws std::runtime_error on failure.
