@@ -120,6 +120,54 @@ net::awaitable<std::optional<api_error>> call_provider(providers::provider& p, c
     co_return api_error{error_kind::upstream_error, "The upstream failed unexpectedly.", std::nullopt, std::nullopt};
 }
 
+/// Which provider a conversation's upstream state belongs to, and which one answered: a turn and
+/// its continuation are kept under the provider that answered.
+struct route_outcome {
+    std::string_view state_owner;            // "" when there is no state yet
+    providers::provider* answered = nullptr; // set once a route has answered
+};
+
+/// Failures of the request itself: no other route would do better.
+bool ends_failover(const api_error& e) noexcept {
+    return e.kind == error_kind::invalid_value || e.kind == error_kind::unsupported_value ||
+           e.kind == error_kind::tool_arguments_invalid || e.kind == error_kind::server_shutting_down;
+}
+
+/// The model's routes in order: a route that cannot take the request (its provider not configured,
+/// or the request has images it cannot see) is passed over, and a failure before any output moves
+/// on to the next route unless it is the request's own. Another provider than the one whose
+/// upstream state the conversation holds starts afresh from the history. `attempting` is told of
+/// each provider before it is called.
+net::awaitable<std::optional<api_error>> call_routes(const providers::model_binding& m, const chat_request& req,
+                                                     providers::event_sink& sink, providers::call_context ctx,
+                                                     http::response_stream& out, route_outcome& outcome,
+                                                     const std::function<void(const providers::provider&)>& attempting) {
+    std::optional<api_error> err;
+    for (std::size_t i = 0; i < m.route_count(); ++i) {
+        const auto r = m.at(i);
+        if (auto refused = check_against_provider(req, *r.target)) {
+            if (!err) err = std::move(refused);
+            continue;
+        }
+        const bool foreign = ctx.conversation && !outcome.state_owner.empty() && outcome.state_owner != r.target->name();
+        std::string owners_state;
+        if (foreign) owners_state = std::exchange(ctx.conversation->upstream_state, std::string());
+        out.facts().provider = r.target->name();
+        if (attempting) attempting(*r.target);
+        err = co_await call_provider(*r.target, req, r.route, sink, ctx, out);
+        if (!err) {
+            outcome.answered = r.target;
+            co_return std::nullopt;
+        }
+        if (foreign) ctx.conversation->upstream_state = std::move(owners_state);
+        if (sink.output_seen() || ends_failover(*err) || out.stopped() != http::stop_reason::none) co_return err;
+        if (i + 1 < m.route_count())
+            spdlog::warn("[{}] model {}: route {} ({}) failed before answering ({}); trying the next", ctx.request_id,
+                         m.route.model_id, i + 1, r.target->name(), out.facts().upstream_failure);
+    }
+    co_return err;
+}
+
 /// Collects the whole answer for a non-streaming request.
 class collecting_sink final : public providers::event_sink {
 public:
@@ -168,8 +216,10 @@ public:
         : req_(req), prompt_tokens_(prompt_tokens), encoder_(encoder), out_(out), settings_(st), persist_(persist),
           shaper_(req.stop, req.max_tokens, persist != nullptr) {}
 
-    net::awaitable<void> run(providers::provider& p, const providers::model_route& route, providers::call_context ctx) {
-        reports_usage_ = p.caps().reports_usage;
+    net::awaitable<void> run(const providers::model_binding& m, route_outcome& outcome, providers::call_context ctx) {
+        const std::function<void(const providers::provider&)> attempting = [this](const providers::provider& p) {
+            reports_usage_ = p.caps().reports_usage;
+        };
         const auto executor = co_await net::this_coro::executor;
         net::steady_timer tick_timer(executor), ticks_over(executor, clock::time_point::max());
         ticks_ = {&tick_timer, &ticks_over, clock::now()};
@@ -177,7 +227,7 @@ public:
         std::optional<api_error> err;
         std::exception_ptr thrown;
         try {
-            err = co_await call_provider(p, req_, route, *this, ctx, out_);
+            err = co_await call_routes(m, req_, *this, ctx, out_, outcome, attempting);
         } catch (...) {
             thrown = std::current_exception();
         }
@@ -375,11 +425,12 @@ private:
 };
 
 net::awaitable<void> complete_collected(const chat_request& req, long prompt_tokens, const providers::model_binding& m,
-                                        answer_encoder& encoder, http::response_stream& out, providers::call_context ctx,
-                                        const persist_fn& persist) {
+                                        route_outcome& outcome, answer_encoder& encoder, http::response_stream& out,
+                                        providers::call_context ctx, const persist_fn& persist) {
     text_shaper shaper(req.stop, req.max_tokens);
     collecting_sink sink(shaper);
-    const auto err = co_await call_provider(*m.target, req, m.route, sink, ctx, out);
+    static const std::function<void(const providers::provider&)> no_one_to_tell;
+    const auto err = co_await call_routes(m, req, sink, ctx, out, outcome, no_one_to_tell);
     if (err) {
         // Never a truncated answer with finish_reason "stop": a failure is a failure.
         const auto response = encoder.error_response(*err);
@@ -415,6 +466,13 @@ std::variant<std::pair<chat_request, const providers::model_binding*>, api_error
     return std::pair{std::move(req), std::get<const providers::model_binding*>(routed)};
 }
 
+/// Whether one of the model's routes goes to `provider`.
+bool routes_to(const providers::model_binding& m, std::string_view provider) {
+    for (std::size_t i = 0; i < m.route_count(); ++i)
+        if (m.at(i).target->name() == provider) return true;
+    return false;
+}
+
 /// A conversation turn in progress: the lock that makes it the only one, and what the
 /// provider needs to continue.
 struct conversation_turn_state {
@@ -426,7 +484,8 @@ struct conversation_turn_state {
 };
 
 /// Store calls run on the store's own thread (`store_worker`), never on this I/O thread.
-net::awaitable<std::variant<conversation_turn_state, api_error>> open_turn(const chat_request& req, const providers::provider& p,
+net::awaitable<std::variant<conversation_turn_state, api_error>> open_turn(const chat_request& req,
+                                                                           const providers::model_binding& binding,
                                                                            const handler_context& ctx, const std::string& param) {
     std::string owner = ctx.owner();
     const std::string& id = *req.conversation_id;
@@ -434,10 +493,10 @@ net::awaitable<std::variant<conversation_turn_state, api_error>> open_turn(const
     if (!record)
         co_return api_error{error_kind::conversation_not_found, "Conversation with id '" + id + "' not found.", param,
                             std::nullopt};
-    if (!record->provider.empty() && record->provider != p.name())
+    if (!record->provider.empty() && !routes_to(binding, record->provider))
         co_return api_error{error_kind::invalid_value,
                             "This conversation is bound to the " + record->provider + " provider; model '" + req.model +
-                                "' belongs to " + std::string(p.name()) + ". Use a " + record->provider +
+                                "' belongs to " + std::string(binding.target->name()) + ". Use a " + record->provider +
                                 " model or start a new conversation.",
                             "model", std::nullopt};
     auto lock = ctx.locks.try_lock(record->id);
@@ -520,29 +579,30 @@ struct answer_target {
     answer_encoder& encoder;
     http::response_stream& out;
     long prompt_tokens; // estimated once, before a continued chat keeps only its new turn
+    route_outcome& routing;
 };
 
 /// The answer itself, whole or streamed, once what to store is decided.
 net::awaitable<void> complete(const chat_request& req, const answer_target& to, const handler_context& ctx,
                               providers::call_context call, const persist_fn& persist) {
-    if (!req.stream) co_return co_await complete_collected(req, to.prompt_tokens, to.binding, to.encoder, to.out, call, persist);
-    const auto& binding = to.binding;
+    if (!req.stream)
+        co_return co_await complete_collected(req, to.prompt_tokens, to.binding, to.routing, to.encoder, to.out, call, persist);
     streamed_completion completion(req, to.prompt_tokens, to.encoder, to.out, ctx.stream, persist);
-    co_await completion.run(*binding.target, binding.route, call);
+    co_await completion.run(to.binding, to.routing, call);
 }
 
 /// A turn of a stored conversation: locked, continued with its history, saved before the answer ends.
 net::awaitable<void> complete_turn(const chat_request& req, const answer_target& to, const handler_context& ctx,
                                    providers::call_context call, const turn_keeping& keep) {
-    const auto& binding = to.binding;
-    auto opened = co_await open_turn(req, *binding.target, ctx, keep.conversation_param);
+    auto opened = co_await open_turn(req, to.binding, ctx, keep.conversation_param);
     if (auto* err = std::get_if<api_error>(&opened)) co_return co_await send_error(to.out, to.encoder, *err);
     auto& turn = std::get<conversation_turn_state>(opened);
     providers::conversation_turn provider_view{turn.history, turn.upstream_state};
     call.conversation = &provider_view;
+    to.routing.state_owner = turn.record.provider;
     // The next turn may start once this one is saved, before the last bytes reach the client.
     const persist_fn persist = [&](const finished_answer& answer) -> net::awaitable<std::optional<api_error>> {
-        auto failed = co_await save_turn(req, answer, *binding.target, turn, ctx, keep);
+        auto failed = co_await save_turn(req, answer, *to.routing.answered, turn, ctx, keep);
         turn.lock.reset();
         co_return failed;
     };
@@ -591,7 +651,7 @@ net::awaitable<void> complete_continuable(chat_request& req, const answer_target
         } catch (const std::exception& e) {
             spdlog::warn("[{}] reading a continuation failed: {}", call.request_id, e.what());
         }
-        if (found && found->provider != binding.target->name()) found.reset();
+        if (found && !routes_to(binding, found->provider)) found.reset();
     }
     for (std::size_t i = start; i < req.messages.size(); ++i)
         fingerprint.add(req.messages[i]);
@@ -603,6 +663,8 @@ net::awaitable<void> complete_continuable(chat_request& req, const answer_target
     }
     providers::conversation_turn provider_view{history, upstream_state};
     call.conversation = &provider_view;
+    const std::string state_owner = found ? found->provider : std::string();
+    to.routing.state_owner = state_owner;
     const persist_fn remember = [&](const finished_answer& answer) -> net::awaitable<std::optional<api_error>> {
         // Cut: the upstream remembers more than was sent.
         const bool resumable = !answer.cut && !upstream_state.empty() && (ctx.continuation.enabled || keep.record);
@@ -617,7 +679,7 @@ net::awaitable<void> complete_continuable(chat_request& req, const answer_target
         said.tool_calls = answer.calls;
         fingerprint.add(said);
         const std::string key = fingerprint.key();
-        const store::continuation next{std::string(binding.target->name()), upstream_state, now};
+        const store::continuation next{std::string(to.routing.answered->name()), upstream_state, now};
         bool kept = false;
         try {
             co_await ctx.conversations.run(
@@ -646,8 +708,14 @@ std::variant<const providers::model_binding*, api_error> route_to_model(const ch
     if (!binding)
         return api_error{error_kind::model_not_found,
                          "The model `" + req.model + "` does not exist or you do not have access to it.", "model", std::nullopt};
-    if (auto err = check_against_provider(req, *binding->target)) return *err;
-    return binding;
+    // Usable when one of its routes can take the request; else the first route says why not.
+    std::optional<api_error> refused;
+    for (std::size_t i = 0; i < binding->route_count(); ++i) {
+        auto err = check_against_provider(req, *binding->at(i).target);
+        if (!err) return binding;
+        if (!refused) refused = std::move(err);
+    }
+    return *refused;
 }
 
 namespace {
@@ -664,7 +732,8 @@ net::awaitable<void> answer_admitted(chat_request& req, const providers::model_b
                                      const turn_keeping& keep, long prompt_tokens) {
     providers::call_context call{ctx.http, request_id};
     call.masked_credential = &out.facts().credential;
-    const answer_target to{binding, encoder, out, prompt_tokens};
+    route_outcome routing;
+    const answer_target to{binding, encoder, out, prompt_tokens, routing};
     if (req.conversation_id) co_return co_await complete_turn(req, to, ctx, call, keep);
     const bool stateful = ctx.continuation.enabled || keep.continue_from || keep.record;
     if (stateful && binding.target->caps().upstream_memory) co_return co_await complete_continuable(req, to, ctx, call, keep);

@@ -251,17 +251,41 @@ void apply_openai_upstreams(load_state& st, const option_value& v) {
     }
 }
 
+/// A model's `routes`: a non-empty list of {provider, upstream_id}.
+std::vector<route_entry> parse_routes(const option_value& v) {
+    const json& list = array_of(v);
+    if (list.empty()) reject(v, "a non-empty list of {provider, upstream_id}");
+    std::vector<route_entry> routes;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        route_entry r;
+        const std::string where = std::string(v.source) + "[" + std::to_string(i) + "]";
+        each_member(list[i], where, {"provider", "upstream_id"},
+                    [&](const std::string& k, const json& value, const std::string& source) {
+                        const option_value item{source, nullptr, &value};
+                        (k == "provider" ? r.provider : r.upstream_id) = parse_string(item);
+                    });
+        if (r.provider.empty()) throw config_error(where + ": needs a provider");
+        routes.push_back(std::move(r));
+    }
+    return routes;
+}
+
 void apply_models(load_state& st, const option_value& v) {
     const json& list = array_of(v);
     st.s.models.clear();
     for (std::size_t i = 0; i < list.size(); ++i) {
         model_entry e;
         const std::string where = std::string(v.source) + "[" + std::to_string(i) + "]";
-        each_member(list[i], where, {"id", "provider", "upstream_id", "reasoning", "aliases"},
+        std::vector<route_entry> routes;
+        each_member(list[i], where, {"id", "provider", "upstream_id", "reasoning", "aliases", "routes"},
                     [&](const std::string& k, const json& value, const std::string& source) {
                         const option_value item{source, nullptr, &value};
                         if (k == "aliases") {
                             e.aliases = parse_list(item);
+                            return;
+                        }
+                        if (k == "routes") {
+                            routes = parse_routes(item);
                             return;
                         }
                         const std::string s = parse_string(item);
@@ -278,7 +302,14 @@ void apply_models(load_state& st, const option_value& v) {
                         }
                         (k == "id" ? e.id : k == "provider" ? e.provider : e.upstream_id) = s;
                     });
-        if (e.id.empty() || e.provider.empty()) throw config_error(where + ": needs an id and a provider");
+        if (!routes.empty()) {
+            if (!e.provider.empty() || !e.upstream_id.empty())
+                throw config_error(where + ": give either provider and upstream_id, or routes");
+            e.provider = routes.front().provider;
+            e.upstream_id = routes.front().upstream_id;
+            e.fallbacks.assign(routes.begin() + 1, routes.end());
+        }
+        if (e.id.empty() || e.provider.empty()) throw config_error(where + ": needs an id and a provider (or routes)");
         st.s.models.push_back(std::move(e));
     }
 }
@@ -497,7 +528,8 @@ std::vector<option> build_table() {
                          {},
                          "models",
                          "The model map: `{id, provider, upstream_id, reasoning, aliases}`; reasoning is split, inline or drop; "
-                         "aliases are other names clients may use (`claude-sonnet-4-5`)",
+                         "aliases are other names clients may use (`claude-sonnet-4-5`); `routes` (a list of `{provider, "
+                         "upstream_id}`) in place of provider and upstream_id fails over in order",
                          "the built-in list"},
                         "", apply_models));
 

@@ -18,10 +18,15 @@ void registry::add_provider(std::unique_ptr<provider> p) {
 }
 
 bool registry::add_model(const config::model_entry& entry) {
-    provider* target = nullptr;
-    for (auto& p : providers_)
-        if (p->name() == entry.provider) target = p.get();
-    if (!target) throw config::config_error("model '" + entry.id + "' names unknown provider '" + entry.provider + "'");
+    const auto provider_named = [&](const std::string& name) {
+        for (auto& p : providers_)
+            if (p->name() == name) return p.get();
+        throw config::config_error("model '" + entry.id + "' names unknown provider '" + name + "'");
+    };
+    provider* target = provider_named(entry.provider);
+    std::vector<route_target> fallbacks;
+    for (const auto& f : entry.fallbacks)
+        fallbacks.push_back({{entry.id, f.upstream_id, entry.reasoning}, provider_named(f.provider)});
     if (auto it = index_.find(entry.id); it != index_.end() && aliases_.erase(entry.id) > 0) {
         spdlog::warn("model '{}' from {} replaces an alias of the same name", entry.id, entry.provider);
         index_.erase(it);
@@ -39,7 +44,7 @@ bool registry::add_model(const config::model_entry& entry) {
         else
             spdlog::warn("alias '{}' of model '{}' is already a model or an alias; ignored", alias, entry.id);
     }
-    ordered_.push_back({{entry.id, entry.upstream_id, entry.reasoning}, target});
+    ordered_.push_back({{entry.id, entry.upstream_id, entry.reasoning}, target, std::move(fallbacks)});
     return true;
 }
 
@@ -65,14 +70,15 @@ std::unique_ptr<registry> build_registry(const config::settings& s) {
     auto r = std::make_unique<registry>();
     r->add_provider(std::make_unique<flowgpt::flowgpt_provider>(s.flowgpt, s.credentials));
     r->add_provider(std::make_unique<chatgptfree::aipkit_provider>(s.chatgptfree, s.upstream.request_timeout, s.credentials));
+    for (const auto& u : s.openai) // before the model map, whose routes may name them
+        r->add_provider(std::make_unique<openai::openai_provider>(u, s.credentials));
     for (const auto& m : s.models)
         r->add_model(m);
     for (const auto& u : s.openai) {
-        r->add_provider(std::make_unique<openai::openai_provider>(u, s.credentials));
         const auto ids = u.all_models ? openai::discover_models(u, s.upstream) : u.models;
         std::size_t added = 0;
         for (const auto& id : ids)
-            added += r->add_model({u.prefix + id, u.name, id, config::reasoning_mode::split, {}}) ? 1 : 0;
+            added += r->add_model({u.prefix + id, u.name, id, config::reasoning_mode::split, {}, {}}) ? 1 : 0;
         spdlog::info("{}: {} model(s) from {}", u.name, added, u.base_url);
     }
     return r;

@@ -375,3 +375,67 @@ test('usage statistics: per hour, key and model in the store, GET /admin/usage g
     await gw.stop();
   }
 });
+
+test('failover: a model with routes moves to the next one before the commit point, never after; /v1/models shows health and capabilities', async () => {
+  const routes = [{ provider: 'flowgpt', upstream_id: 'uzNcMUGo4sOwl4GFvRpm8' }, { provider: 'lab', upstream_id: 'emu-small' }];
+  const config = {
+    models: [{ id: 'fo', routes }, { id: 'solo', provider: 'flowgpt', upstream_id: 'uzNcMUGo4sOwl4GFvRpm8' }],
+    providers: { openai: [{ name: 'lab', base_url: `${emulator.url}/v1`, models: [] }] },
+  };
+  const gw = await startGateway({ emulator, config });
+  const answer = (r) => JSON.parse(r.body).choices[0].message.content;
+  try {
+    assert.match(answer(await chat(gw.url, { model: 'fo', messages: user('plain') })), /^echo: plain \| context: 1 messages/);
+    // FlowGPT fails before answering: the OpenAI-compatible route answers.
+    const moved = await chat(gw.url, { model: 'fo', messages: user('[scenario:500] please') });
+    assert.equal(moved.status, 200, moved.body);
+    assert.match(answer(moved), /^echo: \[scenario:500\] please \| model emu-small \| messages 1/);
+    const streamed = await chat(gw.url, { model: 'fo', stream: true, messages: user('[scenario:garbage] s') });
+    assert.equal(streamed.status, 200);
+    assert.match(contentOf(parseSse(streamed.body).json), /model emu-small/);
+    // A model without a second route keeps the error.
+    assert.equal((await chat(gw.url, { model: 'solo', messages: user('[scenario:500] x') })).status, 502);
+    // After the first token there is no moving on: the in-band error stays.
+    const words = Array.from({ length: 80 }, (_, i) => `w${i}`).join(' ');
+    const cut = await chat(gw.url, { model: 'fo', stream: true, messages: user(`[scenario:disconnect] ${words}`) });
+    assert.equal(cut.status, 200);
+    const cutJson = parseSse(cut.body).json;
+    assert.equal(cutJson.at(-1).error.code, 'upstream_error');
+    assert.doesNotMatch(contentOf(cutJson), /emu-small/);
+
+    // A stored conversation: the turn answered elsewhere carries the whole history there, and the
+    // next turn back on FlowGPT starts a fresh upstream conversation from the history.
+    const conv = JSON.parse((await rawRequest(gw.url, { path: '/v1/conversations', body: {} })).body);
+    assert.match(answer(await chat(gw.url, { model: 'fo', conversation_id: conv.id, messages: user('one') })), /context: 1 messages/);
+    assert.match(answer(await chat(gw.url, { model: 'fo', conversation_id: conv.id, messages: user('[scenario:500] two') })),
+      /model emu-small \| messages 3/);
+    assert.match(answer(await chat(gw.url, { model: 'fo', conversation_id: conv.id, messages: user('three') })),
+      /^echo: three \| context: 5 messages \[user,assistant,user,assistant,user\]/);
+
+    const listed = JSON.parse((await rawRequest(gw.url, { method: 'GET', path: '/v1/models' })).body).data;
+    const fo = listed.find((m) => m.id === 'fo');
+    assert.equal(fo.object, 'model');
+    assert.equal(fo.owned_by, 'flowgpt');
+    assert.deepEqual(fo.health, { status: 'up', routes_up: 2, routes: [{ provider: 'flowgpt', up: true }, { provider: 'lab', up: true }] });
+    assert.deepEqual(fo.capabilities, { streaming: true, images: false, tools: 'emulated', reasoning: 'split', web_search: false });
+    const one = JSON.parse((await rawRequest(gw.url, { method: 'GET', path: '/v1/models/fo' })).body);
+    assert.deepEqual(one.health, fo.health);
+  } finally {
+    await gw.stop();
+  }
+
+  // FlowGPT without a token: its route is passed over, and /v1/models says the model is degraded.
+  const half = await startGateway({ emulator, config, env: { FLOWGPT_BEARER_TOKEN: undefined } });
+  try {
+    const r = await chat(half.url, { model: 'fo', messages: user('anyone') });
+    assert.equal(r.status, 200, r.body);
+    assert.match(answer(r), /model emu-small/);
+    assert.equal((await chat(half.url, { model: 'solo', messages: user('x') })).status, 503);
+    const fo = JSON.parse((await rawRequest(half.url, { method: 'GET', path: '/v1/models/fo' })).body);
+    assert.deepEqual(fo.health, { status: 'degraded', routes_up: 1, routes: [{ provider: 'flowgpt', up: false }, { provider: 'lab', up: true }] });
+    const solo = JSON.parse((await rawRequest(half.url, { method: 'GET', path: '/v1/models/solo' })).body);
+    assert.equal(solo.health.status, 'down');
+  } finally {
+    await half.stop();
+  }
+});

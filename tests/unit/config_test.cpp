@@ -117,6 +117,10 @@ TEST(ConfigValidation, WrongJsonTypesNameTheKey) {
         {R"({"providers":{"openai":[{"base_url":"http://h/v1","models":"all"}]}})", "providers.openai[0].models"},
         {R"({"providers":{"flowgpt":{"signature":"v9"}}})", "providers.flowgpt.signature"},
         {R"({"conversations":{"store":"redis"}})", "conversations.store"},
+        {R"({"models":[{"id":"a","routes":[]}]})", "models[0].routes"},
+        {R"({"models":[{"id":"a","routes":[{"upstream_id":"x"}]}]})", "models[0].routes[0]"},
+        {R"({"models":[{"id":"a","routes":[{"provider":"flowgpt","weight":2}]}]})", "models[0].routes[0].weight"},
+        {R"({"models":[{"id":"a","provider":"flowgpt","routes":[{"provider":"flowgpt"}]}]})", "models[0]"},
     };
     for (const auto& [doc, key] : docs) {
         const auto e = error_of(doc);
@@ -355,4 +359,15 @@ TEST(ConfigValidation, ABaseUrlOfSlashesIsRefused) {
 TEST(ConfigValidation, AnEmptyKeyIsUnknown) {
     EXPECT_NE(error_of(R"({"": 1})").find("unknown key"), std::string::npos);
     EXPECT_NE(error_of(R"({"server": {"": 1}})").find("unknown key"), std::string::npos);
+}
+
+TEST(ConfigModels, RoutesAreTheFirstProviderThenFallbacksInOrder) {
+    const auto s = load(
+        R"({"models":[{"id":"m","routes":[{"provider":"chatgptfree","upstream_id":"25865"},{"provider":"lab","upstream_id":"x"}]}]})");
+    ASSERT_EQ(s.models.size(), 1u);
+    EXPECT_EQ(s.models[0].provider, "chatgptfree");
+    EXPECT_EQ(s.models[0].upstream_id, "25865");
+    ASSERT_EQ(s.models[0].fallbacks.size(), 1u);
+    EXPECT_EQ(s.models[0].fallbacks[0].provider, "lab");
+    EXPECT_EQ(s.models[0].fallbacks[0].upstream_id, "x");
 }

@@ -6,7 +6,7 @@ using namespace switchyard;
 
 TEST(Registry, DuplicateModelIdsKeepTheFirstBinding) {
     config::settings s;
-    s.models = {{"a", "flowgpt", "f1", {}, {}}, {"b", "chatgptfree", "c1", {}, {}}, {"a", "chatgptfree", "c2", {}, {}}};
+    s.models = {{"a", "flowgpt", "f1", {}, {}, {}}, {"b", "chatgptfree", "c1", {}, {}, {}}, {"a", "chatgptfree", "c2", {}, {}, {}}};
     config::openai_upstream u;
     u.name = "local";
     u.base_url = "http://127.0.0.1:9/v1";
@@ -31,10 +31,10 @@ TEST(Registry, UnknownProviderIsStillAnError) {
 
 TEST(Registry, AliasesFindTheirModelWithoutBeingListedAndNeverHideOne) {
     config::settings s;
-    config::model_entry a{"a", "flowgpt", "f1", {}, {}};
+    config::model_entry a{"a", "flowgpt", "f1", {}, {}, {}};
     a.aliases = {"claude-sonnet-4-5", "b", "claude-sonnet-4-5"};
-    config::model_entry b{"b", "chatgptfree", "c1", {}, {}};
-    config::model_entry late{"claude-sonnet-4-5", "chatgptfree", "c2", {}, {}};
+    config::model_entry b{"b", "chatgptfree", "c1", {}, {}, {}};
+    config::model_entry late{"claude-sonnet-4-5", "chatgptfree", "c2", {}, {}, {}};
     s.models = {a, b, late};
     const auto r = providers::build_registry(s);
     std::vector<std::string> ids;

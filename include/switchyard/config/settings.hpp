@@ -63,10 +63,10 @@ struct flowgpt_settings {
 
 struct chatgptfree_settings {
     std::string base_url = "https://chatgptfree.ai";
-    std::string cookie;     // COOKIE, sent as Cookie
-    std::string ajax_nonce; // AJAX_NONCE; fetched and refreshed automatically when absent or rejected
-    std::string session_id; // SESSION_ID, the guest identity; a random one per process when absent
-    std::string post_id;    // POST_ID
+    std::string cookie;                   // COOKIE, sent as Cookie
+    std::string ajax_nonce;               // AJAX_NONCE; fetched and refreshed automatically when absent or rejected
+    std::string session_id;               // SESSION_ID, the guest identity; a random one per process when absent
+    std::string post_id;                  // POST_ID
     milliseconds quota_cooldown{600'000}; // how long the guest session rests once its quota is used up
 };
 
@@ -109,12 +109,19 @@ enum class reasoning_mode {
     drop,    // not at all
 };
 
+/// Where a model's requests go: a provider and the upstream's id for the model there.
+struct route_entry {
+    std::string provider;    // "flowgpt", "chatgptfree", an OpenAI-compatible upstream's name
+    std::string upstream_id; // FlowGPT promptId, AIPKit bot_id, an upstream model id
+};
+
 struct model_entry {
     std::string id;
-    std::string provider;    // "flowgpt"
+    std::string provider;    // the first route: "flowgpt"
     std::string upstream_id; // FlowGPT promptId
     reasoning_mode reasoning = reasoning_mode::split;
-    std::vector<std::string> aliases; // other ids that name this model (a client's Claude model names)
+    std::vector<std::string> aliases;     // other ids that name this model (a client's Claude model names)
+    std::vector<route_entry> fallbacks{}; // tried in order when the first route fails before an answer starts
 };
 
 /// A named client key with its limits (the config file's `keys`). Keys from API_MASTER_KEY are

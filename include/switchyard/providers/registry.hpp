@@ -12,17 +12,28 @@
 
 namespace switchyard::providers {
 
-struct model_binding {
+/// One place a model's requests can go.
+struct route_target {
     model_route route;
     provider* target = nullptr;
+};
+
+struct model_binding {
+    model_route route;                   // the first route
+    provider* target = nullptr;          // and its provider
+    std::vector<route_target> fallbacks; // tried in order when the one before fails before an answer starts
+
+    /// Route `i`: 0 is the first, then the fallbacks.
+    route_target at(std::size_t i) const { return i == 0 ? route_target{route, target} : fallbacks[i - 1]; }
+    std::size_t route_count() const noexcept { return 1 + fallbacks.size(); }
 };
 
 class registry {
 public:
     /// Throws config::config_error when a provider of that name was added before.
     void add_provider(std::unique_ptr<provider> p);
-    /// Binds a model id (and its aliases) to a provider added before; throws config::config_error
-    /// when there is none. An id bound already keeps its first binding: false, and a warning is
+    /// Binds a model id (and its aliases) to the providers of its routes, added before; throws
+    /// config::config_error when one is missing. An id bound already keeps its first binding: false, and a warning is
     /// logged; a model named like an earlier alias takes the name over.
     bool add_model(const config::model_entry& entry);
 
