@@ -9,6 +9,7 @@
 #include "switchyard/http/router.hpp"
 #include "switchyard/ops/live_config.hpp"
 #include "switchyard/ops/metrics.hpp"
+#include "switchyard/ops/recent_errors.hpp"
 #include "switchyard/ops/usage.hpp"
 #include "switchyard/providers/credential_pool.hpp"
 #include "switchyard/server/server.hpp"
@@ -78,7 +79,8 @@ int main(int argc, char** argv) {
         store::expiry_sweeper sweeper(*conversations, settings.conversations.idle_ttl);
         const auto metrics = settings.metrics ? std::make_unique<ops::metrics>() : nullptr;
         ops::usage_recorder usage(*conversations);
-        http::router router(settings, ops::live_config::build(settings), *conversations, metrics.get(), &usage);
+        ops::recent_errors errors;
+        http::router router(settings, ops::live_config::build(settings), *conversations, metrics.get(), &usage, &errors);
         server::server srv(settings, router);
         // SIGHUP: keys, credentials and models again from .env and the config file (the process
         // environment is what it was at start). A bad file leaves the running configuration alone.

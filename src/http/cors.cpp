@@ -20,7 +20,7 @@ bool cors_policy::origin_allowed(std::string_view origin) const {
 
 std::optional<std::string> cors_policy::refusal(std::string_view origin, std::string_view host) const {
     if (auth_on_) return std::nullopt;
-    if (!origin.empty() && !origin_allowed(origin))
+    if (!origin.empty() && !origin_allowed(origin) && !same_origin(origin, host))
         return "Cross-origin requests from " + std::string(origin) +
                " are refused while authentication is off; list the origin in CORS_ORIGINS or set API_MASTER_KEY.";
     if (loopback_listener_ && !host.empty() && !names_loopback(host))
@@ -32,6 +32,15 @@ std::optional<std::string> cors_policy::allow_origin(std::string_view origin) co
     if (auth_on_) return std::string("*");
     if (!origin.empty() && origin_allowed(origin)) return std::string(origin);
     return std::nullopt;
+}
+
+bool same_origin(std::string_view origin, std::string_view host) noexcept {
+    if (host.empty()) return false;
+    for (std::string_view scheme : {"http://", "https://"})
+        if (origin.size() == scheme.size() + host.size() && strncasecmp(origin.data(), scheme.data(), scheme.size()) == 0 &&
+            strncasecmp(origin.data() + scheme.size(), host.data(), host.size()) == 0)
+            return true;
+    return false;
 }
 
 bool names_loopback(std::string_view host) noexcept {

@@ -12,6 +12,7 @@
 #include "switchyard/ops/admin.hpp"
 #include "switchyard/ops/metrics.hpp"
 #include "switchyard/providers/credential_pool.hpp"
+#include "switchyard/web/dashboard.hpp"
 
 namespace switchyard::http {
 namespace {
@@ -76,22 +77,25 @@ std::string_view api_path(std::string_view path) noexcept {
 }
 
 router::router(const config::settings& settings, std::shared_ptr<const ops::live_config> live,
-               store::conversation_store& conversations, ops::metrics* metrics, ops::usage_recorder* usage)
+               store::conversation_store& conversations, ops::metrics* metrics, ops::usage_recorder* usage,
+               ops::recent_errors* errors)
     : settings_(settings), live_(std::move(live)),
       conversations_(conversations, metrics ? store::store_worker::call_observer([metrics](double s) { metrics->store_call(s); })
                                             : store::store_worker::call_observer()),
       cors_(!settings.api_keys.empty() || !settings.keys.empty(), settings.cors_origins, names_loopback(settings.listen.host)),
-      metrics_(metrics), usage_(usage), admin_key_digest_(secrets::sha256(settings.admin_key)) {}
+      metrics_(metrics), usage_(usage), errors_(errors), admin_key_digest_(secrets::sha256(settings.admin_key)) {}
 
 void router::replace(std::shared_ptr<const ops::live_config> next) { live_.store(std::move(next)); }
 
 std::optional<http_response> router::refuse_non_operator(const http_request& req) const {
-    // Without a key, only the machine itself: a loopback peer, and neither a web page (an Origin,
-    // or a Host that is not a loopback name: DNS rebinding) nor a proxy on this machine relaying
-    // someone else.
+    // Without a key, only the machine itself: a loopback peer, and neither a web page from
+    // elsewhere (an Origin other than the gateway's own dashboard, or a Host that is not a
+    // loopback name: DNS rebinding) nor a proxy on this machine relaying someone else.
     const auto from_this_machine = [&] {
-        return req.from_loopback && req.header("origin").empty() && names_loopback(req.header("host")) &&
-               req.header("forwarded").empty() && req.header("x-forwarded-for").empty() && req.header("x-real-ip").empty();
+        const auto origin = req.header("origin");
+        return req.from_loopback && (origin.empty() || same_origin(origin, req.header("host"))) &&
+               names_loopback(req.header("host")) && req.header("forwarded").empty() && req.header("x-forwarded-for").empty() &&
+               req.header("x-real-ip").empty();
     };
     const bool allowed = settings_.admin_key.empty()
                              ? from_this_machine()
@@ -143,6 +147,7 @@ std::string_view route_pattern(std::string_view path) noexcept {
     if (path == "/healthz") return "/healthz";
     if (path == "/metrics") return "/metrics";
     if (path.starts_with("/admin")) return "/admin";
+    if (path == "/" || path == "/index.html" || path.starts_with("/ui/")) return "/ui";
     return "other";
 }
 
@@ -155,6 +160,12 @@ std::optional<http_response> router::answer_directly(const http_request& req, co
     if (req.method == "OPTIONS") return preflight(req);
 
     const std::string_view path = api_path(req.path());
+    if (req.path() == "/" || req.path() == "/index.html" || req.path().starts_with("/ui/")) {
+        if (req.method != "GET" && req.method != "HEAD") return method_not_allowed(req, "GET");
+        if (auto page = web::dashboard_file(req.path())) return page;
+        return error_reply(req, {error_kind::route_not_found, "Invalid URL (" + req.method + " " + std::string(req.path()) + ")",
+                                 std::nullopt, std::nullopt});
+    }
     if (req.path() == "/metrics") return serve_metrics(req, *live.models);
     if (req.path() == "/admin" || req.path().starts_with("/admin/")) {
         if (auto refused = refuse_non_operator(req)) return refused;
@@ -231,7 +242,7 @@ net::awaitable<void> router::serve_admin(const http_request& req, const ops::liv
                                          upstream::http_client& http) const {
     http_response response;
     try {
-        const ops::admin_context admin{*live.models, http, conversations_, usage_};
+        const ops::admin_context admin{*live.models, http, conversations_, usage_, errors_, metrics_};
         response = co_await ops::handle_admin(req, req.path(), admin);
     } catch (const std::exception& e) {
         response = internal_failure(req, e);

@@ -8,6 +8,8 @@
 #include <map>
 
 #include "switchyard/api/handlers.hpp"
+#include "switchyard/ops/metrics.hpp"
+#include "switchyard/ops/recent_errors.hpp"
 #include "switchyard/ops/usage.hpp"
 #include "switchyard/providers/credential_pool.hpp"
 
@@ -233,9 +235,42 @@ net::awaitable<http::http_response> usage_statistics(const http::http_request& r
     co_return api::json_response(dump(reply));
 }
 
+http::http_response errors_list(const admin_context& ctx) {
+    json data = json::array();
+    if (ctx.errors)
+        for (const auto& e : ctx.errors->list())
+            data.push_back({{"at", e.at},
+                            {"request_id", e.request_id},
+                            {"route", e.route},
+                            {"model", e.model.empty() ? json() : json(e.model)},
+                            {"provider", e.provider.empty() ? json() : json(e.provider)},
+                            {"status", e.status},
+                            {"reason", e.reason.empty() ? json() : json(e.reason)}});
+    return api::json_response(dump(json{{"object", "list"}, {"data", std::move(data)}}));
+}
+
+const std::time_t process_started = std::time(nullptr); // at static initialisation: the process's start
+
+http::http_response status_report(const admin_context& ctx) {
+    const auto started = process_started;
+    std::size_t credentials = 0;
+    for (auto* p : ctx.models.providers())
+        credentials += p->credentials() ? p->credentials()->size() : 0;
+    const json reply = {{"version", SWITCHYARD_VERSION},
+                        {"started_at", static_cast<std::int64_t>(started)},
+                        {"open_streams", ctx.gauges ? json(ctx.gauges->open_streams()) : json()},
+                        {"models", ctx.models.models().size()},
+                        {"credentials", credentials}};
+    return api::json_response(dump(reply));
+}
+
 } // namespace
 
 net::awaitable<http::http_response> handle_admin(const http::http_request& req, std::string_view path, const admin_context& ctx) {
+    if (path == "/admin/errors" || path == "/admin/status") {
+        if (req.method != "GET" && req.method != "HEAD") co_return wrong_method(req, "GET");
+        co_return path == "/admin/errors" ? errors_list(ctx) : status_report(ctx);
+    }
     if (path == "/admin/usage") {
         if (req.method != "GET" && req.method != "HEAD") co_return wrong_method(req, "GET");
         co_return co_await usage_statistics(req, ctx);

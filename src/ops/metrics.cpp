@@ -182,6 +182,8 @@ void metrics::stream_opened() { impl_->open_streams.Increment(); }
 void metrics::stream_closed() { impl_->open_streams.Decrement(); }
 void metrics::store_call(double seconds) { impl_->store_latency.Observe(seconds); }
 
+long metrics::open_streams() const { return static_cast<long>(impl_->open_streams.Value()); }
+
 void metrics::credentials_in_state(std::string_view provider, std::string_view state, std::size_t count) {
     impl_->credentials.Add({{"provider", std::string(provider)}, {"state", std::string(state)}}).Set(static_cast<double>(count));
 }

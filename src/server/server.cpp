@@ -29,6 +29,7 @@
 #include "switchyard/api/handlers.hpp"
 #include "switchyard/upstream/http_client.hpp"
 #include "switchyard/ops/metrics.hpp"
+#include "switchyard/ops/recent_errors.hpp"
 #include "switchyard/ops/usage.hpp"
 #include "switchyard/util/ids.hpp"
 #include "switchyard/util/log_output.hpp"
@@ -527,6 +528,7 @@ struct server::impl {
             const auto ended = std::chrono::steady_clock::now();
             if (auto* metrics = router.metrics()) metrics->exchange_ended(out.facts(), out.status(), next->started, ended);
             if (auto* usage = router.usage()) usage->exchange_ended(out.facts(), out.status());
+            if (auto* errors = router.errors()) errors->exchange_ended(req.request_id, out.facts(), out.status());
             if (log_output::json_lines()) {
                 if (spdlog::should_log(spdlog::level::info))
                     log_output::access(access_record(req, out.status(), out.facts(), next->started, ended, client_gone));

@@ -439,3 +439,34 @@ test('failover: a model with routes moves to the next one before the commit poin
     await half.stop();
   }
 });
+
+test('the dashboard is served from the binary; its own origin counts as this machine, another does not; /admin/errors and /admin/status', async () => {
+  const gw = await startGateway({ emulator, env: { API_MASTER_KEY: undefined } });
+  try {
+    const page = await rawRequest(gw.url, { method: 'GET', path: '/', headers: { authorization: '' } });
+    assert.equal(page.status, 200);
+    assert.match(page.headers['content-type'], /^text\/html/);
+    assert.match(page.body, /<script src="\/ui\/app.js" defer><\/script>/);
+    assert.equal((await rawRequest(gw.url, { method: 'GET', path: '/ui/app.js' })).headers['content-type'], 'text/javascript; charset=utf-8');
+    assert.equal((await rawRequest(gw.url, { method: 'GET', path: '/ui/missing.js' })).status, 404);
+    assert.equal((await rawRequest(gw.url, { method: 'POST', path: '/' })).status, 405);
+
+    const own = `http://127.0.0.1:${gw.port}`;
+    const asPage = (origin) => ({ origin, host: `127.0.0.1:${gw.port}` });
+    assert.equal((await rawRequest(gw.url, { method: 'GET', path: '/admin/status', headers: asPage(own) })).status, 200);
+    assert.equal((await chat(gw.url, { messages: user('from the page') }, asPage(own))).status, 200);
+    assert.equal((await rawRequest(gw.url, { method: 'GET', path: '/admin/status', headers: asPage('http://evil.example') })).status, 403);
+    assert.equal((await chat(gw.url, { messages: user('x') }, asPage('http://evil.example'))).status, 403);
+
+    assert.equal((await chat(gw.url, { messages: user('[scenario:500] fails') })).status, 502);
+    const errors = JSON.parse((await rawRequest(gw.url, { method: 'GET', path: '/admin/errors' })).body).data;
+    assert.deepEqual([errors[0].status, errors[0].route, errors[0].model, errors[0].provider, errors[0].reason],
+      [502, '/v1/chat/completions', 'default', 'flowgpt', 'upstream_failed']);
+    assert.match(errors[0].request_id, /^req_/);
+    const status = JSON.parse((await rawRequest(gw.url, { method: 'GET', path: '/admin/status' })).body);
+    assert.equal(status.open_streams, 0);
+    assert.ok(status.started_at <= Date.now() / 1000 && status.started_at > Date.now() / 1000 - 120);
+  } finally {
+    await gw.stop();
+  }
+});

@@ -29,6 +29,10 @@ private:
     bool loopback_listener_;
 };
 
+/// Whether `origin` is the request's own (`http://` or `https://` and its Host): the gateway's
+/// own pages, never a web page from elsewhere.
+bool same_origin(std::string_view origin, std::string_view host) noexcept;
+
 /// True for host names and address literals of the loopback ("localhost", "127.0.0.5",
 /// "[::1]"), with or without a port.
 bool names_loopback(std::string_view host) noexcept;

@@ -22,6 +22,7 @@ class http_client;
 namespace switchyard::ops {
 class metrics;
 class usage_recorder;
+class recent_errors;
 } // namespace switchyard::ops
 
 namespace switchyard::http {
@@ -31,7 +32,8 @@ public:
     /// `settings` are the start-up ones (CORS, streams, ADMIN_KEY); `live` the keys, credentials
     /// and models a reload replaces. `metrics` may be null (metrics off).
     router(const config::settings& settings, std::shared_ptr<const ops::live_config> live,
-           store::conversation_store& conversations, ops::metrics* metrics = nullptr, ops::usage_recorder* usage = nullptr);
+           store::conversation_store& conversations, ops::metrics* metrics = nullptr, ops::usage_recorder* usage = nullptr,
+           ops::recent_errors* errors = nullptr);
 
     /// Serves requests that begin from now on with `next`; exchanges under way keep theirs. Thread-safe.
     void replace(std::shared_ptr<const ops::live_config> next);
@@ -45,6 +47,8 @@ public:
     ops::metrics* metrics() const noexcept { return metrics_; }
     /// Where usage statistics are counted; null when they are not kept.
     ops::usage_recorder* usage() const noexcept { return usage_; }
+    /// Where failed exchanges are kept for the dashboard; null when they are not.
+    ops::recent_errors* errors() const noexcept { return errors_; }
 
 private:
     /// What needs no upstream and no store is answered synchronously; nullopt means a chat
@@ -67,6 +71,7 @@ private:
     cors_policy cors_;
     ops::metrics* metrics_;
     ops::usage_recorder* usage_;
+    ops::recent_errors* errors_;
     secrets::sha256_digest admin_key_digest_{};
 };
 

@@ -31,6 +31,9 @@ public:
     /// How many of `provider`'s upstream credentials are in `state` now.
     void credentials_in_state(std::string_view provider, std::string_view state, std::size_t count);
 
+    /// Streamed answers in progress now.
+    long open_streams() const;
+
     /// Everything, in the Prometheus text format (version 0.0.4).
     std::string render() const;
 
