@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything switchyard needs on Debian 12: build toolchain and libraries (apt),
 # and the pinned SDKs and frameworks for the SDK tests (npm, from tests/sdk/package-lock.json),
-# and Chromium with puppeteer-core for the dashboard tests (tests/browser/package-lock.json).
+# Chromium with puppeteer-core for the dashboard tests (tests/browser/package-lock.json), and
+# Prometheus for promtool, which checks the /metrics page.
 #   scripts/install-deps.sh            build + test dependencies
 #   scripts/install-deps.sh --runtime  only what the built binary needs to run
 #   scripts/install-deps.sh --bench    build dependencies plus what bench/run uses and compares
@@ -22,7 +23,7 @@ runtime_pkgs=(ca-certificates libssl3 libspdlog1.10 libsqlite3-0 libprometheus-c
 build_pkgs=(build-essential cmake ninja-build ccache git pkg-config
   libboost1.81-dev libboost-url1.81-dev nlohmann-json3-dev libssl-dev libspdlog-dev
   libsqlite3-dev libgtest-dev prometheus-cpp-dev)
-test_pkgs=(nodejs npm curl json-schema-test-suite chromium)
+test_pkgs=(nodejs npm curl json-schema-test-suite chromium prometheus)
 bench_pkgs=(nodejs npm wrk nghttp2-client nginx-light util-linux binutils)
 fuzz_pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)
 

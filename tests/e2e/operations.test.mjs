@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { API_KEY, FLOWGPT_TOKEN, startEmulator, startGateway, rawRequest, chat, user, sleep, parseSse, contentOf } from './harness.mjs';
 
@@ -466,6 +467,28 @@ test('the dashboard is served from the binary; its own origin counts as this mac
     const status = JSON.parse((await rawRequest(gw.url, { method: 'GET', path: '/admin/status' })).body);
     assert.equal(status.open_streams, 0);
     assert.ok(status.started_at <= Date.now() / 1000 && status.started_at > Date.now() / 1000 - 120);
+  } finally {
+    await gw.stop();
+  }
+});
+
+test('promtool (Debian\'s prometheus) accepts the /metrics page with every family in use', async () => {
+  const promtool = spawnSync('promtool', ['--version']);
+  assert.equal(promtool.status, 0, 'promtool is not installed (scripts/install-deps.sh installs prometheus)');
+  const gw = await startGateway({ emulator, config: { keys: [{ name: 'team-a', key: 'sk-team-a' }] } });
+  try {
+    assert.equal((await chat(gw.url, { messages: user('plain') }, { authorization: 'Bearer sk-team-a' })).status, 200);
+    assert.equal((await chat(gw.url, { stream: true, messages: user('streamed') })).status, 200);
+    assert.equal((await chat(gw.url, { messages: user('[scenario:429] limited') })).status, 429);
+    await rawRequest(gw.url, { path: '/v1/conversations', body: {} }); // a store call
+    const page = (await metricsOf(gw.url)).body;
+    for (const family of ['switchyard_requests_total', 'switchyard_request_duration_seconds', 'switchyard_time_to_first_byte_seconds',
+      'switchyard_time_to_first_token_seconds', 'switchyard_open_streams', 'switchyard_upstream_failures_total',
+      'switchyard_tokens_total', 'switchyard_store_call_seconds', 'switchyard_upstream_credentials'])
+      assert.match(page, new RegExp(`^# TYPE ${family} `, 'm'), family);
+    const checked = spawnSync('promtool', ['check', 'metrics'], { input: page, encoding: 'utf8' });
+    assert.equal(checked.status, 0, `${checked.stdout}${checked.stderr}`);
+    assert.equal(`${checked.stdout}${checked.stderr}`.trim(), '', 'no lint findings either');
   } finally {
     await gw.stop();
   }
