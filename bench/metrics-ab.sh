@@ -35,5 +35,8 @@ echo "median cpu_us_per_req: on=$on off=$off ratio=$(awk -v a="$on" -v b="$off" 
 cost=$(taskset -c 1 "$build/switchyard-metrics-cost")
 echo "$cost"
 record=$(sed -n 's/^record_ns_one_thread=//p' <<<"$cost")
+usage=$(sed -n 's/^usage_ns_one_thread=//p' <<<"$cost")
 cheapest=$(values off | head -1)
 echo "recording share of a request's CPU: $(awk -v r="$record" -v b="$cheapest" 'BEGIN {printf "%.2f%%", r / 1000 / b * 100}') (of the cheapest run with metrics off, $cheapest µs)"
+echo "usage statistics share of a request's CPU: $(awk -v r="$usage" -v b="$cheapest" 'BEGIN {printf "%.2f%%", r / 1000 / b * 100}')"
+echo "both: $(awk -v r="$record" -v u="$usage" -v b="$cheapest" 'BEGIN {printf "%.2f%%", (r + u) / 1000 / b * 100}')"

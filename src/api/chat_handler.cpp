@@ -143,27 +143,40 @@ net::awaitable<std::optional<api_error>> call_routes(const providers::model_bind
                                                      http::response_stream& out, route_outcome& outcome,
                                                      const std::function<void(const providers::provider&)>& attempting) {
     std::optional<api_error> err;
+    auto& facts = out.facts();
+    // The upstream state belongs to its owner: another provider starts from the history alone, and
+    // what a failed attempt wrote is undone before the next.
+    const std::string original = ctx.conversation ? ctx.conversation->upstream_state : std::string();
     for (std::size_t i = 0; i < m.route_count(); ++i) {
         const auto r = m.at(i);
         if (auto refused = check_against_provider(req, *r.target)) {
             if (!err) err = std::move(refused);
             continue;
         }
-        const bool foreign = ctx.conversation && !outcome.state_owner.empty() && outcome.state_owner != r.target->name();
-        std::string owners_state;
-        if (foreign) owners_state = std::exchange(ctx.conversation->upstream_state, std::string());
-        out.facts().provider = r.target->name();
+        if (ctx.conversation) {
+            const bool owners = outcome.state_owner.empty() || outcome.state_owner == r.target->name();
+            ctx.conversation->upstream_state = owners ? original : std::string();
+        }
+        facts.provider = r.target->name();
         if (attempting) attempting(*r.target);
         err = co_await call_provider(*r.target, req, r.route, sink, ctx, out);
         if (!err) {
             outcome.answered = r.target;
+            facts.upstream_failure = {}; // a route failed before, but the exchange did not
             co_return std::nullopt;
         }
-        if (foreign) ctx.conversation->upstream_state = std::move(owners_state);
+        if (ctx.conversation) ctx.conversation->upstream_state = original;
         if (sink.output_seen() || ends_failover(*err) || out.stopped() != http::stop_reason::none) co_return err;
-        if (i + 1 < m.route_count())
-            spdlog::warn("[{}] model {}: route {} ({}) failed before answering ({}); trying the next", ctx.request_id,
-                         m.route.model_id, i + 1, r.target->name(), out.facts().upstream_failure);
+        if (facts.upstream_failure.empty()) continue;
+        spdlog::warn("[{}] model {}: route {} ({}) failed before answering ({})", ctx.request_id, m.route.model_id, i + 1,
+                     r.target->name(), facts.upstream_failure);
+        facts.route_failures.emplace_back(facts.provider, facts.upstream_failure);
+        facts.upstream_failure = {};
+    }
+    // The last failure is the exchange's own.
+    if (err && !facts.route_failures.empty()) {
+        std::tie(facts.provider, facts.upstream_failure) = facts.route_failures.back();
+        facts.route_failures.pop_back();
     }
     co_return err;
 }

@@ -1,7 +1,10 @@
 #include "switchyard/http/cors.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <strings.h>
+
+#include <string>
 
 namespace switchyard::http {
 
@@ -35,12 +38,27 @@ std::optional<std::string> cors_policy::allow_origin(std::string_view origin) co
 }
 
 bool same_origin(std::string_view origin, std::string_view host) noexcept {
-    if (host.empty()) return false;
-    for (std::string_view scheme : {"http://", "https://"})
-        if (origin.size() == scheme.size() + host.size() && strncasecmp(origin.data(), scheme.data(), scheme.size()) == 0 &&
-            strncasecmp(origin.data() + scheme.size(), host.data(), host.size()) == 0)
-            return true;
-    return false;
+    // The gateway speaks plain HTTP, so its pages are http:// ones. A Host that is a DNS name
+    // could be a rebinding page's; only a loopback name or an address literal is trusted.
+    constexpr std::string_view scheme = "http://";
+    if (host.empty() || !(names_loopback(host) || names_address(host))) return false;
+    return origin.size() == scheme.size() + host.size() && strncasecmp(origin.data(), scheme.data(), scheme.size()) == 0 &&
+           strncasecmp(origin.data() + scheme.size(), host.data(), host.size()) == 0;
+}
+
+bool names_address(std::string_view host) noexcept {
+    if (host.starts_with('[')) { // [v6]:port
+        const auto close = host.find(']');
+        if (close == std::string_view::npos || close > 64) return false;
+        const std::string v6(host.substr(1, close - 1));
+        in6_addr a6{};
+        return inet_pton(AF_INET6, v6.c_str(), &a6) == 1;
+    }
+    if (const auto colon = host.rfind(':'); colon != std::string_view::npos) host = host.substr(0, colon);
+    if (host.size() > 15) return false;
+    const std::string v4(host);
+    in_addr a4{};
+    return inet_pton(AF_INET, v4.c_str(), &a4) == 1;
 }
 
 bool names_loopback(std::string_view host) noexcept {

@@ -214,6 +214,7 @@ std::optional<http_response> router::answer_directly(const http_request& req, co
 net::awaitable<void> router::route(const http_request& req, response_stream& out, upstream::http_client& http) const {
     // The configuration this exchange started with stays with it, whatever a reload does meanwhile.
     const std::shared_ptr<const ops::live_config> live = live_.load();
+    out.facts().names_owner = live;
     std::optional<http_response> direct;
     out.facts().route = route_pattern(api_path(req.path()));
     authenticator::caller who;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <charconv>
 #include <ctime>
 #include <map>
@@ -103,8 +104,8 @@ net::awaitable<http::http_response> probe_credential(const http::http_request& r
                                                      const admin_context& ctx) {
     const auto [target, index] = credential_named(ctx.models, id);
     if (!target) co_return no_such_credential(id);
-    const auto* model = ctx.models.first_model_of(*target);
-    if (!model)
+    const auto route = ctx.models.first_route_to(*target);
+    if (!route)
         co_return api::error_response(
             {error_kind::invalid_value,
              "No model routes to " + std::string(target->name()) + ", so there is nothing to probe with.", std::nullopt,
@@ -113,7 +114,7 @@ net::awaitable<http::http_response> probe_credential(const http::http_request& r
     const std::string credential = pool.value_at(index);
     providers::call_context call{ctx.http, req.request_id};
     call.credential = credential;
-    const auto failed = co_await target->probe(model->route, call);
+    const auto failed = co_await target->probe(route->route, call);
     if (!failed)
         pool.succeeded(index);
     else if (failed->reason == providers::failure_reason::credential_rejected)
@@ -125,27 +126,37 @@ net::awaitable<http::http_response> probe_credential(const http::http_request& r
     co_return api::json_response(dump(reply));
 }
 
-/// A time as Unix seconds, or as an ISO 8601 UTC date or time ("2026-12-07", "2026-12-07T01:00:00Z").
+/// The times /admin/usage reads: from 1970 to the end of 9999.
+constexpr std::int64_t latest_time = 253'402'300'799;
+
+/// A time as Unix seconds, or as an ISO 8601 UTC date or time ("2026-12-07", "2026-12-07T01:00:00Z"),
+/// within [0, latest_time]; nullopt for anything else, impossible dates included.
 std::optional<std::int64_t> parse_time(const std::string& text) {
     std::int64_t seconds = 0;
     const char* end = text.data() + text.size();
-    if (auto [p, ec] = std::from_chars(text.data(), end, seconds); ec == std::errc{} && p == end && !text.empty()) return seconds;
+    if (auto [p, ec] = std::from_chars(text.data(), end, seconds); ec == std::errc{} && p == end && !text.empty())
+        return seconds >= 0 && seconds <= latest_time ? std::optional(seconds) : std::nullopt;
+    // YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, digits where digits belong.
+    constexpr std::string_view date_shape = "dddd-dd-dd", time_shape = "dddd-dd-ddTdd:dd:ddZ";
+    const std::string_view shape = text.size() == date_shape.size() ? date_shape : time_shape;
+    if (text.size() != shape.size()) return std::nullopt;
+    for (std::size_t k = 0; k < shape.size(); ++k)
+        if (shape[k] == 'd' ? !std::isdigit(static_cast<unsigned char>(text[k])) : text[k] != shape[k]) return std::nullopt;
+    const auto field = [&](std::size_t at, std::size_t n) { return std::stoi(text.substr(at, n)); };
+    const int year = field(0, 4), month = field(5, 2), day = field(8, 2);
+    const int hour = shape == time_shape ? field(11, 2) : 0, minute = shape == time_shape ? field(14, 2) : 0,
+              second = shape == time_shape ? field(17, 2) : 0;
+    if (year < 1970 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return std::nullopt;
     std::tm tm{};
-    int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-    char tail = 0;
-    const int fields =
-        std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &year, &month, &day, &hour, &minute, &second, &tail);
-    const bool date_only = fields == 3 && text.size() == 10;
-    const bool date_time = fields == 7 && tail == 'Z' && text.size() == 20;
-    if (!date_only && !date_time) return std::nullopt;
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
     tm.tm_year = year - 1900;
     tm.tm_mon = month - 1;
     tm.tm_mday = day;
     tm.tm_hour = hour;
     tm.tm_min = minute;
     tm.tm_sec = second;
-    return static_cast<std::int64_t>(timegm(&tm));
+    const auto at = static_cast<std::int64_t>(timegm(&tm));
+    if (tm.tm_mday != day || tm.tm_mon != month - 1) return std::nullopt; // 31 February rolled into March
+    return at;
 }
 
 std::string iso_hour(std::int64_t seconds) {

@@ -164,10 +164,14 @@ void metrics::exchange_ended(const http::exchange_facts& f, int status, std::chr
     if (f.first_token != http::exchange_facts::time_point{})
         m.histogram(family_id::first_token, m.first_token, "provider", f.provider)
             .Observe(seconds_between(started, f.first_token));
-    if (!f.upstream_failure.empty())
-        m.series<Counter>(family_id::failures, {f.provider, f.upstream_failure}, [&]() -> Counter& {
-             return m.failures.Add({{"provider", std::string(f.provider)}, {"reason", std::string(f.upstream_failure)}});
+    const auto count_failure = [&](std::string_view provider, std::string_view reason) {
+        m.series<Counter>(family_id::failures, {provider, reason}, [&]() -> Counter& {
+             return m.failures.Add({{"provider", std::string(provider)}, {"reason", std::string(reason)}});
          }).Increment();
+    };
+    if (!f.upstream_failure.empty()) count_failure(f.provider, f.upstream_failure);
+    for (const auto& [provider, reason] : f.route_failures)
+        count_failure(provider, reason);
     for (const auto& [kind, count] : {std::pair{"prompt", f.prompt_tokens}, std::pair{"completion", f.completion_tokens}}) {
         if (count <= 0) continue;
         const std::string_view estimated = f.tokens_estimated ? "true" : "false";

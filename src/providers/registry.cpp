@@ -55,10 +55,11 @@ std::vector<provider*> registry::providers() const {
     return out;
 }
 
-const model_binding* registry::first_model_of(const provider& p) const {
+std::optional<route_target> registry::first_route_to(const provider& p) const {
     for (const auto& m : ordered_)
-        if (m.target == &p) return &m;
-    return nullptr;
+        for (std::size_t i = 0; i < m.route_count(); ++i)
+            if (m.at(i).target == &p) return m.at(i);
+    return std::nullopt;
 }
 
 const model_binding* registry::find(std::string_view model_id) const {

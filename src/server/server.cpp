@@ -222,6 +222,8 @@ std::string access_record(const http::http_request& req, int status, const http:
     if (!f.provider.empty()) r["provider"] = f.provider;
     if (!f.credential.empty()) r["credential"] = f.credential;
     if (!f.upstream_failure.empty()) r["upstream_failure"] = f.upstream_failure;
+    for (const auto& [provider, reason] : f.route_failures)
+        r["failed_routes"].push_back({{"provider", provider}, {"reason", reason}});
     if (f.prompt_tokens >= 0) {
         r["prompt_tokens"] = f.prompt_tokens;
         r["completion_tokens"] = f.completion_tokens;

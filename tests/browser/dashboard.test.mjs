@@ -64,7 +64,7 @@ test('the pages load without console errors, and the operator views need the adm
     await page.waitForSelector('#chat:not([hidden]) #model option');
     await page.click('nav button[data-view=overview]');
     await page.waitForSelector('#overview:not([hidden])');
-    await sleep(3500); // one refresh more
+    await sleep(5500); // one refresh more
     assert.deepEqual(problems, []);
     const csp = (await rawRequest(gateway.url, { method: 'GET', path: '/' })).headers['content-security-policy'];
     assert.match(csp, /default-src 'none'; script-src 'self'/);

@@ -362,7 +362,11 @@ test('usage statistics: per hour, key and model in the store, GET /admin/usage g
 
     const later = await usage(`?from=${Math.floor(Date.now() / 1000) + 7200}&to=${Math.floor(Date.now() / 1000) + 9000}`);
     assert.deepEqual(later.body.data, []);
-    for (const [query, param] of [['?group_by=nope', 'group_by'], ['?from=yesterday', 'from'], ['?from=2026-12-07&to=2026-12-06', 'to']]) {
+    const encoded = await usage('?group_by=hour%2Ckey&from=2020-01-01T00%3A00%3A00Z'); // as URLSearchParams writes it
+    assert.equal(encoded.status, 200);
+    assert.deepEqual(encoded.body.group_by, ['hour', 'key']);
+    for (const [query, param] of [['?group_by=nope', 'group_by'], ['?from=yesterday', 'from'], ['?from=2026-12-07&to=2026-12-06', 'to'],
+      ['?from=-9223372036854775808', 'from'], ['?from=2026-02-31', 'from'], ['?from=2026-12-07T-1:00:00Z', 'from'], ['?to=99999999999999', 'to']]) {
       const bad = await usage(query);
       assert.equal(bad.status, 400, query);
       assert.equal(bad.body.error.param, param);
@@ -390,6 +394,11 @@ test('failover: a model with routes moves to the next one before the commit poin
     // FlowGPT fails before answering: the OpenAI-compatible route answers.
     const moved = await chat(gw.url, { model: 'fo', messages: user('[scenario:500] please') });
     assert.equal(moved.status, 200, moved.body);
+    // The route's failure is counted under its provider; the exchange itself did not fail.
+    const failures = sample((await metricsOf(gw.url)).body, 'switchyard_upstream_failures_total', { provider: 'flowgpt', reason: 'upstream_failed' });
+    assert.equal(failures, 1);
+    const listedErrors = JSON.parse((await rawRequest(gw.url, { method: 'GET', path: '/admin/errors' })).body).data;
+    assert.ok(!listedErrors.some((e) => e.status === 200), 'an answered exchange is not an error');
     assert.match(answer(moved), /^echo: \[scenario:500\] please \| model emu-small \| messages 1/);
     const streamed = await chat(gw.url, { model: 'fo', stream: true, messages: user('[scenario:garbage] s') });
     assert.equal(streamed.status, 200);

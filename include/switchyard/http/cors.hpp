@@ -29,9 +29,13 @@ private:
     bool loopback_listener_;
 };
 
-/// Whether `origin` is the request's own (`http://` or `https://` and its Host): the gateway's
-/// own pages, never a web page from elsewhere.
+/// Whether `origin` is the request's own (`http://` and its Host) and that Host is a loopback
+/// name or an address literal: the gateway's own pages. A DNS name in Host could be a
+/// rebinding page's, so it never counts.
 bool same_origin(std::string_view origin, std::string_view host) noexcept;
+
+/// True for an IPv4 or bracketed IPv6 address literal, with or without a port.
+bool names_address(std::string_view host) noexcept;
 
 /// True for host names and address literals of the loopback ("localhost", "127.0.0.5",
 /// "[::1]"), with or without a port.

@@ -4,8 +4,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <memory>
 #include <optional>
-
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,7 +29,7 @@ struct http_request {
     std::string_view header(std::string_view lowercase_name) const noexcept;
     /// The path without the query string.
     std::string_view path() const noexcept;
-    /// The value of query parameter `name` as sent (not percent-decoded), nullopt when absent.
+    /// The value of query parameter `name`, percent-decoded (`+` is a space), nullopt when absent.
     std::optional<std::string> query_param(std::string_view name) const;
 };
 
@@ -44,11 +44,16 @@ struct exchange_facts {
     std::string_view provider;
     std::string credential;            // the upstream credential used, masked (last four characters)
     std::string_view upstream_failure; // why the upstream failed, when it did
-    long prompt_tokens = -1;           // -1: not counted
+    // Routes that failed before another one was tried (failover): provider and reason each.
+    std::vector<std::pair<std::string_view, std::string_view>> route_failures;
+    long prompt_tokens = -1; // -1: not counted
     long completion_tokens = -1;
     bool tokens_estimated = false;
     bool streamed = false;
     std::size_t body_bytes = 0; // of the answer, as written to the client
+    // The configuration the names above point into (key names, provider names): kept until the
+    // facts are read, after the exchange, even when a reload has replaced it meanwhile.
+    std::shared_ptr<const void> names_owner;
     time_point first_byte{};  // the head was written (epoch: never)
     time_point first_token{}; // the first text, reasoning or call reached the client's stream (epoch: none)
 };

@@ -2,6 +2,7 @@
 // Model id → (provider, upstream id). Built once at start-up, read-only afterwards, so it is
 // safe to share between threads.
 #include <map>
+#include <optional>
 #include <memory>
 #include <set>
 #include <string>
@@ -41,8 +42,8 @@ public:
     const std::vector<model_binding>& models() const noexcept { return ordered_; }
     /// Every provider, in the order added. Providers are thread-safe, so a reader may use them.
     std::vector<provider*> providers() const;
-    /// The first model bound to `p`, or null: a route an operator's probe can use.
-    const model_binding* first_model_of(const provider& p) const;
+    /// The first route of any model that goes to `p`, or nullopt: one an operator's probe can use.
+    std::optional<route_target> first_route_to(const provider& p) const;
 
 private:
     std::vector<std::unique_ptr<provider>> providers_;

@@ -53,6 +53,7 @@ function fill(table, rows, empty) {
 // ---- views ---------------------------------------------------------------------------------
 
 let refreshTimer = null;
+let operatorRefused = false; // once the operator routes said no, they are not asked again until the next sign-in
 
 function show(view) {
   const signedIn = keys.signedIn;
@@ -67,7 +68,7 @@ function show(view) {
   location.hash = view;
   if (view === 'overview') {
     refreshOverview();
-    refreshTimer = setInterval(refreshOverview, 3000);
+    refreshTimer = setInterval(refreshOverview, 5000);
   } else {
     openChat();
   }
@@ -77,6 +78,7 @@ async function signIn(event) {
   event.preventDefault();
   const api_ = $('api-key').value.trim(), admin = $('admin-key').value.trim();
   keys.set(api_, admin);
+  operatorRefused = false;
   try {
     await api('/v1/models');
   } catch (e) {
@@ -111,8 +113,10 @@ async function refreshModels() {
 async function refreshOperatorViews() {
   let status;
   try {
+    if (operatorRefused) throw new ApiError(401, 'not the operator');
     status = await api('/admin/status', { operator: true });
   } catch (e) {
+    if (e.status === 401 || e.status === 403) operatorRefused = true;
     $('operator-note').hidden = false;
     $('operator-views').hidden = true;
     $('open-streams').textContent = '–';
@@ -237,8 +241,9 @@ async function resume(id) {
   const entry = saved.list().find((c) => c.id === id);
   if (entry?.model) $('model').value = entry.model;
   try {
-    const items = await api(`/v1/conversations/${encodeURIComponent(id)}/items?order=asc&limit=100`);
-    for (const item of items.data) {
+    // The latest 100 items, shown oldest first.
+    const items = await api(`/v1/conversations/${encodeURIComponent(id)}/items?order=desc&limit=100`);
+    for (const item of items.data.reverse()) {
       if (item.type !== 'message') continue;
       const text = (item.content ?? []).map((p) => p.text ?? '').join('');
       const image = (item.content ?? []).find((p) => p.type === 'input_image')?.image_url;
@@ -289,9 +294,10 @@ async function send(event) {
   $('send').disabled = true;
   try {
     if (!current) {
-      const created = await api('/v1/conversations', { method: 'POST', body: { metadata: { title: prompt.slice(0, 40) } } });
+      const title = Array.from(prompt).slice(0, 40).join(''); // whole characters, never half an emoji
+      const created = await api('/v1/conversations', { method: 'POST', body: { metadata: { title } } });
       current = created.id;
-      saved.put([{ id: current, title: prompt.slice(0, 40) || 'Image', model }, ...saved.list()]);
+      saved.put([{ id: current, title: title || 'Image', model }, ...saved.list()]);
       listConversations();
     }
     const content = attachedImage
