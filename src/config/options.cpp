@@ -392,7 +392,7 @@ std::vector<option> build_table() {
          {"ADMIN_KEY"},
          {},
          "Operator key for `/metrics` and `/admin/*`, sent as `Authorization: Bearer <key>`. None: they answer "
-         "this machine only (no proxy, no web page)"},
+         "this machine only (no proxy, no web page but the gateway's own)"},
         [](settings & s) -> auto& { return s.admin_key; }));
     t.push_back(boolean(
         {{},
