@@ -59,6 +59,8 @@ for _ in $(seq 1 50); do
   sleep 0.2
 done
 curl -fsS "http://127.0.0.1:$gateway_port/healthz" >/dev/null || { echo "container did not become healthy" >&2; exit 1; }
+curl -fsS "http://127.0.0.1:$gateway_port/" | grep -q '<title>switchyard</title>' ||
+  { echo "the dashboard is not served from the image" >&2; exit 1; }
 
 echo "== SDK tests against the container"
 (cd tests/sdk && SWITCHYARD_URL="http://127.0.0.1:$gateway_port" SWITCHYARD_API_KEY=sk-smoke-key node --test sdk.test.mjs)

@@ -1,5 +1,7 @@
 #include "switchyard/api/error.hpp"
 
+#include "switchyard/api/handlers.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace switchyard::api {
@@ -46,6 +48,22 @@ std::string error_body(const api_error& e) {
                              {"param", e.param ? nlohmann::json(*e.param) : nlohmann::json(nullptr)},
                              {"code", t.code ? nlohmann::json(t.code) : nlohmann::json(nullptr)}}}};
     return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+http::http_response error_response(const api_error& e) {
+    const auto t = traits_of(e.kind);
+    http::http_response r;
+    r.status = t.status;
+    r.body = error_body(e);
+    if (!t.retryable) r.headers.emplace_back("x-should-retry", "false");
+    if (e.retry_after_seconds) r.headers.emplace_back("retry-after", std::to_string(*e.retry_after_seconds));
+    return r;
+}
+
+http::http_response json_response(std::string body) {
+    http::http_response r;
+    r.body = std::move(body);
+    return r;
 }
 
 } // namespace switchyard::api

@@ -58,22 +58,6 @@ nlohmann::json model_object(const providers::model_binding& m) {
 
 } // namespace
 
-http::http_response error_response(const api_error& e) {
-    const auto t = traits_of(e.kind);
-    http::http_response r;
-    r.status = t.status;
-    r.body = error_body(e);
-    if (!t.retryable) r.headers.emplace_back("x-should-retry", "false");
-    if (e.retry_after_seconds) r.headers.emplace_back("retry-after", std::to_string(*e.retry_after_seconds));
-    return r;
-}
-
-http::http_response json_response(std::string body) {
-    http::http_response r;
-    r.body = std::move(body);
-    return r;
-}
-
 http::http_response list_models(const providers::registry& models) {
     nlohmann::json data = nlohmann::json::array();
     for (const auto& m : models.models())

@@ -111,11 +111,13 @@ test('the usage chart reflects the requests the test made', async () => {
     await signIn(page);
     const hour = new Date();
     hour.setUTCMinutes(0, 0, 0);
-    const bar = `#usage-chart rect.bar[data-hour="${hour.toISOString()}"]`;
+    const bar = `#usage-chart g.hour[data-hour="${hour.toISOString()}"]`;
     await page.waitForFunction((sel, n) => Number(document.querySelector(sel)?.dataset.requests) === n, { timeout: 8000 }, bar, counted + 3);
     assert.equal(await page.$eval('#requests-total', (n) => n.textContent), String(counted + 3));
-    const height = await page.$eval(bar, (r) => Number(r.getAttribute('height')));
-    assert.ok(height > 0);
+    // Stacked by key and model: this test's requests are key1's on `default`, named in the legend.
+    const heights = await page.$$eval(`${bar} rect.bar:not(.errors)`, (all) => all.map((r) => Number(r.getAttribute('height'))));
+    assert.ok(heights.length >= 1 && heights.every((h) => h > 0), String(heights));
+    assert.ok(await page.$('#usage-legend [data-series="key1 · default"]'), 'the legend names the series');
     if (screenshots) {
       mkdirSync(join(repoRoot, 'docs/screenshots'), { recursive: true });
       await page.screenshot({ path: join(repoRoot, 'docs/screenshots/overview.png'), fullPage: true });

@@ -127,7 +127,7 @@ async function refreshOperatorViews() {
   $('open-streams').textContent = status.open_streams ?? '–';
   const day = Math.floor(Date.now() / 1000) - 23 * 3600;
   const [byHour, byKey, credentials, errors] = await Promise.all([
-    api(`/admin/usage?group_by=hour&from=${day}`, { operator: true }),
+    api(`/admin/usage?group_by=hour,key,model&from=${day}`, { operator: true }),
     api(`/admin/usage?group_by=key,model&from=${day}`, { operator: true }),
     api('/admin/credentials', { operator: true }),
     api('/admin/errors', { operator: true }),
@@ -163,7 +163,8 @@ function actionButton(label, id, action) {
   return b;
 }
 
-/// Requests per hour for the last 24 hours, as bars (errors in red over them).
+/// Requests per hour for the last 24 hours, one bar per hour stacked by key and model (each its own
+/// colour, named in the legend), with the hour's errors marked in red at the foot.
 function drawUsage(rows, firstHourSeconds) {
   const svg = $('usage-chart');
   const ns = 'http://www.w3.org/2000/svg';
@@ -173,24 +174,37 @@ function drawUsage(rows, firstHourSeconds) {
     if (text !== undefined) n.textContent = text;
     return n;
   };
+  const palette = ['#2457c5', '#1f7a3f', '#a86400', '#7b3fb3', '#0f7f86', '#c2410c', '#4d5b6b', '#9f1d6b'];
+  const series = [...new Set(rows.map((r) => `${r.key ?? '(auth off)'} · ${r.model}`))].sort();
+  const colour = (name) => palette[series.indexOf(name) % palette.length];
   const start = firstHourSeconds - (firstHourSeconds % 3600);
   const hours = Array.from({ length: 24 }, (_, i) => start + i * 3600);
-  const byHour = new Map(rows.map((r) => [Date.parse(r.hour) / 1000, r]));
-  const most = Math.max(1, ...rows.map((r) => r.requests));
-  const width = 720 / 24, height = 150;
+  const perHour = new Map(hours.map((h) => [h, []]));
+  for (const r of rows) perHour.get(Date.parse(r.hour) / 1000)?.push(r);
+  const totals = hours.map((h) => perHour.get(h).reduce((n, r) => n + r.requests, 0));
+  const most = Math.max(1, ...totals);
+  const width = 720 / 24, height = 150, scale = (n) => (n / most) * (height - 10);
   const parts = [];
   hours.forEach((h, i) => {
-    const r = byHour.get(h) ?? { requests: 0, errors: 0 };
     const x = i * width + 3, w = width - 6;
-    const barHeight = (r.requests / most) * (height - 10);
-    const bar = node('rect', { class: 'bar', x, y: height - barHeight, width: w, height: barHeight,
-      'data-hour': new Date(h * 1000).toISOString(), 'data-requests': r.requests });
-    bar.append(node('title', {}, `${new Date(h * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}: ${r.requests} requests, ${r.errors} errors`));
-    parts.push(bar);
-    if (r.errors) parts.push(node('rect', { class: 'bar errors', x, y: height - (r.errors / most) * (height - 10), width: w, height: (r.errors / most) * (height - 10) }));
-    if (i % 3 === 0) parts.push(node('text', { x: x, y: 170 }, new Date(h * 1000).toLocaleTimeString([], { hour: '2-digit' })));
+    const label = new Date(h * 1000).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    const group = node('g', { class: 'hour', 'data-hour': new Date(h * 1000).toISOString(), 'data-requests': totals[i] });
+    let top = height, errors = 0;
+    for (const r of perHour.get(h)) {
+      const name = `${r.key ?? '(auth off)'} · ${r.model}`;
+      const segment = node('rect', { class: 'bar', x, y: top - scale(r.requests), width: w, height: scale(r.requests), fill: colour(name) });
+      segment.append(node('title', {}, `${label}, ${name}: ${r.requests} requests, ${r.errors} errors`));
+      group.append(segment);
+      top -= scale(r.requests);
+      errors += r.errors;
+    }
+    if (errors) group.append(node('rect', { class: 'bar errors', x, y: height - scale(errors), width: w, height: scale(errors) }));
+    parts.push(group);
+    if (i % 3 === 0) parts.push(node('text', { x, y: 170 }, new Date(h * 1000).toLocaleTimeString([], { hour: '2-digit' })));
   });
   svg.replaceChildren(...parts);
+  $('usage-legend').replaceChildren(...series.map((name) => el('span', { className: 'legend-item', 'data-series': name },
+    el('span', { className: `swatch swatch-${series.indexOf(name) % palette.length}` }), name)));
 }
 
 // ---- chat ----------------------------------------------------------------------------------
