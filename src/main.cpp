@@ -86,7 +86,18 @@ int main(int argc, char** argv) {
         // environment is what it was at start). A bad file leaves the running configuration alone.
         ops::reloader reloads([&] {
             try {
-                auto next = ops::live_config::build(read_settings(cli));
+                const auto before = router.live();
+                auto reread = read_settings(cli);
+                // The guest keeps its identity (a random one unless SESSION_ID names it).
+                for (auto* old : before->models->providers())
+                    if (old->name() == "chatgptfree" && reread.chatgptfree.session_id.empty() && old->credentials())
+                        reread.chatgptfree.session_id = old->credentials()->value_at(0);
+                auto next = ops::live_config::build(std::move(reread));
+                // A rate limit or an exhausted quota the upstream announced still holds after a reload.
+                for (auto* p : next->models->providers())
+                    for (auto* old : before->models->providers())
+                        if (p->name() == old->name() && p->credentials() && old->credentials())
+                            p->credentials()->keep_cooling_from(*old->credentials());
                 const std::size_t keys = next->settings.api_keys.size() + next->settings.keys.size();
                 const std::size_t models = next->models->models().size(), credentials = credentials_of(*next->models);
                 router.replace(std::move(next));

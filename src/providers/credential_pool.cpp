@@ -156,6 +156,19 @@ void credential_pool::failed(std::size_t index, const provider_error& err, clock
     }
 }
 
+void credential_pool::keep_cooling_from(const credential_pool& before, clock::time_point now) {
+    if (&before == this) return;
+    std::scoped_lock both(mutex_, before.mutex_);
+    for (auto& e : entries_)
+        for (const auto& old : before.entries_)
+            if (old.value == e.value && current_state(old, now) == credential_state::cooling) {
+                e.state = credential_state::cooling;
+                e.cooling_until = old.cooling_until;
+                e.cooled_for = old.cooled_for;
+                e.reason = old.reason;
+            }
+}
+
 std::string credential_pool::value_at(std::size_t index) const {
     std::lock_guard lock(mutex_);
     return index < entries_.size() ? entries_[index].value : std::string();

@@ -271,12 +271,13 @@ test('CREDENTIAL_MAX_CONCURRENT: a credential busy with that many exchanges is n
 
 test('SIGHUP reloads keys, credentials and the model map; open streams finish on what they started with', async () => {
   const model = (id) => ({ id, provider: 'flowgpt', upstream_id: 'uzNcMUGo4sOwl4GFvRpm8' });
+  const guest = { id: 'guest', provider: 'chatgptfree', upstream_id: '25874' };
   const up = await startEmulator(['--tokens', 'token-before-1111,token-after-2222,token-after-3333']);
   const gw = await startGateway({
     emulator: up,
-    env: { API_MASTER_KEY: undefined, FLOWGPT_BEARER_TOKEN: undefined, LOG_LEVEL: 'info' },
+    env: { API_MASTER_KEY: undefined, FLOWGPT_BEARER_TOKEN: undefined, LOG_LEVEL: 'info', CHATGPTFREE_BASE_URL: up.url },
     dotenv: 'API_MASTER_KEY=sk-before\nFLOWGPT_BEARER_TOKEN=token-before-1111\n',
-    config: { models: [model('first')] },
+    config: { models: [model('first'), guest] },
   });
   const as = (key) => ({ authorization: `Bearer ${key}` });
   const models = async (key) => rawRequest(gw.url, { method: 'GET', path: '/v1/models', headers: as(key) });
@@ -288,21 +289,26 @@ test('SIGHUP reloads keys, credentials and the model map; open streams finish on
     const open = chat(gw.url, { model: 'first', stream: true, messages: user(`[scenario:slow] ${words}`) }, as('sk-before'));
     await sleep(400); // the stream is under way
 
+    // The guest session cools (quota); a reload keeps that, as the upstream asked for it.
+    assert.equal((await chat(gw.url, { model: 'guest', messages: user('[scenario:quota] q') }, as('sk-before'))).status, 429);
     writeFileSync(join(gw.dir, '.env'), 'API_MASTER_KEY=sk-after\nFLOWGPT_BEARER_TOKEN=token-after-2222,token-after-3333\n');
     const file = join(gw.dir, 'switchyard.json');
     const configured = JSON.parse(readFileSync(file, 'utf8'));
-    writeFileSync(file, JSON.stringify({ ...configured, models: [model('second')] }));
+    writeFileSync(file, JSON.stringify({ ...configured, models: [model('second'), guest] }));
     gw.proc.kill('SIGHUP');
     for (let i = 0; i < 100 && (await models('sk-after')).status !== 200; i++) await sleep(50);
 
     assert.equal((await models('sk-before')).status, 401);
-    assert.deepEqual(JSON.parse((await models('sk-after')).body).data.map((m) => m.id), ['second']);
+    assert.deepEqual(JSON.parse((await models('sk-after')).body).data.map((m) => m.id), ['second', 'guest']);
     assert.equal((await chat(gw.url, { model: 'first', messages: user('x') }, as('sk-after'))).status, 404);
     const second = await chat(gw.url, { model: 'second', messages: user('x') }, as('sk-after'));
     assert.equal(second.status, 200, second.body + gw.proc.logs);
     assert.deepEqual(await flowgptCredentials(), ['…2222', '…3333']);
+    const guestCredential = JSON.parse((await rawRequest(gw.url, { method: 'GET', path: '/admin/credentials' })).body).data
+      .find((c) => c.provider === 'chatgptfree');
+    assert.equal(guestCredential.state, 'cooling', 'a reload keeps the cooling the upstream asked for');
     for (let i = 0; i < 60 && !/reloaded:/.test(gw.proc.logs); i++) await sleep(50); // lines are written in batches
-    assert.match(gw.proc.logs, /reloaded: 1 client key\(s\), 1 model\(s\), 3 upstream credential\(s\)/);
+    assert.match(gw.proc.logs, /reloaded: 1 client key\(s\), 2 model\(s\), 3 upstream credential\(s\)/);
 
     const streamed = await open;
     assert.equal(streamed.status, 200);

@@ -184,3 +184,17 @@ TEST(RetryAfter, WholeSecondsOnlyAndAtMostADay) {
     EXPECT_FALSE(retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT"));
     EXPECT_FALSE(retry_after_seconds(""));
 }
+
+TEST(CredentialPool, AReloadKeepsTheCoolingButNotTheRefusals) {
+    credential_pool before({"a", "b", "c"}, {.dead_after = 1});
+    const auto t0 = clock_type::now();
+    before.failed(0, failure(failure_reason::rate_limited, 30), t0);
+    before.failed(1, failure(failure_reason::credential_rejected), t0);
+    credential_pool after({"c", "a", "new"}, {});
+    after.keep_cooling_from(before, t0 + 1s);
+    EXPECT_EQ(state_of(after, 1, t0 + 1s), credential_state::cooling); // "a", still for 29 s
+    EXPECT_EQ(state_of(after, 1, t0 + 31s), credential_state::healthy);
+    EXPECT_EQ(state_of(after, 0, t0 + 1s), credential_state::healthy); // "c" was healthy
+    EXPECT_EQ(state_of(after, 2, t0 + 1s), credential_state::healthy);
+    EXPECT_EQ(before.report(t0)[1].state, credential_state::dead); // "b", dead before, is not carried (and gone)
+}

@@ -37,6 +37,8 @@ public:
 
     /// Serves requests that begin from now on with `next`; exchanges under way keep theirs. Thread-safe.
     void replace(std::shared_ptr<const ops::live_config> next);
+    /// The configuration requests start with now.
+    std::shared_ptr<const ops::live_config> live() const { return live_.load(); }
 
     /// Answers one request. Throws only when the client is gone.
     net::awaitable<void> route(const http_request& req, response_stream& out, upstream::http_client& http) const;

@@ -89,6 +89,10 @@ public:
     void failed(std::size_t index, const provider_error& e, clock::time_point now = clock::now());
     /// The operator's word: credential `index` is healthy now, cooling or not.
     void reset(std::size_t index);
+    /// After a reload: each credential that `before` holds too keeps the cooling the upstream
+    /// asked for there. Refusals are not carried over: a reload gives failing and dead ones a
+    /// fresh start.
+    void keep_cooling_from(const credential_pool& before, clock::time_point now = clock::now());
     /// The credential's value, for a probe. Empty when out of range.
     std::string value_at(std::size_t index) const;
 
