@@ -46,13 +46,6 @@ switchyard::config::settings read_settings(const switchyard::config::cli_options
     return settings;
 }
 
-std::size_t credentials_of(const switchyard::providers::registry& models) {
-    std::size_t n = 0;
-    for (auto* p : models.providers())
-        n += p->credentials() ? p->credentials()->size() : 0;
-    return n;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -99,7 +92,7 @@ int main(int argc, char** argv) {
                         if (p->name() == old->name() && p->credentials() && old->credentials())
                             p->credentials()->keep_cooling_from(*old->credentials());
                 const std::size_t keys = next->settings.api_keys.size() + next->settings.keys.size();
-                const std::size_t models = next->models->models().size(), credentials = credentials_of(*next->models);
+                const std::size_t models = next->models->models().size(), credentials = next->models->credential_count();
                 router.replace(std::move(next));
                 spdlog::info("reloaded: {} client key(s), {} model(s), {} upstream credential(s); open streams keep the "
                              "configuration they started with",

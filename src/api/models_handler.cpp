@@ -18,11 +18,11 @@ std::string_view reasoning_name(config::reasoning_mode mode) noexcept {
     return "split";
 }
 
-/// Whether a route could take a request now: its provider is configured, and one of its
+/// Whether a route to `p` could take a request now: `p` is configured, and one of its
 /// credentials (if it has any) is neither cooling nor dead.
-bool route_up(const providers::route_target& r) {
-    if (r.target->check_ready()) return false;
-    const auto* pool = r.target->credentials();
+bool route_up(providers::provider& p) {
+    if (p.check_ready()) return false;
+    const auto* pool = p.credentials();
     return !pool || pool->size() == 0 || pool->usable();
 }
 
@@ -33,7 +33,7 @@ nlohmann::json model_object(const providers::model_binding& m) {
     std::size_t up = 0;
     for (std::size_t i = 0; i < m.route_count(); ++i) {
         const auto r = m.at(i);
-        const bool is_up = route_up(r);
+        const bool is_up = route_up(*r.target);
         up += is_up ? 1 : 0;
         routes.push_back({{"provider", r.target->name()}, {"up", is_up}});
     }

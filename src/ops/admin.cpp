@@ -8,6 +8,7 @@
 #include <ctime>
 #include <map>
 
+#include "switchyard/api/conversations.hpp"
 #include "switchyard/api/handlers.hpp"
 #include "switchyard/ops/metrics.hpp"
 #include "switchyard/ops/recent_errors.hpp"
@@ -45,14 +46,6 @@ std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_hand
 http::http_response not_found(const http::http_request& req) {
     return api::error_response({error_kind::route_not_found, "Invalid URL (" + req.method + " " + std::string(req.path()) + ")",
                                 std::nullopt, std::nullopt});
-}
-
-http::http_response wrong_method(const http::http_request& req, const char* allow) {
-    auto r = api::error_response({error_kind::method_not_allowed,
-                                  "Method " + req.method + " is not allowed on " + std::string(req.path()) + ".", std::nullopt,
-                                  std::nullopt});
-    r.headers.emplace_back("allow", allow);
-    return r;
 }
 
 http::http_response list_credentials(const providers::registry& models) {
@@ -264,14 +257,11 @@ const std::time_t process_started = std::time(nullptr); // at static initialisat
 
 http::http_response status_report(const admin_context& ctx) {
     const auto started = process_started;
-    std::size_t credentials = 0;
-    for (auto* p : ctx.models.providers())
-        credentials += p->credentials() ? p->credentials()->size() : 0;
     const json reply = {{"version", SWITCHYARD_VERSION},
                         {"started_at", static_cast<std::int64_t>(started)},
                         {"open_streams", ctx.gauges ? json(ctx.gauges->open_streams()) : json()},
                         {"models", ctx.models.models().size()},
-                        {"credentials", credentials}};
+                        {"credentials", ctx.models.credential_count()}};
     return api::json_response(dump(reply));
 }
 
@@ -279,15 +269,15 @@ http::http_response status_report(const admin_context& ctx) {
 
 net::awaitable<http::http_response> handle_admin(const http::http_request& req, std::string_view path, const admin_context& ctx) {
     if (path == "/admin/errors" || path == "/admin/status") {
-        if (req.method != "GET" && req.method != "HEAD") co_return wrong_method(req, "GET");
+        if (req.method != "GET" && req.method != "HEAD") co_return api::method_not_allowed(req, "GET");
         co_return path == "/admin/errors" ? errors_list(ctx) : status_report(ctx);
     }
     if (path == "/admin/usage") {
-        if (req.method != "GET" && req.method != "HEAD") co_return wrong_method(req, "GET");
+        if (req.method != "GET" && req.method != "HEAD") co_return api::method_not_allowed(req, "GET");
         co_return co_await usage_statistics(req, ctx);
     }
     if (path == "/admin/credentials") {
-        if (req.method != "GET" && req.method != "HEAD") co_return wrong_method(req, "GET");
+        if (req.method != "GET" && req.method != "HEAD") co_return api::method_not_allowed(req, "GET");
         co_return list_credentials(ctx.models);
     }
     // /admin/credentials/{id}/{action}
@@ -298,7 +288,7 @@ net::awaitable<http::http_response> handle_admin(const http::http_request& req, 
     if (slash == std::string_view::npos || slash == 0) co_return not_found(req);
     const auto id = rest.substr(0, slash), action = rest.substr(slash + 1);
     if (action != "probe" && action != "reset") co_return not_found(req);
-    if (req.method != "POST") co_return wrong_method(req, "POST");
+    if (req.method != "POST") co_return api::method_not_allowed(req, "POST");
     if (action == "probe") co_return co_await probe_credential(req, id, ctx);
     co_return reset_credential(req, id, ctx);
 }

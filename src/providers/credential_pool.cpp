@@ -42,11 +42,12 @@ std::variant<credential_pool::lease, provider_error>
 credential_pool::acquire(const std::vector<std::size_t>& tried, const std::function<bool(std::string_view)>& preferred,
                          clock::time_point now) {
     const std::size_t n = entries_.size();
-    // Asked before the lock (values never change): the provider's test may be slow.
-    std::vector<bool> liked(n, false);
+    // Asked before the lock (values never change): the provider's test may be slow. Nothing is
+    // allocated when nothing is preferred, the common case.
+    std::vector<bool> liked;
     if (preferred)
         for (std::size_t i = 0; i < n; ++i)
-            liked[i] = preferred(entries_[i].value);
+            liked.push_back(preferred(entries_[i].value));
     std::lock_guard lock(mutex_);
     // Rank: preferred, then healthy before failing, then fewer exchanges in flight; the scan
     // starts at the cursor so equal candidates take turns.
@@ -54,7 +55,7 @@ credential_pool::acquire(const std::vector<std::size_t>& tried, const std::funct
     std::size_t pick = none;
     auto rank = [&](std::size_t i) {
         const auto s = current_state(entries_[i], now);
-        return std::tuple(!liked[i], s == credential_state::failing, entries_[i].in_flight);
+        return std::tuple(!(preferred && liked[i]), s == credential_state::failing, entries_[i].in_flight);
     };
     bool busy = false;
     const entry* soonest = nullptr; // of the cooling ones

@@ -1,5 +1,7 @@
 #include "switchyard/providers/registry.hpp"
 
+#include "switchyard/providers/credential_pool.hpp"
+
 #include "switchyard/providers/chatgptfree/aipkit_provider.hpp"
 #include "switchyard/providers/flowgpt/flowgpt_provider.hpp"
 #include "switchyard/providers/openai/openai_provider.hpp"
@@ -58,8 +60,15 @@ std::vector<provider*> registry::providers() const {
 std::optional<route_target> registry::first_route_to(const provider& p) const {
     for (const auto& m : ordered_)
         for (std::size_t i = 0; i < m.route_count(); ++i)
-            if (m.at(i).target == &p) return m.at(i);
+            if (m.at(i).target == &p) return route_target{m.at(i).route, m.at(i).target};
     return std::nullopt;
+}
+
+std::size_t registry::credential_count() const {
+    std::size_t n = 0;
+    for (const auto& p : providers_)
+        n += p->credentials() ? p->credentials()->size() : 0;
+    return n;
 }
 
 const model_binding* registry::find(std::string_view model_id) const {

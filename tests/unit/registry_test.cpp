@@ -6,7 +6,8 @@ using namespace switchyard;
 
 TEST(Registry, DuplicateModelIdsKeepTheFirstBinding) {
     config::settings s;
-    s.models = {{"a", "flowgpt", "f1", {}, {}, {}}, {"b", "chatgptfree", "c1", {}, {}, {}}, {"a", "chatgptfree", "c2", {}, {}, {}}};
+    s.models = {
+        {"a", "flowgpt", "f1", {}, {}, {}}, {"b", "chatgptfree", "c1", {}, {}, {}}, {"a", "chatgptfree", "c2", {}, {}, {}}};
     config::openai_upstream u;
     u.name = "local";
     u.base_url = "http://127.0.0.1:9/v1";

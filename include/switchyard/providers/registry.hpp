@@ -24,8 +24,14 @@ struct model_binding {
     provider* target = nullptr;          // and its provider
     std::vector<route_target> fallbacks; // tried in order when the one before fails before an answer starts
 
-    /// Route `i`: 0 is the first, then the fallbacks.
-    route_target at(std::size_t i) const { return i == 0 ? route_target{route, target} : fallbacks[i - 1]; }
+    /// Route `i`: 0 is the first, then the fallbacks. A view into this binding, nothing copied.
+    struct route_view {
+        const model_route& route;
+        provider* target;
+    };
+    route_view at(std::size_t i) const {
+        return i == 0 ? route_view{route, target} : route_view{fallbacks[i - 1].route, fallbacks[i - 1].target};
+    }
     std::size_t route_count() const noexcept { return 1 + fallbacks.size(); }
 };
 
@@ -44,6 +50,8 @@ public:
     std::vector<provider*> providers() const;
     /// The first route of any model that goes to `p`, or nullopt: one an operator's probe can use.
     std::optional<route_target> first_route_to(const provider& p) const;
+    /// How many upstream credentials the providers hold, all told.
+    std::size_t credential_count() const;
 
 private:
     std::vector<std::unique_ptr<provider>> providers_;
