@@ -468,17 +468,6 @@ net::awaitable<void> complete_collected(const chat_request& req, long prompt_tok
     co_await out.send(r);
 }
 
-/// Everything checked before any upstream I/O: the parsed request and its model, or the error.
-std::variant<std::pair<chat_request, const providers::model_binding*>, api_error> admit(const http::http_request& http_req,
-                                                                                        const providers::registry& models) {
-    auto parsed = parse_chat_request(http_req.body);
-    if (auto* err = std::get_if<api_error>(&parsed)) return std::move(*err);
-    auto& req = std::get<chat_request>(parsed);
-    auto routed = route_to_model(req, models);
-    if (auto* err = std::get_if<api_error>(&routed)) return std::move(*err);
-    return std::pair{std::move(req), std::get<const providers::model_binding*>(routed)};
-}
-
 /// Whether one of the model's routes goes to `provider`.
 bool routes_to(const providers::model_binding& m, std::string_view provider) {
     for (std::size_t i = 0; i < m.route_count(); ++i)
@@ -715,20 +704,30 @@ net::awaitable<void> send_error(http::response_stream& out, const api_error& e, 
     co_await out.send(response);
 }
 
-std::variant<const providers::model_binding*, api_error> route_to_model(const chat_request& req,
-                                                                        const providers::registry& models) {
-    const auto* binding = models.find(req.model);
-    if (!binding)
-        return api_error{error_kind::model_not_found,
-                         "The model `" + req.model + "` does not exist or you do not have access to it.", "model", std::nullopt};
+net::awaitable<std::variant<model_handle, api_error>> route_to_model(const chat_request& req, const handler_context& ctx,
+                                                                     std::string_view request_id) {
+    model_handle binding;
+    if (const auto* configured = ctx.models.find(req.model)) {
+        binding = model_handle(model_handle(), configured); // the registry's own: nothing to own
+    } else if (auto* finder = ctx.models.finder_of(req.model)) {
+        const auto found = co_await finder->find_model(req.model, providers::call_context{ctx.http, request_id});
+        if (const auto* failed = std::get_if<providers::provider_error>(&found)) co_return error_for(*failed);
+        const auto& m = std::get<providers::found_model>(found);
+        binding = std::make_shared<const providers::model_binding>(
+            providers::model_binding{m.route, finder, {}, m.title, m.description, m.web_search});
+    } else {
+        co_return api_error{error_kind::model_not_found,
+                            "The model `" + req.model + "` does not exist or you do not have access to it.", "model",
+                            std::nullopt};
+    }
     // Usable when one of its routes can take the request; else the first route says why not.
     std::optional<api_error> refused;
     for (std::size_t i = 0; i < binding->route_count(); ++i) {
         auto err = check_against_provider(req, *binding->at(i).target);
-        if (!err) return binding;
+        if (!err) co_return binding;
         if (!refused) refused = std::move(err);
     }
-    return *refused;
+    co_return *refused;
 }
 
 namespace {
@@ -736,7 +735,8 @@ namespace {
 /// Whether the caller's key may use the model `binding` serves (by its id or an alias).
 bool model_allowed(const config::client_key* key, const providers::model_binding& binding, const providers::registry& models) {
     if (!key || key->models.empty()) return true;
-    return std::any_of(key->models.begin(), key->models.end(), [&](const std::string& m) { return models.find(m) == &binding; });
+    return std::any_of(key->models.begin(), key->models.end(),
+                       [&](const std::string& m) { return models.find(m) == &binding || m == binding.route.model_id; });
 }
 
 /// The answer once the caller's limits have let it through.
@@ -787,11 +787,13 @@ net::awaitable<void> answer_request(chat_request& req, const providers::model_bi
 // overlap them), and a stream keeps this frame for its whole life: each path gets its own.
 net::awaitable<void> handle_chat_completions(const http::http_request& http_req, http::response_stream& out,
                                              handler_context ctx) {
-    auto admitted = admit(http_req, ctx.models);
-    if (const auto* err = std::get_if<api_error>(&admitted)) co_return co_await send_error(out, *err);
-    auto& [req, binding] = std::get<0>(admitted);
+    auto parsed = parse_chat_request(http_req.body);
+    if (const auto* err = std::get_if<api_error>(&parsed)) co_return co_await send_error(out, *err);
+    auto& req = std::get<chat_request>(parsed);
+    const auto routed = co_await route_to_model(req, ctx, http_req.request_id);
+    if (const auto* err = std::get_if<api_error>(&routed)) co_return co_await send_error(out, *err);
     chat_encoder encoder(req.model, req.include_usage);
-    co_await answer_request(req, *binding, encoder, out, ctx, http_req.request_id);
+    co_await answer_request(req, *std::get<model_handle>(routed), encoder, out, ctx, http_req.request_id);
 }
 
 } // namespace switchyard::api

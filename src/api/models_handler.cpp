@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "switchyard/api/failure_mapping.hpp"
 #include "switchyard/api/handlers.hpp"
 #include "switchyard/providers/credential_pool.hpp"
 
@@ -35,25 +36,36 @@ nlohmann::json model_object(const providers::model_binding& m) {
         const auto r = m.at(i);
         const bool is_up = route_up(*r.target);
         up += is_up ? 1 : 0;
-        routes.push_back({{"provider", r.target->name()}, {"up", is_up}});
+        nlohmann::json route = {{"provider", r.target->name()}, {"up", is_up}};
+        if (auto note = r.target->health_note(); !note.empty()) route["note"] = std::move(note);
+        routes.push_back(std::move(route));
     }
     const auto caps = m.target->caps();
-    return {{"id", m.route.model_id},
-            {"object", "model"},
-            {"created", models_created},
-            {"owned_by", m.target->name()},
-            {"health",
-             {{"status", up == m.route_count() ? "up"
-                         : up > 0              ? "degraded"
-                                               : "down"},
-              {"routes_up", up},
-              {"routes", std::move(routes)}}},
-            {"capabilities",
-             {{"streaming", true},
-              {"images", caps.images},
-              {"tools", caps.native_tools ? "native" : "emulated"},
-              {"reasoning", reasoning_name(m.route.reasoning)},
-              {"web_search", caps.web_search}}}};
+    nlohmann::json out = {{"id", m.route.model_id},
+                          {"object", "model"},
+                          {"created", models_created},
+                          {"owned_by", m.target->name()},
+                          {"health",
+                           {{"status", up == m.route_count() ? "up"
+                                       : up > 0              ? "degraded"
+                                                             : "down"},
+                            {"routes_up", up},
+                            {"routes", std::move(routes)}}},
+                          {"capabilities",
+                           {{"streaming", true},
+                            {"images", caps.images},
+                            {"tools", caps.native_tools ? "native" : "emulated"},
+                            {"reasoning", reasoning_name(m.route.reasoning)},
+                            {"web_search", m.web_search.value_or(caps.web_search)}}}};
+    if (!m.title.empty()) out["title"] = m.title;
+    if (!m.description.empty()) out["description"] = m.description;
+    return out;
+}
+
+http::http_response no_such_model(std::string_view id) {
+    return error_response({error_kind::model_not_found,
+                           "The model `" + std::string(id) + "` does not exist or you do not have access to it.", "model",
+                           std::nullopt});
 }
 
 } // namespace
@@ -62,14 +74,25 @@ http::http_response list_models(const providers::registry& models) {
     nlohmann::json data = nlohmann::json::array();
     for (const auto& m : models.models())
         data.push_back(model_object(m));
+    for (const auto& m : models.found_models())
+        data.push_back(model_object(m));
     return json_response(nlohmann::json{{"object", "list"}, {"data", std::move(data)}}.dump());
 }
 
-http::http_response retrieve_model(const providers::registry& models, std::string_view id) {
+std::optional<http::http_response> retrieve_model(const providers::registry& models, std::string_view id) {
     if (const auto* m = models.find(id)) return json_response(model_object(*m).dump());
-    return error_response({error_kind::model_not_found,
-                           "The model `" + std::string(id) + "` does not exist or you do not have access to it.", "model",
-                           std::nullopt});
+    if (models.finder_of(id)) return std::nullopt;
+    return no_such_model(id);
+}
+
+net::awaitable<http::http_response> retrieve_found_model(const providers::registry& models, std::string_view id,
+                                                         upstream::http_client& http, std::string_view request_id) {
+    auto* finder = models.finder_of(id);
+    if (!finder) co_return no_such_model(id);
+    const auto found = co_await finder->find_model(id, providers::call_context{http, request_id});
+    if (const auto* failed = std::get_if<providers::provider_error>(&found)) co_return error_response(error_for(*failed));
+    const auto& m = std::get<providers::found_model>(found);
+    co_return json_response(model_object({m.route, finder, {}, m.title, m.description, m.web_search}).dump());
 }
 
 } // namespace switchyard::api

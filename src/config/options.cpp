@@ -251,6 +251,51 @@ void apply_openai_upstreams(load_state& st, const option_value& v) {
     }
 }
 
+/// A site's name is a provider name and a model id prefix: short, plain, and not taken.
+std::string parse_site_name(const option_value& v) {
+    const std::string name = parse_string(v);
+    const bool plain = !name.empty() && name.size() <= 40 && std::all_of(name.begin(), name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+    });
+    if (!plain) reject(v, "a name of lowercase letters, digits, '-', '_' or '.'");
+    if (name == "chatgptfree" || name == "flowgpt" || name == "flowgpt-anonymous")
+        reject(v, name == "chatgptfree" ? "another name: chatgptfree is configured under providers.chatgptfree"
+                                        : "another name: " + name + " is taken");
+    return name;
+}
+
+void apply_aipkit_sites(load_state& st, const option_value& v) {
+    const json& list = array_of(v);
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        aipkit_site site;
+        site.name.clear();
+        site.base_url.clear();
+        const std::string where = std::string(v.source) + "[" + std::to_string(i) + "]";
+        each_member(list[i], where, {"name", "base_url", "pages", "post_id", "cookie", "session_id", "quota_cooldown_ms"},
+                    [&](const std::string& k, const json& value, const std::string& source) {
+                        const option_value item{source, nullptr, &value};
+                        if (k == "name")
+                            site.name = parse_site_name(item);
+                        else if (k == "base_url")
+                            site.base_url = parse_string(item);
+                        else if (k == "pages")
+                            site.pages = parse_list(item);
+                        else if (k == "post_id")
+                            site.post_id = parse_string(item);
+                        else if (k == "cookie")
+                            site.cookie = parse_string(item);
+                        else if (k == "session_id")
+                            site.session_id = parse_string(item);
+                        else
+                            site.quota_cooldown = milliseconds(parse_integer(item, {0, 86'400'000}));
+                    });
+        if (site.name.empty() || site.base_url.empty()) throw config_error(where + ": needs a name and a base_url");
+        for (const auto& known : st.s.aipkit_sites)
+            if (known.name == site.name) throw config_error(where + ": a second site named '" + site.name + "'");
+        st.s.aipkit_sites.push_back(std::move(site));
+    }
+}
+
 /// A model's `routes`: a non-empty list of {provider, upstream_id}.
 std::vector<route_entry> parse_routes(const option_value& v) {
     const json& list = array_of(v);
@@ -472,6 +517,28 @@ std::vector<option> build_table() {
                         "providers.flowgpt.token_cooldown_ms",
                         "How long a rate-limited FlowGPT token rests when FlowGPT does not say (`Retry-After`)"},
                        [](settings & s) -> auto& { return s.flowgpt.token_cooldown; }, {0, 86'400'000}));
+    t.push_back(
+        choice({{},
+                {},
+                {"FLOWGPT_MODE"},
+                "providers.flowgpt.mode",
+                "`conversation`: the context seeds `/conversation/create`; `history`: it goes inline with every question. "
+                "`conversation` falls back to `history` by itself if the upstream drops `/conversation/create`"},
+               [](settings & s) -> auto& { return s.flowgpt.mode; }, {"conversation", "history"}));
+    t.push_back(boolean(
+        {{},
+         {},
+         {"FLOWGPT_ANONYMOUS"},
+         "providers.flowgpt.anonymous",
+         "Without a token, use FlowGPT's anonymous endpoint and offer its models as `flowgpt-anonymous/<model>`; "
+         "whether the real service still serves it is unknown"},
+        [](settings & s) -> auto& { return s.flowgpt.anonymous; }));
+    t.push_back(list(
+        {{}, {}, {}, "providers.flowgpt.anonymous_models", "The anonymous endpoint's model names"},
+        [](settings & s) -> auto& { return s.flowgpt.anonymous_models; }));
+    t.push_back(millis(
+        {{}, {}, {}, "providers.flowgpt.prompt_ttl_ms", "How long a prompt model (`flowgpt/<slug>`) is kept once looked up"},
+        [](settings & s) -> auto& { return s.flowgpt.prompt_ttl; }, {1'000, 86'400'000}));
     t.push_back(text(
         {{},
          {},
@@ -502,6 +569,24 @@ std::vector<option> build_table() {
                         "providers.chatgptfree.quota_cooldown_ms",
                         "How long the chatgptfree.ai guest session rests once its quota is used up"},
                        [](settings & s) -> auto& { return s.chatgptfree.quota_cooldown; }, {0, 86'400'000}));
+    t.push_back(list(
+        {{},
+         {},
+         {},
+         "providers.chatgptfree.pages",
+         "chatgptfree.ai chat pages whose bots are listed as `chatgptfree/<model>`; an empty list turns discovery off"},
+        [](settings & s) -> auto& { return s.chatgptfree.pages; }));
+    t.push_back(
+        declare({{},
+                 {},
+                 {},
+                 "providers.aipkit.sites",
+                 "More AIPKit sites: `{name, base_url, pages, post_id, cookie, session_id, quota_cooldown_ms}`; each is a "
+                 "provider named `name`, and its pages' bots are models `<name>/<model>`"},
+                "none", apply_aipkit_sites));
+    t.push_back(millis(
+        {{}, {}, {}, "providers.aipkit.discovery_ttl_ms", "How often the AIPKit sites' chat pages are read again for their bots"},
+        [](settings & s) -> auto& { return s.aipkit_discovery_ttl; }, {1'000, 86'400'000}));
 
     t.push_back(
         env_openai({{}, {}, {"OPENAI_BASE_URL"}, {}, "An OpenAI-compatible upstream (up to `/v1`); adds the `openai` provider"},

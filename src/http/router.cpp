@@ -207,6 +207,7 @@ std::optional<http_response> router::answer_directly(const http_request& req, co
     if (req.method != "GET") return method_not_allowed(req, "GET");
     if (path == "/models") return api::list_models(*live.models);
     return api::retrieve_model(*live.models, decode_segment(path.substr(std::string_view("/models/").size())));
+    // nullopt: a model a provider finds upstream, looked up in route()
 }
 
 // A stream holds this frame for its whole life, so the branches that need more live in
@@ -226,6 +227,7 @@ net::awaitable<void> router::route(const http_request& req, response_stream& out
     if (direct) co_return co_await out.send(*direct);
     if (req.path().starts_with("/admin")) co_return co_await serve_admin(req, *live, out, http);
     const std::string_view path = api_path(req.path());
+    if (path.starts_with("/models/")) co_return co_await serve_found_model(req, *live, out, http);
     if (path != "/chat/completions" && path != "/messages" && path != "/responses")
         co_return co_await serve_stored(req, *live, out);
     const std::function<std::string()> owner = [&] {
@@ -245,6 +247,18 @@ net::awaitable<void> router::serve_admin(const http_request& req, const ops::liv
     try {
         const ops::admin_context admin{*live.models, http, conversations_, usage_, errors_, metrics_};
         response = co_await ops::handle_admin(req, req.path(), admin);
+    } catch (const std::exception& e) {
+        response = internal_failure(req, e);
+    }
+    co_await out.send(response);
+}
+
+net::awaitable<void> router::serve_found_model(const http_request& req, const ops::live_config& live, response_stream& out,
+                                               upstream::http_client& http) const {
+    http_response response;
+    try {
+        const std::string id = decode_segment(api_path(req.path()).substr(std::string_view("/models/").size()));
+        response = co_await api::retrieve_found_model(*live.models, id, http, req.request_id);
     } catch (const std::exception& e) {
         response = internal_failure(req, e);
     }

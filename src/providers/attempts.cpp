@@ -21,6 +21,12 @@ net::awaitable<std::optional<provider_error>> provider::probe(const model_route&
     co_return provider_error{failure_reason::not_configured, std::string(name()) + " has no probe.", std::nullopt, std::nullopt};
 }
 
+net::awaitable<std::variant<found_model, provider_error>> provider::find_model(std::string_view model_id, call_context ctx) {
+    (void)ctx;
+    co_return provider_error{failure_reason::model_unknown, "The model `" + std::string(model_id) + "` does not exist.",
+                             std::nullopt, std::nullopt};
+}
+
 net::awaitable<std::optional<provider_error>> run_attempts(provider& p, const api::chat_request& req, const model_route& route,
                                                            event_sink& sink, call_context ctx) {
     credential_pool* pool = p.credentials();

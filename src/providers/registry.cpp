@@ -2,7 +2,7 @@
 
 #include "switchyard/providers/credential_pool.hpp"
 
-#include "switchyard/providers/chatgptfree/aipkit_provider.hpp"
+#include "switchyard/providers/aipkit/aipkit_provider.hpp"
 #include "switchyard/providers/flowgpt/flowgpt_provider.hpp"
 #include "switchyard/providers/openai/openai_provider.hpp"
 
@@ -71,6 +71,21 @@ std::size_t registry::credential_count() const {
     return n;
 }
 
+provider* registry::finder_of(std::string_view model_id) const noexcept {
+    for (const auto& p : providers_)
+        if (p->finds(model_id)) return p.get();
+    return nullptr;
+}
+
+std::vector<model_binding> registry::found_models() const {
+    std::vector<model_binding> out;
+    for (const auto& p : providers_)
+        for (auto& m : p->found_models())
+            if (!index_.contains(m.route.model_id))
+                out.push_back({std::move(m.route), p.get(), {}, std::move(m.title), std::move(m.description), m.web_search});
+    return out;
+}
+
 const model_binding* registry::find(std::string_view model_id) const {
     auto it = index_.find(model_id);
     return it == index_.end() ? nullptr : &ordered_[it->second];
@@ -79,11 +94,21 @@ const model_binding* registry::find(std::string_view model_id) const {
 std::unique_ptr<registry> build_registry(const config::settings& s) {
     auto r = std::make_unique<registry>();
     r->add_provider(std::make_unique<flowgpt::flowgpt_provider>(s.flowgpt, s.credentials));
-    r->add_provider(std::make_unique<chatgptfree::aipkit_provider>(s.chatgptfree, s.upstream.request_timeout, s.credentials));
+    r->add_provider(std::make_unique<aipkit::aipkit_provider>(s.chatgptfree, s.upstream, s.aipkit_discovery_ttl, s.credentials));
+    for (const auto& site : s.aipkit_sites)
+        r->add_provider(std::make_unique<aipkit::aipkit_provider>(site, s.upstream, s.aipkit_discovery_ttl, s.credentials));
     for (const auto& u : s.openai) // before the model map, whose routes may name them
         r->add_provider(std::make_unique<openai::openai_provider>(u, s.credentials));
     for (const auto& m : s.models)
         r->add_model(m);
+    if (s.flowgpt.anonymous)
+        for (const auto& m : s.flowgpt.anonymous_models)
+            r->add_model({std::string(flowgpt::flowgpt_provider::anonymous_prefix) + m,
+                          "flowgpt",
+                          std::string(flowgpt::flowgpt_provider::anonymous_prompt) + m,
+                          config::reasoning_mode::split,
+                          {},
+                          {}});
     for (const auto& u : s.openai) {
         const auto ids = u.all_models ? openai::discover_models(u, s.upstream) : u.models;
         std::size_t added = 0;

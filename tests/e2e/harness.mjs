@@ -82,19 +82,36 @@ export async function startEmulator(args = [], { tls = false } = {}) {
   };
 }
 
+/// Config that keeps the gateway from reading chatgptfree.ai's chat pages (bot discovery), for
+/// tests that count the upstream's requests or list the models exactly.
+export const noDiscovery = { providers: { chatgptfree: { pages: [] } } };
+
 /// An emulator and a gateway that reaches both web upstreams on it, started before the test
 /// file's tests and stopped after them: `web.emulator` and `web.gateway` once started.
-export function emulatorAndGateway(env = {}) {
+export function emulatorAndGateway(env = {}, config = {}) {
   const web = {};
   before(async () => {
     web.emulator = await startEmulator();
-    web.gateway = await startGateway({ emulator: web.emulator, env: { CHATGPTFREE_BASE_URL: web.emulator.url, ...env } });
+    web.gateway = await startGateway({ emulator: web.emulator, env: { CHATGPTFREE_BASE_URL: web.emulator.url, ...env }, config });
   });
   after(async () => {
     await web.gateway?.stop();
     await web.emulator?.stop();
   });
   return web;
+}
+
+/// A fresh emulator and a gateway that reaches both web upstreams on it, for one test: `body(up,
+/// gw)` runs between their start and their stop.
+export async function withEmulatorAndGateway({ emulatorArgs = [], env = {}, config = {} } = {}, body) {
+  const up = await startEmulator(emulatorArgs);
+  const gw = await startGateway({ emulator: up, env: { CHATGPTFREE_BASE_URL: up.url, ...env }, config });
+  try {
+    await body(up, gw);
+  } finally {
+    await gw.stop();
+    await up.stop();
+  }
 }
 
 /// Runs a client program (`node script args…`) as a user would, in `cwd` with exactly `env`;

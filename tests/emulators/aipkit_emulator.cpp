@@ -170,6 +170,11 @@ bool aipkit_emulator::nonce_valid(const std::string& nonce) {
 
 net::awaitable<bool> aipkit_emulator::handle(request& req, beast::tcp_stream& stream) {
     const std::string target(req.target());
+    const std::string path = target.substr(0, target.find('?'));
+    if ((path == "/" || path == "/chat/") && req.method() == bhttp::verb::get) {
+        co_await chat_page(path, stream);
+        co_return true;
+    }
     if (target.rfind("/wp-admin/admin-ajax.php", 0) != 0) co_return false;
     const auto q = target.find('?');
     form f = parse_query(q == std::string::npos ? std::string_view() : std::string_view(target).substr(q + 1));
@@ -210,6 +215,86 @@ json wp_error(std::string_view message, std::string_view code) {
 }
 
 } // namespace
+
+namespace {
+
+struct page_bot {
+    std::string_view id, provider, model;
+    bool web_search;
+};
+
+/// The bots on a page of each variant, by page.
+std::vector<page_bot> bots_on(const std::string& variant, const std::string& path) {
+    const bool chat = path == "/chat/";
+    if (variant == "changed") // 25874 is gone, 30001 is new
+        return chat ? std::vector<page_bot>{{"25865", "OpenAI", "gpt-4o-mini", true},
+                                            {"25871", "OpenAI", "gpt-5-nano", false},
+                                            {"30001", "DeepSeek", "deepseek-chat", false}}
+                    : std::vector<page_bot>{{"25871", "OpenAI", "gpt-5-nano", false}};
+    if (variant == "site-b")
+        return chat ? std::vector<page_bot>{{"501", "OpenAI", "gpt-4o-mini", false}, {"502", "Claude", "claude-3-haiku", false}}
+                    : std::vector<page_bot>{{"502", "Claude", "claude-3-haiku", false}};
+    return chat ? std::vector<page_bot>{{"25865", "OpenAI", "gpt-4o-mini", true}, {"25871", "OpenAI", "gpt-5-nano", false}}
+                : std::vector<page_bot>{{"25871", "OpenAI", "gpt-5-nano", false}, {"25874", "Google", "gemini-2.5-flash", false}};
+}
+
+/// WordPress's esc_attr(): what a data-config attribute looks like in the page's HTML.
+std::string esc_attr(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#039;"; break;
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        default: out.push_back(c);
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+net::awaitable<void> aipkit_emulator::chat_page(const std::string& path, beast::tcp_stream& stream) {
+    const std::string variant = opts_.aipkit_page;
+    log_.add("aipkit_page", json{{"path", path}, {"variant", variant}});
+    if (variant == "cloudflare") {
+        bhttp::response<bhttp::string_body> res{bhttp::status::forbidden, 11};
+        res.set(bhttp::field::content_type, "text/html; charset=UTF-8");
+        res.set("cf-mitigated", "challenge");
+        res.set(bhttp::field::server, "cloudflare");
+        res.body() = "<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>Checking your browser</body></html>";
+        res.prepare_payload();
+        co_await bhttp::async_write(stream, res, use_tuple);
+        co_return;
+    }
+    nonce_valid(""); // rotates the nonce if its tick has passed
+    std::string html = "<!DOCTYPE html>\n<html lang=\"en-US\"><head><meta charset=\"UTF-8\"><title>Chat &#8211; Free AI "
+                       "Chat</title></head>\n<body class=\"page\"><main>\n";
+    if (variant != "no-bots") {
+        for (const auto& bot : bots_on(variant, path)) {
+            const json config = {{"nonce", nonce_},
+                                 {"botId", std::string(bot.id)},
+                                 {"postId", path == "/chat/" ? 261 : 6},
+                                 {"ajaxUrl", "https://chatgptfree.ai/wp-admin/admin-ajax.php"},
+                                 {"provider", bot.provider},
+                                 {"model", bot.model},
+                                 {"greeting", "Hi! Ask me \"anything\" & I'll <try>."},
+                                 {"enableOpenAIConversationState", bot.provider == "OpenAI" ? "1" : "0"},
+                                 {"allowWebSearchTool", bot.web_search ? "1" : "0"},
+                                 {"enableGoogleConversationState", "0"},
+                                 {"allowGoogleSearchGrounding", "0"}};
+            html += "<div class=\"aipkit_chat_container aipkit-theme-light\" id=\"aipkit_chat_container_" + std::string(bot.id) +
+                    "\" data-config=\"" + esc_attr(php_json(config)) + "\">\n  <div class=\"aipkit_chat_header\">" +
+                    std::string(bot.model) + "</div>\n</div>\n";
+        }
+    } else {
+        html += "<div id=\"chat-app\" data-bots=\"[]\"></div>\n"; // a redesign: no AIPKit containers any more
+    }
+    html += "</main></body></html>\n";
+    co_await send_text(stream, bhttp::status::ok, "text/html; charset=UTF-8", html);
+}
 
 net::awaitable<void> aipkit_emulator::nonce(const form& f, const request& req, beast::tcp_stream& stream) {
     const bool check_origin = f.count("bot_id") && f.at("bot_id") != "0";

@@ -35,10 +35,19 @@ struct options {
     std::chrono::milliseconds token_delay{0};
     std::size_t answer_chunks = 0; // benchmarks: FlowGPT answers in this many lines, AIPKit in as many deltas
     long max_clock_skew_s = 300;
+    /// The /v3/chat forms FlowGPT accepts (upstreams.md A.3, A.4): "conversation" (with
+    /// /conversation/create), "history", "anonymous" (/v3/chat-anonymous). A test drops one to
+    /// see the gateway cope (--flowgpt-forms, or POST /_emulator/settings at run time).
+    std::set<std::string> flowgpt_forms{"conversation", "history", "anonymous"};
     // AIPKit
     std::chrono::milliseconds nonce_ttl{12 * 3600 * 1000}; // one WordPress nonce tick
     std::chrono::milliseconds nonce_delay{0};              // before each nonce reply, so callers overlap
     std::string site_origin = "https://chatgptfree.ai";
+    /// What the chat pages ("/chat/", "/") show (upstreams.md B.0): "default" (chatgptfree.ai's
+    /// bots), "changed" (a bot added and one gone), "site-b" (another site's bots), "cloudflare"
+    /// (a 403 challenge) or "no-bots" (the markup changed). --aipkit-page, or POST
+    /// /_emulator/settings {"aipkit_page": …} while it runs.
+    std::string aipkit_page = "default";
     // OpenAI mode
     std::set<std::string> openai_keys; // accepted API keys; empty: any
     std::size_t openai_tokens = 20;    // answer length in tokens
@@ -71,9 +80,13 @@ public:
 
 private:
     net::awaitable<void> send_json(beast::tcp_stream& stream, int status, const nlohmann::json& body);
+    net::awaitable<void> prompt(const std::string& target, beast::tcp_stream& stream);
+    /// Answers a scenario that fails the chat; false when the scenario lets it answer.
+    net::awaitable<bool> scenario_failure(beast::tcp_stream& stream, const std::string& scenario, const std::string& tag);
+    std::optional<nlohmann::json> anonymous_error(const request& req, const nlohmann::json& body) const;
     net::awaitable<void> stream_answer(beast::tcp_stream& stream, const std::string& scenario, const std::string& answer);
     std::optional<nlohmann::json> auth_error(const request& req) const;
-    std::optional<nlohmann::json> signature_error(const request& req) const;
+    std::optional<nlohmann::json> signature_error(const request& req, config::signature_scheme scheme) const;
 
     const options& opts_;
     event_log& log_;
@@ -101,6 +114,7 @@ private:
         std::string last_response_id;
     };
 
+    net::awaitable<void> chat_page(const std::string& path, beast::tcp_stream& stream);
     net::awaitable<void> nonce(const form& f, const request& req, beast::tcp_stream& stream);
     net::awaitable<void> cache(const form& f, const request& req, beast::tcp_stream& stream);
     net::awaitable<void> chat_stream(const form& q, const request& req, beast::tcp_stream& stream);

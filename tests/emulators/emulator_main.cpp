@@ -4,6 +4,9 @@
 //                       [--tls-listen HOST:PORT --tls-cert-out FILE [--tls-cert-names SANS]] [--nonce-ttl-ms N] [--nonce-delay-ms
 //                       N]
 //                       [--site-origin URL]
+// FlowGPT: [--flowgpt-forms conversation,history,anonymous] (the /v3/chat forms offered; all by default).
+// AIPKit: [--aipkit-page default|changed|site-b|cloudflare|no-bots] (what the chat pages show).
+// POST /_emulator/settings {"flowgpt_forms":[…], "aipkit_page":…} changes them while it runs.
 // OpenAI mode: [--openai-keys K1,K2] [--openai-tokens N] [--openai-token-delay-ms D].
 // Benchmarks: [--no-event-log] keeps nothing per request; [--answer-chunks N] makes every
 // FlowGPT answer N NDJSON lines and every AIPKit answer N deltas.
@@ -103,6 +106,18 @@ net::awaitable<void> serve(tcp::socket socket, emulator_state& state) {
         } else if (target == "/_emulator/traffic") {
             const nlohmann::json seen = {{"requests", state.received.requests}, {"bytes", state.received.bytes}};
             co_await send_text(stream, bhttp::status::ok, "application/json", seen.dump());
+        } else if (target == "/_emulator/settings" && req.method() == bhttp::verb::post) {
+            // Changes how the upstream behaves from now on, as a real one changes under a gateway.
+            const auto change = nlohmann::json::parse(req.body(), nullptr, false);
+            if (change.is_object() && change.contains("flowgpt_forms") && change["flowgpt_forms"].is_array()) {
+                state.opts.flowgpt_forms.clear();
+                for (const auto& f : change["flowgpt_forms"])
+                    if (f.is_string()) state.opts.flowgpt_forms.insert(f.get<std::string>());
+            }
+            if (change.is_object() && change.contains("aipkit_page") && change["aipkit_page"].is_string())
+                state.opts.aipkit_page = change["aipkit_page"].get<std::string>();
+            state.log.add("settings_changed", change.is_object() ? change : nlohmann::json::object());
+            co_await send_text(stream, bhttp::status::ok, "application/json", R"({"status":"ok"})");
         } else if (target == "/_emulator/health") {
             co_await send_text(stream, bhttp::status::ok, "application/json", R"({"status":"ok"})");
         } else if (!co_await state.flowgpt.handle(req, stream) && !co_await state.aipkit.handle(req, stream) &&
@@ -152,10 +167,16 @@ int main(int argc, char** argv) {
                 state.opts.token_delay = std::chrono::milliseconds(std::stol(value()));
             else if (arg == "--answer-chunks")
                 state.opts.answer_chunks = std::stoul(value());
-            else if (arg == "--nonce-ttl-ms")
+            else if (arg == "--flowgpt-forms") {
+                state.opts.flowgpt_forms.clear();
+                for (auto& f : config::split_list(value()))
+                    state.opts.flowgpt_forms.insert(f);
+            } else if (arg == "--nonce-ttl-ms")
                 state.opts.nonce_ttl = std::chrono::milliseconds(std::stol(value()));
             else if (arg == "--nonce-delay-ms")
                 state.opts.nonce_delay = std::chrono::milliseconds(std::stol(value()));
+            else if (arg == "--aipkit-page")
+                state.opts.aipkit_page = value();
             else if (arg == "--site-origin")
                 state.opts.site_origin = value();
             else if (arg == "--openai-keys")

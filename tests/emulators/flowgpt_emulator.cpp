@@ -10,6 +10,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
 
+#include <algorithm>
+
 #include "switchyard/util/ids.hpp"
 #include "switchyard/util/secrets.hpp"
 
@@ -59,6 +61,45 @@ std::string answer_for(const json& conversation, const std::string& question, do
     return out;
 }
 
+/// Prompts the marketplace knows by slug (A.5): the promptId /v3/chat takes, title, description.
+struct catalog_prompt {
+    std::string_view slug, id, title, description;
+};
+constexpr catalog_prompt prompt_catalog[] = {
+    {"helpful-assistant", "hElPfUlAsSiStAnT0001x", "Helpful Assistant", "Answers questions plainly."},
+    {"pirate-captain", "pIrAtEcApTaIn-0000002", "Pirate Captain", "Talks like a pirate, arr."},
+};
+
+/// The anonymous endpoint's models (A.4).
+constexpr std::string_view anonymous_models[] = {
+    "gpt-3.5-turbo", "gpt-3.5-long",  "gpt-4-turbo",   "google-gemini",      "claude-instant", "claude-v1",       "claude-v2",
+    "llama2-13b",    "mythalion-13b", "pygmalion-13b", "chronos-hermes-13b", "Mixtral-8x7B",   "Dolphin-2.6-8x7B"};
+
+bool nanoid_like(std::string_view s) {
+    return s.size() == 21 &&
+           s.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == std::string_view::npos;
+}
+
+/// A history-form body's context as /conversation/create would have stored it: the system
+/// text, the history turns and the question.
+std::optional<json> inline_conversation(const json& body, const std::string& question) {
+    const auto history = body.find("history");
+    if (history == body.end() || !history->is_array()) return std::nullopt;
+    json messages = json::array();
+    if (const auto system = body.find("system"); system != body.end()) {
+        if (!system->is_string()) return std::nullopt;
+        if (!system->get<std::string>().empty()) messages.push_back({{"role", "system"}, {"content", *system}});
+    }
+    for (const auto& m : *history) {
+        if (!m.is_object() || !m.contains("content") || !m["content"].is_string()) return std::nullopt;
+        const auto role = m.value("role", std::string());
+        if (role != "user" && role != "assistant") return std::nullopt;
+        messages.push_back(m);
+    }
+    messages.push_back({{"role", "user"}, {"content", question}});
+    return json{{"promptId", body.value("promptId", json())}, {"messages", std::move(messages)}};
+}
+
 std::string text_line(std::string_view text) { return json{{"event", "text"}, {"data", text}}.dump() + "\n"; }
 
 } // namespace
@@ -103,8 +144,8 @@ std::optional<json> flowgpt_emulator::auth_error(const request& req) const {
     return std::nullopt;
 }
 
-std::optional<json> flowgpt_emulator::signature_error(const request& req) const {
-    if (opts_.signature == config::signature_scheme::none) return std::nullopt;
+std::optional<json> flowgpt_emulator::signature_error(const request& req, config::signature_scheme scheme) const {
+    if (scheme == config::signature_scheme::none) return std::nullopt;
     const std::string nonce(req["x-nonce"]);
     const std::string ts(req["x-timestamp"]);
     const std::string sig(req["x-signature"]);
@@ -116,7 +157,7 @@ std::optional<json> flowgpt_emulator::signature_error(const request& req) const 
     const std::string device(req["x-flow-device-id"]);
     const std::string authorization(req[bhttp::field::authorization]);
     std::string input;
-    switch (opts_.signature) {
+    switch (scheme) {
     case config::signature_scheme::v1: input = ts + "-" + nonce + "-" + authorization; break;
     case config::signature_scheme::v2: input = ts + nonce + device; break;
     case config::signature_scheme::v3: input = ts + ":" + nonce + ":" + device; break;
@@ -126,67 +167,74 @@ std::optional<json> flowgpt_emulator::signature_error(const request& req) const 
     return std::nullopt;
 }
 
-net::awaitable<bool> flowgpt_emulator::handle(request& req, beast::tcp_stream& stream) {
-    const std::string target(req.target());
-    if (target.rfind("/prompt/", 0) == 0 && req.method() == bhttp::verb::get) {
-        const json reply = {
-            {"prompt", {{"title", "Emulated prompt"}, {"language", "en"}, {"nsfw", false}, {"promptTags", json::array()}}}};
-        co_await send_json(stream, 200, reply);
-        co_return true;
+net::awaitable<void> flowgpt_emulator::prompt(const std::string& target, beast::tcp_stream& stream) {
+    // GET /prompt/<slug>/ needs no auth (A.5); a slug or a promptId names the prompt.
+    const std::string slug = target.substr(8, target.size() - 9);
+    log_.add("prompt_lookup", {{"slug", slug}});
+    if (slug == "broken-lookup") {
+        const json reply = {{"statusCode", 500}, {"message", "Internal server error"}};
+        co_return co_await send_json(stream, 500, reply);
     }
-    if (target != "/conversation/create" && target != "/v3/chat") co_return false;
-
-    const json body = json::parse(req.body(), nullptr, false);
-    if (!body.is_object()) {
-        const json reply = {{"statusCode", 400}, {"message", "Bad Request"}};
-        co_await send_json(stream, 400, reply);
-        co_return true;
-    }
-    if (auto err = auth_error(req)) {
-        log_.add("auth_rejected", {{"path", target}});
-        co_await send_json(stream, 401, *err);
-        co_return true;
-    }
-
-    if (target == "/conversation/create") {
-        if (!body.contains("promptId") || !body.contains("messages") || !body["messages"].is_array() ||
-            body.value("location", "") != "CHAT_PAGE") {
-            const json reply = {{"statusCode", 400}, {"message", "Invalid conversation"}};
-            co_await send_json(stream, 400, reply);
-            co_return true;
+    for (const auto& p : prompt_catalog)
+        if (slug == p.slug || slug == p.id) {
+            const json reply = {{"prompt",
+                                 {{"id", p.id},
+                                  {"title", p.title},
+                                  {"description", p.description},
+                                  {"language", "en"},
+                                  {"coverURL", ""},
+                                  {"thumbnailURL", ""},
+                                  {"type", "CHARACTER"},
+                                  {"nsfw", false},
+                                  {"exampleConversation", json::array()},
+                                  {"promptTags", json::array()}}}};
+            co_await send_json(stream, 200, reply);
+            co_return;
         }
-        const std::string id = nanoid21();
-        conversations_[id] = {{"promptId", body["promptId"]}, {"messages", body["messages"]}};
-        log_.add("conversation_created", {{"id", id}, {"messages", body["messages"].size()}});
-        const json reply = {{"id", id}, {"promptId", body["promptId"]}};
+    if (nanoid_like(slug)) {
+        const json reply = {{"prompt",
+                             {{"id", slug},
+                              {"title", "Emulated prompt"},
+                              {"description", ""},
+                              {"language", "en"},
+                              {"nsfw", false},
+                              {"exampleConversation", json::array()},
+                              {"promptTags", json::array()}}}};
         co_await send_json(stream, 200, reply);
-        co_return true;
+        co_return;
     }
-
-    // /v3/chat
-    const std::string question = body.value("question", std::string());
-    const std::string scenario = scenario_of(question, opts_.scenario);
-    if (auto err = signature_error(req)) {
-        log_.add("signature_rejected");
-        co_await send_json(stream, 403, *err);
-        co_return true;
-    }
-    const auto conv = conversations_.find(body.value("conversationId", std::string()));
-    if (conv == conversations_.end() || conv->second["promptId"] != body.value("promptId", json())) {
-        const json reply = {{"statusCode", 404}, {"message", "Conversation not found"}};
+    {
+        const json reply = {{"statusCode", 404}, {"message", "Prompt not found"}};
         co_await send_json(stream, 404, reply);
-        co_return true;
     }
-    log_.add("chat", {{"conversation", conv->first}, {"question", question}, {"scenario", scenario}});
+}
 
+std::optional<json> flowgpt_emulator::anonymous_error(const request& req, const json& body) const {
+    if (req[bhttp::field::authorization] != "Bearer null") return json{{"statusCode", 401}, {"message", "Unauthorized"}};
+    const std::string device(req["x-flow-device-id"]);
+    if (device.size() != 21 || !device.starts_with("f-") ||
+        device.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789", 2) != std::string::npos)
+        return json{{"statusCode", 403}, {"message", "Unknown device"}};
+    const std::string model = body.value("model", std::string());
+    if (std::find(std::begin(anonymous_models), std::end(anonymous_models), model) == std::end(anonymous_models))
+        return json{{"statusCode", 400}, {"message", "Invalid model"}};
+    return std::nullopt;
+}
+
+net::awaitable<bool> flowgpt_emulator::scenario_failure(beast::tcp_stream& stream, const std::string& scenario,
+                                                        const std::string& tag) {
     if (scenario == "401") {
-        const json reply = {{"statusCode", 401}, {"message", "Unauthorized"}};
-        co_await send_json(stream, 401, reply);
+        {
+            const json reply = {{"statusCode", 401}, {"message", "Unauthorized"}};
+            co_await send_json(stream, 401, reply);
+        }
         co_return true;
     }
     if (scenario == "403") {
-        const json reply = {{"statusCode", 403}, {"message", "Forbidden"}};
-        co_await send_json(stream, 403, reply);
+        {
+            const json reply = {{"statusCode", 403}, {"message", "Forbidden"}};
+            co_await send_json(stream, 403, reply);
+        }
         co_return true;
     }
     if (scenario == "429") {
@@ -205,30 +253,131 @@ net::awaitable<bool> flowgpt_emulator::handle(request& req, beast::tcp_stream& s
         co_return true;
     }
     if (scenario == "500") {
-        const json reply = {{"statusCode", 503}, {"message", "Service Unavailable"}};
-        co_await send_json(stream, 503, reply);
+        {
+            const json reply = {{"statusCode", 503}, {"message", "Service Unavailable"}};
+            co_await send_json(stream, 503, reply);
+        }
         co_return true;
     }
     if (scenario == "stall") {
         // Never answer; report when the caller gives up and closes the connection.
         co_await stream.socket().async_wait(net::ip::tcp::socket::wait_read, use_tuple);
-        log_.add("client_closed", json{{"conversation", conv->first}});
+        log_.add("client_closed", json{{"conversation", tag}});
         co_return true;
     }
-    // Server-side memory: the question joins the conversation (unless the create call already
-    // seeded it as the last message, as one-shot clients do), and so does the answer.
-    const std::string conversation_id = conv->first;
-    json& messages = conv->second["messages"];
+    co_return false;
+}
+
+net::awaitable<bool> flowgpt_emulator::handle(request& req, beast::tcp_stream& stream) {
+    const std::string target(req.target());
+    if (target.rfind("/prompt/", 0) == 0 && target.size() > 9 && target.back() == '/' && req.method() == bhttp::verb::get) {
+        co_await prompt(target, stream);
+        co_return true;
+    }
+    if (target != "/conversation/create" && target != "/v3/chat" && target != "/v3/chat-anonymous") co_return false;
+    const auto offered = [&](const char* form) { return opts_.flowgpt_forms.contains(form); };
+    if ((target == "/conversation/create" && !offered("conversation")) ||
+        (target == "/v3/chat-anonymous" && !offered("anonymous"))) {
+        log_.add("flowgpt_route_gone", {{"path", target}});
+        {
+            const json reply = {{"statusCode", 404}, {"message", "Cannot POST " + target}, {"error", "Not Found"}};
+            co_await send_json(stream, 404, reply);
+        }
+        co_return true;
+    }
+
+    const json body = json::parse(req.body(), nullptr, false);
+    if (!body.is_object()) {
+        {
+            const json reply = {{"statusCode", 400}, {"message", "Bad Request"}};
+            co_await send_json(stream, 400, reply);
+        }
+        co_return true;
+    }
+    const bool anonymous = target == "/v3/chat-anonymous";
+    if (auto err = anonymous ? anonymous_error(req, body) : auth_error(req)) {
+        log_.add("auth_rejected", {{"path", target}});
+        co_await send_json(stream, (*err)["statusCode"].get<int>(), *err);
+        co_return true;
+    }
+
+    if (target == "/conversation/create") {
+        if (!body.contains("promptId") || !body.contains("messages") || !body["messages"].is_array() ||
+            body.value("location", "") != "CHAT_PAGE") {
+            {
+                const json reply = {{"statusCode", 400}, {"message", "Invalid conversation"}};
+                co_await send_json(stream, 400, reply);
+            }
+            co_return true;
+        }
+        const std::string id = nanoid21();
+        conversations_[id] = {{"promptId", body["promptId"]}, {"messages", body["messages"]}};
+        log_.add("conversation_created", {{"id", id}, {"messages", body["messages"].size()}});
+        {
+            const json reply = {{"id", id}, {"promptId", body["promptId"]}};
+            co_await send_json(stream, 200, reply);
+        }
+        co_return true;
+    }
+
+    // /v3/chat and /v3/chat-anonymous
+    const std::string question = body.value("question", std::string());
+    const std::string scenario = scenario_of(question, opts_.scenario);
+    const bool signed_v1 = anonymous && opts_.signature != config::signature_scheme::none;
+    if (auto err = signed_v1 ? signature_error(req, config::signature_scheme::v1) : signature_error(req, opts_.signature)) {
+        log_.add("signature_rejected");
+        co_await send_json(stream, 403, *err);
+        co_return true;
+    }
+    const std::string conversation_id = body.value("conversationId", std::string());
+    json inline_context;
+    auto conv = conversations_.end();
+    if (!anonymous && !conversation_id.empty()) {
+        conv = conversations_.find(conversation_id);
+        if (conv == conversations_.end() || conv->second["promptId"] != body.value("promptId", json())) {
+            {
+                const json reply = {{"statusCode", 404}, {"message", "Conversation not found"}};
+                co_await send_json(stream, 404, reply);
+            }
+            co_return true;
+        }
+    } else {
+        auto context = anonymous || offered("history") ? inline_conversation(body, question) : std::nullopt;
+        if (!context) {
+            {
+                const json reply = {{"statusCode", 400}, {"message", "conversationId must be a string"}};
+                co_await send_json(stream, 400, reply);
+            }
+            co_return true;
+        }
+        inline_context = std::move(*context);
+    }
+    const std::string form = anonymous ? "anonymous" : conv != conversations_.end() ? "conversation" : "history";
+    log_.add(anonymous ? "chat_anonymous" : "chat", {{"conversation", conversation_id},
+                                                     {"form", form},
+                                                     {"promptId", body.value("promptId", json())},
+                                                     {"model", body.value("model", json())},
+                                                     {"question", question},
+                                                     {"scenario", scenario}});
+    if (co_await scenario_failure(stream, scenario, conversation_id)) co_return true;
+
+    // Server-side memory (the conversation form): the question joins the conversation (unless
+    // the create call already seeded it as the last message, as one-shot clients do), and so
+    // does the answer.
+    json& context = conv != conversations_.end() ? conv->second : inline_context;
+    json& messages = context["messages"];
     const bool seeded =
         !messages.empty() && messages.back().value("role", "") == "user" && messages.back().value("content", "") == question;
     if (!seeded) messages.push_back({{"role", "user"}, {"content", question}});
-    std::string context;
+    std::string transcript;
     for (const auto& m : messages)
-        context += m.value("content", std::string()) + "\n";
-    const auto with_tools = tool_answer(question, context);
-    const std::string answer = opts_.answer_chunks ? filler_words(opts_.answer_chunks)
-                               : with_tools        ? *with_tools
-                                                   : answer_for(conv->second, question, body.value("temperature", 0.7));
+        transcript += m.value("content", std::string()) + "\n";
+    const auto with_tools = tool_answer(question, transcript);
+    std::string answer = opts_.answer_chunks ? filler_words(opts_.answer_chunks)
+                         : with_tools        ? *with_tools
+                                             : answer_for(context, question, body.value("temperature", 0.7));
+    if (!opts_.answer_chunks && !with_tools && form != "conversation") answer += " | form: " + form;
+    if (!opts_.answer_chunks && !with_tools && anonymous) answer += " | model: " + body.value("model", std::string());
     co_await stream_answer(stream, scenario, answer);
     if (auto again = conversations_.find(conversation_id); again != conversations_.end())
         again->second["messages"].push_back({{"role", "assistant"}, {"content", answer}});

@@ -3,11 +3,11 @@
 #include <nlohmann/json.hpp>
 
 #include "switchyard/api/failure_mapping.hpp"
-#include "switchyard/providers/chatgptfree/aipkit_provider.hpp"
+#include "switchyard/providers/aipkit/aipkit_provider.hpp"
 
 using namespace switchyard;
-using providers::chatgptfree::image_inputs;
-using providers::chatgptfree::one_shot_message;
+using providers::aipkit::image_inputs;
+using providers::aipkit::one_shot_message;
 
 namespace {
 

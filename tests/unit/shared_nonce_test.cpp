@@ -16,9 +16,9 @@
 #include <thread>
 #include <vector>
 
-#include "switchyard/providers/chatgptfree/shared_nonce.hpp"
+#include "switchyard/providers/aipkit/shared_nonce.hpp"
 
-using switchyard::providers::chatgptfree::shared_nonce;
+using switchyard::providers::aipkit::shared_nonce;
 namespace net = boost::asio;
 using namespace std::chrono_literals;
 

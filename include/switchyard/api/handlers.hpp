@@ -3,6 +3,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -61,9 +62,14 @@ net::awaitable<void> handle_chat_completions(const http::http_request& req, http
 
 // The answer path every API front-end shares (api/chat_handler.cpp).
 
-/// The model `req` names, checked against its provider (images, credentials), or the error.
-std::variant<const providers::model_binding*, api_error> route_to_model(const chat_request& req,
-                                                                        const providers::registry& models);
+/// A model's binding: the registry's for a configured model (not owned), a binding of its own for
+/// a model a provider found upstream.
+using model_handle = std::shared_ptr<const providers::model_binding>;
+
+/// The model `req` names, configured or found upstream (which may ask the upstream), checked
+/// against its provider (images, credentials); or the error.
+net::awaitable<std::variant<model_handle, api_error>> route_to_model(const chat_request& req, const handler_context& ctx,
+                                                                     std::string_view request_id);
 
 /// The answer as the client received it.
 struct finished_answer {
@@ -104,7 +110,11 @@ net::awaitable<void> answer_request(chat_request& req, const providers::model_bi
 
 /// GET /v1/models
 http::http_response list_models(const providers::registry& models);
-/// GET /v1/models/{id}
-http::http_response retrieve_model(const providers::registry& models, std::string_view id);
+/// GET /v1/models/{id} of a configured model, or nullopt for an id a provider may find upstream
+/// (`retrieve_found_model` answers that).
+std::optional<http::http_response> retrieve_model(const providers::registry& models, std::string_view id);
+/// GET /v1/models/{id} of a model a provider finds upstream: its title and description too.
+net::awaitable<http::http_response> retrieve_found_model(const providers::registry& models, std::string_view id,
+                                                         upstream::http_client& http, std::string_view request_id);
 
 } // namespace switchyard::api

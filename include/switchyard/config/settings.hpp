@@ -59,15 +59,27 @@ struct flowgpt_settings {
     std::string upstream_model = "FlowGPT-Ares";
     std::size_t prefix_lookahead = 150;
     milliseconds token_cooldown{300'000};
+    /// How /v3/chat gets the context: "conversation" (seeded by /conversation/create, which the
+    /// upstream then remembers) or "history" (sent inline with every question).
+    std::string mode = "conversation";
+    bool anonymous = false; // FLOWGPT_ANONYMOUS: /v3/chat-anonymous, no account, for requests without a token
+    std::vector<std::string> anonymous_models{
+        "gpt-3.5-turbo", "gpt-3.5-long",  "gpt-4-turbo",   "google-gemini",      "claude-instant", "claude-v1",       "claude-v2",
+        "llama2-13b",    "mythalion-13b", "pygmalion-13b", "chronos-hermes-13b", "Mixtral-8x7B",   "Dolphin-2.6-8x7B"};
+    milliseconds prompt_ttl{3'600'000}; // how long a prompt looked up by its slug (flowgpt/<slug>) is kept
 };
 
-struct chatgptfree_settings {
+/// One WordPress site running the AIPKit chat plugin (upstreams.md part B); each is a provider
+/// of its own, named after the site. chatgptfree.ai is the default one.
+struct aipkit_site {
+    std::string name = "chatgptfree"; // the provider's name, and the prefix of the bots found on its pages
     std::string base_url = "https://chatgptfree.ai";
-    std::string cookie;                   // COOKIE, sent as Cookie
-    std::string ajax_nonce;               // AJAX_NONCE; fetched and refreshed automatically when absent or rejected
-    std::string session_id;               // SESSION_ID, the guest identity; a random one per process when absent
-    std::string post_id;                  // POST_ID
-    milliseconds quota_cooldown{600'000}; // how long the guest session rests once its quota is used up
+    std::vector<std::string> pages{"/chat/", "/"}; // chat pages read for their bots; none: no discovery
+    std::string cookie;                            // COOKIE, sent as Cookie
+    std::string ajax_nonce;                        // AJAX_NONCE; fetched and refreshed automatically when absent or rejected
+    std::string session_id;                        // SESSION_ID, the guest identity; a random one per process when absent
+    std::string post_id;                           // POST_ID
+    milliseconds quota_cooldown{600'000};          // how long the guest session rests once its quota is used up
 };
 
 /// One OpenAI-compatible upstream (llama.cpp, vLLM, another gateway, the emulator's OpenAI mode).
@@ -152,7 +164,9 @@ struct settings {
     stream_settings stream;
     upstream_settings upstream;
     flowgpt_settings flowgpt;
-    chatgptfree_settings chatgptfree;
+    aipkit_site chatgptfree;                      // the default AIPKit site, where the AIPKit variables apply
+    std::vector<aipkit_site> aipkit_sites;        // more AIPKit sites (providers.aipkit.sites)
+    milliseconds aipkit_discovery_ttl{3'600'000}; // how often the sites' chat pages are read again
     std::vector<openai_upstream> openai;
     credential_settings credentials;
     conversation_settings conversations;

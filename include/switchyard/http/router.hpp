@@ -62,6 +62,9 @@ private:
     /// machine only: the refusal, or nullopt for the operator.
     std::optional<http_response> refuse_non_operator(const http_request& req) const;
     http_response serve_metrics(const http_request& req, const providers::registry& models) const;
+    /// GET /v1/models/{id} of a model a provider finds upstream (which may ask the upstream).
+    net::awaitable<void> serve_found_model(const http_request& req, const ops::live_config& live, response_stream& out,
+                                           upstream::http_client& http) const;
     net::awaitable<void> serve_admin(const http_request& req, const ops::live_config& live, response_stream& out,
                                      upstream::http_client& http) const;
     net::awaitable<void> serve_stored(const http_request& req, const ops::live_config& live, response_stream& out) const;

@@ -142,6 +142,15 @@ struct model_route {
     config::reasoning_mode reasoning = config::reasoning_mode::split;
 };
 
+/// A model a provider finds upstream while it runs, beyond the configured ones: a FlowGPT prompt
+/// named by its slug, a bot on an AIPKit chat page.
+struct found_model {
+    model_route route;
+    std::string title;                // what the upstream calls it
+    std::string description;          // and how it describes it
+    std::optional<bool> web_search{}; // when the upstream says so for this model, not only for its provider
+};
+
 /// A turn of a stored conversation: what was said before, and the provider's own state from
 /// the last turn (opaque JSON), which the provider updates in place for the next one.
 struct conversation_turn {
@@ -177,6 +186,20 @@ public:
         (void)credential;
         return true;
     }
+    /// Whether `model_id` is in this provider's namespace of models found upstream ("flowgpt/…",
+    /// "<site>/…"); then `find_model` answers for it. No I/O.
+    virtual bool finds(std::string_view model_id) const noexcept {
+        (void)model_id;
+        return false;
+    }
+    /// Looks up a model `finds` claims (cached by the provider): its route, or why not
+    /// (`model_unknown` when the upstream has no such model).
+    virtual net::awaitable<std::variant<found_model, provider_error>> find_model(std::string_view model_id, call_context ctx);
+    /// The found models a model list shows beside the configured ones.
+    virtual std::vector<found_model> found_models() const { return {}; }
+    /// Something an operator should know about how this provider reaches its upstream (a
+    /// protocol fallback, a chat page it could not read); empty when all is as configured.
+    virtual std::string health_note() const { return {}; }
     /// Checks `ctx.credential` with the upstream without spending quota (an operator's probe, for
     /// a model `route` of this provider): nullopt when it works. The default cannot, and says so.
     virtual net::awaitable<std::optional<provider_error>> probe(const model_route& route, call_context ctx);

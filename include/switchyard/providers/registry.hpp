@@ -23,6 +23,9 @@ struct model_binding {
     model_route route;                   // the first route
     provider* target = nullptr;          // and its provider
     std::vector<route_target> fallbacks; // tried in order when the one before fails before an answer starts
+    std::string title{};                 // of a model found upstream: what the upstream calls it
+    std::string description{};
+    std::optional<bool> web_search{}; // of a model found upstream, when it says
 
     /// Route `i`: 0 is the first, then the fallbacks. A view into this binding, nothing copied.
     struct route_view {
@@ -45,6 +48,10 @@ public:
     bool add_model(const config::model_entry& entry);
 
     const model_binding* find(std::string_view model_id) const;
+    /// The provider whose namespace of found models `model_id` is in (provider::finds), or null.
+    provider* finder_of(std::string_view model_id) const noexcept;
+    /// The models the providers found upstream, as bindings of one route each (for listing).
+    std::vector<model_binding> found_models() const;
     const std::vector<model_binding>& models() const noexcept { return ordered_; }
     /// Every provider, in the order added. Providers are thread-safe, so a reader may use them.
     std::vector<provider*> providers() const;

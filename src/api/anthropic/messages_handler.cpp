@@ -12,10 +12,10 @@ net::awaitable<void> handle_messages(const http::http_request& http_req, http::r
     auto parsed = parse_messages_request(http_req.body);
     if (const auto* err = std::get_if<api_error>(&parsed)) co_return co_await send_error(out, *err, anthropic_error_response);
     auto& req = std::get<chat_request>(parsed);
-    const auto routed = route_to_model(req, ctx.models);
+    const auto routed = co_await route_to_model(req, ctx, http_req.request_id);
     if (const auto* err = std::get_if<api_error>(&routed)) co_return co_await send_error(out, *err, anthropic_error_response);
     messages_encoder encoder(req.model);
-    co_await answer_request(req, *std::get<const providers::model_binding*>(routed), encoder, out, ctx, http_req.request_id);
+    co_await answer_request(req, *std::get<model_handle>(routed), encoder, out, ctx, http_req.request_id);
 }
 
 http::http_response count_tokens(const http::http_request& req) {

@@ -153,7 +153,7 @@ net::awaitable<void> handle_responses(const http::http_request& http_req, http::
     auto parsed = parse_responses_request(http_req.body);
     if (const auto* err = std::get_if<api_error>(&parsed)) co_return co_await send_error(out, *err);
     auto& request = std::get<responses_request>(parsed);
-    const auto routed = route_to_model(request.turn, ctx.models);
+    const auto routed = co_await route_to_model(request.turn, ctx, http_req.request_id);
     if (const auto* err = std::get_if<api_error>(&routed)) co_return co_await send_error(out, *err);
     turn_keeping keep;
     keep.conversation_param = "conversation";
@@ -174,7 +174,7 @@ net::awaitable<void> handle_responses(const http::http_request& http_req, http::
             s.put_response({encoder.id(), owner, r.value("created_at", std::int64_t{0}), request.previous_response_id,
                             continuation_key, r.dump(-1, ' ', false, json::error_handler_t::replace), dump(input)});
         };
-    co_await answer_request(request.turn, *std::get<const providers::model_binding*>(routed), encoder, out, ctx,
+    co_await answer_request(request.turn, *std::get<model_handle>(routed), encoder, out, ctx,
                             http_req.request_id, keep);
 }
 

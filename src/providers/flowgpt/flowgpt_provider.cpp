@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "switchyard/providers/flowgpt/prefix_cleaner.hpp"
 #include "switchyard/providers/flowgpt/signer.hpp"
@@ -43,17 +44,35 @@ provider_error status_error(const upstream::response& r, std::string_view step) 
                  "FlowGPT " + std::string(step) + " failed with HTTP " + std::to_string(status) + ".");
 }
 
-upstream::header_list common_headers(std::string_view token, const config::flowgpt_settings& s) {
+upstream::header_list headers_as(std::string authorization, const std::string& device_id) {
     return {
-        {"Authorization", "Bearer " + std::string(token)},
+        {"Authorization", std::move(authorization)},
         {"Content-Type", "application/json"},
         {"Accept", "*/*"},
-        {"x-flow-device-id", s.device_id},
+        {"x-flow-device-id", device_id},
         {"x-flow-language", "en"},
         {"Origin", "https://flowgpt.com"},
         {"Referer", "https://flowgpt.com/"},
     };
 }
+
+upstream::header_list common_headers(std::string_view token, const config::flowgpt_settings& s) {
+    return headers_as("Bearer " + std::string(token), s.device_id);
+}
+
+/// A slug as it appears in a `flowgpt.com/chat/<slug>` URL: anything else is not looked up.
+bool valid_slug(std::string_view slug) {
+    if (slug.empty() || slug.size() > 200) return false;
+    return std::all_of(slug.begin(), slug.end(),
+                       [](char c) {
+                           return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                                  c == '_' || c == '.';
+                       }) &&
+           slug != "." && slug != "..";
+}
+
+constexpr std::size_t max_prompts_kept = 1024;
+constexpr std::chrono::minutes unknown_prompt_ttl{5};
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -77,6 +96,35 @@ json context_messages(const api::chat_request& req, const conversation_turn* con
             add(m);
     for (const auto& m : req.messages)
         add(m);
+    return out;
+}
+
+/// The context sent inline (the history and anonymous forms): the system messages joined, the
+/// other turns in order, and the question, which is the last user message and not in `history`.
+struct inline_context {
+    std::string system;
+    json history = json::array();
+};
+
+inline_context inline_context_of(const api::chat_request& req, const conversation_turn* conversation) {
+    inline_context out;
+    json turns = json::array();
+    for (auto& m : context_messages(req, conversation)) {
+        if (m["role"] == "system") {
+            if (!out.system.empty()) out.system += "\n";
+            out.system += m["content"].get<std::string>();
+        } else {
+            turns.push_back(std::move(m));
+        }
+    }
+    std::size_t question = turns.size();
+    for (std::size_t i = turns.size(); i-- > 0;)
+        if (turns[i]["role"] == "user") {
+            question = i;
+            break;
+        }
+    for (std::size_t i = 0; i < turns.size(); ++i)
+        if (i != question) out.history.push_back(std::move(turns[i]));
     return out;
 }
 
@@ -131,7 +179,79 @@ bool flowgpt_provider::continues_with(const conversation_turn& conversation, std
 flowgpt_provider::flowgpt_provider(config::flowgpt_settings settings, config::credential_settings credentials)
     : settings_(std::move(settings)),
       tokens_(std::make_unique<credential_pool>(
-          settings_.tokens, credential_policy{settings_.token_cooldown, credentials.max_concurrent, credentials.dead_after})) {}
+          settings_.tokens, credential_policy{settings_.token_cooldown, credentials.max_concurrent, credentials.dead_after})),
+      anonymous_device_("f-" + ids::alphanumeric(19)) {
+    for (auto& c : anonymous_device_)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
+
+std::string flowgpt_provider::health_note() const {
+    if (settings_.mode != "history" && lost_create_.load(std::memory_order_relaxed))
+        return "FlowGPT dropped /conversation/create; the context goes inline with every question (history form)";
+    return {};
+}
+
+net::awaitable<std::variant<found_model, provider_error>> flowgpt_provider::find_model(std::string_view model_id,
+                                                                                       call_context ctx) {
+    const std::string slug(model_id.substr(prompt_prefix.size()));
+    const auto unknown = [&] {
+        return provider_error{failure_reason::model_unknown,
+                              "The model `" + std::string(model_id) + "` does not exist: FlowGPT has no prompt `" + slug + "`.",
+                              std::nullopt, std::string("model")};
+    };
+    if (!valid_slug(slug)) co_return unknown();
+    const auto now = std::chrono::steady_clock::now();
+    {
+        std::lock_guard lock(prompts_mutex_);
+        if (auto it = prompts_.find(slug); it != prompts_.end() && it->second.expires > now) {
+            if (!it->second.found) co_return unknown();
+            found_model kept = *it->second.found;
+            kept.route.model_id = std::string(model_id);
+            co_return kept;
+        }
+    }
+    std::optional<found_model> found;
+    try {
+        upstream::request lookup{
+            "GET",
+            base_url(settings_) + "/prompt/" + slug + "/",
+            {{"Accept", "application/json"}, {"Origin", "https://flowgpt.com"}, {"Referer", "https://flowgpt.com/"}},
+            ""};
+        auto reply = co_await ctx.http.send(std::move(lookup));
+        const std::string body = co_await reply.read_all(max_error_body);
+        const json doc = json::parse(body, nullptr, false);
+        const json* prompt = upstream_json::object_field(doc, "prompt");
+        if (reply.status() == 200 && prompt) {
+            // A.5 does not say the reply names the promptId /v3/chat wants; where it does not, the
+            // slug is the id (S7 looks prompts up by id at the same path).
+            std::string id = upstream_json::text_field(*prompt, "id");
+            found = found_model{{std::string(model_id), id.empty() ? slug : std::move(id)},
+                                upstream_json::text_field(*prompt, "title"),
+                                upstream_json::text_field(*prompt, "description")};
+        } else if (reply.status() != 404 && !(reply.status() == 200 && doc.is_object())) {
+            spdlog::warn("[{}] flowgpt prompt lookup of {} failed: HTTP {} ({})", ctx.request_id, slug, reply.status(),
+                         upstream_json::shape(doc, {"prompt"}));
+            co_return provider_error{failure_reason::upstream_failed,
+                                     "FlowGPT's prompt lookup for `" + slug + "` failed (HTTP " + std::to_string(reply.status()) +
+                                         ").",
+                                     std::nullopt, std::nullopt};
+        }
+    } catch (const upstream::failure& f) {
+        auto failed = transport_error(f, "FlowGPT");
+        failed.message = "FlowGPT's prompt lookup for `" + slug + "` failed: " + failed.message;
+        co_return failed;
+    }
+    {
+        std::lock_guard lock(prompts_mutex_);
+        std::erase_if(prompts_, [&](const auto& kv) { return kv.second.expires <= now; });
+        if (prompts_.size() >= max_prompts_kept) prompts_.erase(prompts_.begin());
+        const auto ttl =
+            found ? settings_.prompt_ttl : std::min<std::chrono::milliseconds>(settings_.prompt_ttl, unknown_prompt_ttl);
+        prompts_.insert_or_assign(slug, prompt_entry{found, now + ttl});
+    }
+    if (!found) co_return unknown();
+    co_return *found;
+}
 
 net::awaitable<std::optional<provider_error>> flowgpt_provider::probe(const model_route& route, call_context ctx) {
     try {
@@ -150,13 +270,93 @@ net::awaitable<std::optional<provider_error>> flowgpt_provider::probe(const mode
 }
 
 std::optional<provider_error> flowgpt_provider::check_ready() const {
-    if (tokens_->size() == 0)
-        return error(failure_reason::not_configured, "The FlowGPT provider is not configured: set FLOWGPT_BEARER_TOKEN.");
+    if (tokens_->size() == 0 && !settings_.anonymous)
+        return error(failure_reason::not_configured,
+                     "The FlowGPT provider is not configured: set FLOWGPT_BEARER_TOKEN (or FLOWGPT_ANONYMOUS=1).");
     return std::nullopt;
+}
+
+upstream::header_list flowgpt_provider::signed_headers(std::string_view authorization, const std::string& device_id) const {
+    auto headers = headers_as(std::string(authorization), device_id);
+    if (settings_.signature == config::signature_scheme::none) return headers;
+    const std::string timestamp = std::to_string(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+    const std::string nonce = ids::hex(32);
+    // The anonymous web client signs with V1 over its `Bearer null` (A.4); the logged-in one as configured.
+    const auto scheme = authorization == "Bearer null" ? config::signature_scheme::v1 : settings_.signature;
+    headers.emplace_back("x-nonce", nonce);
+    headers.emplace_back("x-timestamp", timestamp);
+    headers.emplace_back("x-signature", signature(scheme, timestamp, nonce, device_id, authorization));
+    return headers;
+}
+
+net::awaitable<flowgpt_provider::opened> flowgpt_provider::open_anonymous(const api::chat_request& req, const model_route& route,
+                                                                          call_context ctx) {
+    // An anonymous model's route names the upstream's model ("model-<name>"); a prompt's route
+    // runs on the first anonymous model.
+    const bool model_route = route.upstream_id.starts_with(anonymous_prompt);
+    const std::string model = model_route                          ? route.upstream_id.substr(anonymous_prompt.size())
+                              : settings_.anonymous_models.empty() ? std::string("gpt-3.5-turbo")
+                                                                   : settings_.anonymous_models.front();
+    auto context = inline_context_of(req, ctx.conversation);
+    json history = json::array({{{"role", "assistant"}, {"content", "Hello! How can I help you today?"}}});
+    for (auto& m : context.history)
+        history.push_back(std::move(m));
+    const json body = {{"model", model},
+                       {"nsfw", false},
+                       {"question", req.last_user_text()},
+                       {"history", std::move(history)},
+                       {"system", context.system.empty() ? std::string("You are a helpful assistant.") : context.system},
+                       {"temperature", req.temperature.value_or(0.7)},
+                       {"promptId", route.upstream_id},
+                       {"documentIds", json::array()},
+                       {"chatFileDocumentIds", json::array()},
+                       {"generateImage", false},
+                       {"generateAudio", false}};
+    upstream::request chat{"POST", base_url(settings_) + "/v3/chat-anonymous", signed_headers("Bearer null", anonymous_device_),
+                           dump(body)};
+    auto answer = co_await ctx.http.send(std::move(chat));
+    if (answer.status() >= 200 && answer.status() < 300) co_return opened{std::move(answer), std::nullopt};
+    (void)co_await answer.read_all(max_error_body);
+    if (answer.status() == 429) co_return opened{std::nullopt, status_error(answer, "chat-anonymous")};
+    // No credential of ours was refused: the anonymous endpoint itself is closed (A.4: its
+    // availability is unknown).
+    spdlog::warn("[{}] flowgpt anonymous chat refused (HTTP {})", ctx.request_id, answer.status());
+    co_return opened{std::nullopt, error(failure_reason::upstream_failed,
+                                         "FlowGPT's anonymous chat failed with HTTP " + std::to_string(answer.status()) +
+                                             "; it may no longer be offered (set FLOWGPT_BEARER_TOKEN).")};
+}
+
+net::awaitable<flowgpt_provider::opened> flowgpt_provider::open_with_history(const api::chat_request& req,
+                                                                             const model_route& route, call_context ctx) {
+    auto context = inline_context_of(req, ctx.conversation);
+    const json chat_body = {{"model", settings_.upstream_model},
+                            {"nsfw", false},
+                            {"question", req.last_user_text()},
+                            {"history", std::move(context.history)},
+                            {"system", context.system},
+                            {"temperature", req.temperature.value_or(0.7)},
+                            {"userId", ""},
+                            {"promptId", route.upstream_id},
+                            {"documentIds", json::array()},
+                            {"generateImage", false},
+                            {"generateAudio", false}};
+    upstream::request chat{"POST", base_url(settings_) + "/v3/chat",
+                           signed_headers("Bearer " + std::string(ctx.credential), settings_.device_id), dump(chat_body)};
+    auto answer = co_await ctx.http.send(std::move(chat));
+    if (auto verdict = classify(answer.status()); verdict != status_verdict::ok) {
+        (void)co_await answer.read_all(max_error_body);
+        if (verdict == status_verdict::credential_rejected) co_return rejected("v3/chat", answer.status(), ctx);
+        co_return opened{std::nullopt, status_error(answer, "chat")};
+    }
+    co_return opened{std::move(answer), std::nullopt};
 }
 
 net::awaitable<flowgpt_provider::opened> flowgpt_provider::open_answer(const api::chat_request& req, const model_route& route,
                                                                        call_context ctx) {
+    if (ctx.credential.empty() || route.upstream_id.starts_with(anonymous_prompt))
+        co_return co_await open_anonymous(req, route, ctx);
+    if (history_form()) co_return co_await open_with_history(req, route, ctx);
     const std::string_view token = ctx.credential;
     const std::string base = base_url(settings_);
     // A stored conversation continues its upstream conversation with only the new turn. If the
@@ -171,6 +371,14 @@ net::awaitable<flowgpt_provider::opened> flowgpt_provider::open_answer(const api
             upstream::request create{"POST", base + "/conversation/create", common_headers(token, settings_), dump(create_body)};
             auto created = co_await ctx.http.send(std::move(create));
             const std::string created_body = co_await created.read_all(max_error_body);
+            if (created.status() == 404 || created.status() == 405) {
+                // The form flowgpt-2api used is gone; the inline form needs no conversation (A.3).
+                if (!lost_create_.exchange(true))
+                    spdlog::warn("flowgpt /conversation/create answered HTTP {}: sending the context inline (the history "
+                                 "form) from now on; set FLOWGPT_MODE=history to start that way",
+                                 created.status());
+                co_return co_await open_with_history(req, route, ctx);
+            }
             if (auto verdict = classify(created.status()); verdict != status_verdict::ok) {
                 if (verdict == status_verdict::credential_rejected)
                     co_return rejected("conversation/create", created.status(), ctx);
@@ -187,16 +395,7 @@ net::awaitable<flowgpt_provider::opened> flowgpt_provider::open_answer(const api
                 ctx.conversation->upstream_state = dump(json{{"conversationId", conversation_id}, {"token", token_tag(token)}});
         }
 
-        auto headers = common_headers(token, settings_);
-        if (settings_.signature != config::signature_scheme::none) {
-            const std::string timestamp = std::to_string(
-                std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-            const std::string nonce = ids::hex(32);
-            headers.emplace_back("x-nonce", nonce);
-            headers.emplace_back("x-timestamp", timestamp);
-            headers.emplace_back("x-signature", signature(settings_.signature, timestamp, nonce, settings_.device_id,
-                                                          "Bearer " + std::string(token)));
-        }
+        auto headers = signed_headers("Bearer " + std::string(token), settings_.device_id);
         const json chat_body = {{"model", settings_.upstream_model},
                                 {"nsfw", false},
                                 {"question", req.last_user_text()},

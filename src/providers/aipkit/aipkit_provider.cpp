@@ -1,4 +1,4 @@
-#include "switchyard/providers/chatgptfree/aipkit_provider.hpp"
+#include "switchyard/providers/aipkit/aipkit_provider.hpp"
 
 #include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
@@ -14,7 +14,7 @@
 #include "switchyard/util/ids.hpp"
 #include "switchyard/util/mojibake.hpp"
 
-namespace switchyard::providers::chatgptfree {
+namespace switchyard::providers::aipkit {
 namespace {
 
 using nlohmann::json;
@@ -124,23 +124,67 @@ std::variant<std::string, provider_error> image_inputs(const api::chat_request& 
     return out.dump();
 }
 
-aipkit_provider::aipkit_provider(config::chatgptfree_settings settings, std::chrono::milliseconds nonce_wait,
-                                 config::credential_settings credentials)
-    : settings_(std::move(settings)), base_(settings_.base_url), nonce_wait_(nonce_wait), nonce_(settings_.ajax_nonce),
+aipkit_provider::aipkit_provider(config::aipkit_site site, const config::upstream_settings& upstream,
+                                 std::chrono::milliseconds discovery_ttl, config::credential_settings credentials)
+    : settings_(std::move(site)), label_(settings_.name == "chatgptfree" ? std::string("chatgptfree.ai") : settings_.name),
+      base_(settings_.base_url), nonce_wait_(upstream.request_timeout), nonce_(settings_.ajax_nonce),
       guests_({settings_.session_id.empty() ? ids::uuid_v4() : settings_.session_id},
               credential_policy{settings_.quota_cooldown, credentials.max_concurrent, credentials.dead_after}) {
     while (!base_.empty() && base_.back() == '/')
         base_.pop_back();
     origin_ = origin_of(base_);
+    if (discovery_ttl.count() > 0 && !settings_.pages.empty())
+        discovery_ = std::make_unique<bot_discovery>(settings_, upstream, discovery_ttl,
+                                                     [this](const std::string& nonce) { nonce_.offer(nonce); });
+}
+
+std::vector<found_model> aipkit_provider::found_models() const {
+    std::vector<found_model> out;
+    if (!discovery_) return out;
+    const auto read = discovery_->current();
+    for (const auto& bot : read->bots) {
+        std::string id = settings_.name + "/" + (bot.model.empty() ? "bot-" + bot.bot_id : bot.model);
+        // Two bots on one model: the second is told apart by its bot id.
+        if (std::any_of(out.begin(), out.end(), [&](const found_model& m) { return m.route.model_id == id; }))
+            id += "-" + bot.bot_id;
+        std::string about = (bot.provider.empty() ? std::string("A") : bot.provider) + " bot (" + bot.bot_id + ") on " + label_;
+        if (bot.web_search) about += ", with web search";
+        out.push_back({{std::move(id), bot.bot_id}, bot.model, std::move(about), bot.web_search});
+    }
+    return out;
+}
+
+bool aipkit_provider::finds(std::string_view model_id) const noexcept {
+    return discovery_ && model_id.size() > settings_.name.size() && model_id.starts_with(settings_.name) &&
+           model_id[settings_.name.size()] == '/';
+}
+
+net::awaitable<std::variant<found_model, provider_error>> aipkit_provider::find_model(std::string_view model_id,
+                                                                                      call_context ctx) {
+    (void)ctx; // the pages are read on discovery's own schedule, never for a request
+    for (auto& m : found_models())
+        if (m.route.model_id == model_id) co_return std::move(m);
+    co_return provider_error{failure_reason::model_unknown,
+                             "The model `" + std::string(model_id) + "` does not exist: no bot of that model was found on " +
+                                 label_ + "'s chat pages.",
+                             std::nullopt, std::string("model")};
+}
+
+std::string aipkit_provider::health_note() const {
+    if (!discovery_) return {};
+    const auto read = discovery_->current();
+    if (read->failure.empty()) return {};
+    return "reading " + label_ + "'s chat pages failed (" + read->failure + "); " + std::to_string(read->bots.size()) +
+           " bot(s) from an earlier read and the configured models stay in use";
 }
 
 net::awaitable<std::optional<provider_error>> aipkit_provider::probe(const model_route& route, call_context ctx) {
     try {
         const std::string fresh = co_await fetch_nonce(route, ctx);
-        if (fresh.empty()) co_return error(failure_reason::upstream_failed, "chatgptfree.ai did not hand out a session nonce.");
+        if (fresh.empty()) co_return error(failure_reason::upstream_failed, label_ + " did not hand out a session nonce.");
         co_return std::nullopt;
     } catch (const upstream::failure& f) {
-        co_return transport_error(f, "chatgptfree.ai");
+        co_return transport_error(f, label_);
     }
 }
 
@@ -159,9 +203,10 @@ net::awaitable<std::string> aipkit_provider::nonce(const model_route& route, cal
     const shared_nonce::fetcher fetch = [this, &route, ctx] { return fetch_nonce(route, ctx); };
     const auto got = co_await nonce_.get(fetch, nonce_wait_);
     if (got.outcome == shared_nonce::status::timed_out)
-        spdlog::warn("[{}] chatgptfree nonce refresh by another request took over {} ms", ctx.request_id, nonce_wait_.count());
+        spdlog::warn("[{}] {} nonce refresh by another request took over {} ms", ctx.request_id, settings_.name,
+                     nonce_wait_.count());
     else if (got.outcome == shared_nonce::status::failed && !got.led)
-        spdlog::warn("[{}] chatgptfree nonce refresh by another request failed", ctx.request_id);
+        spdlog::warn("[{}] {} nonce refresh by another request failed", ctx.request_id, settings_.name);
     co_return got.nonce;
 }
 
@@ -173,15 +218,15 @@ net::awaitable<std::string> aipkit_provider::fetch_nonce(const model_route& rout
     auto res = co_await ctx.http.send(std::move(r));
     const std::string body = co_await res.read_all(max_json_reply);
     if (res.status() != 200) {
-        spdlog::warn("[{}] chatgptfree nonce fetch failed (HTTP {})", ctx.request_id, res.status());
+        spdlog::warn("[{}] {} nonce fetch failed (HTTP {})", ctx.request_id, settings_.name, res.status());
         co_return std::string();
     }
     const json doc = json::parse(body, nullptr, false);
     const json* data = object_field(doc, "data");
     const std::string fresh = data ? text_field(*data, "nonce") : std::string();
     if (!is_true(doc, "success") || fresh.empty()) {
-        spdlog::warn("[{}] chatgptfree nonce reply unreadable ({}; data: {})", ctx.request_id, shape(doc, {"success", "data"}),
-                     data ? shape(*data, {"nonce"}) : "none");
+        spdlog::warn("[{}] {} nonce reply unreadable ({}; data: {})", ctx.request_id, settings_.name,
+                     shape(doc, {"success", "data"}), data ? shape(*data, {"nonce"}) : "none");
         co_return std::string();
     }
     co_return fresh;
@@ -192,7 +237,7 @@ net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::str
                                                                   identity& who, event_sink& sink, call_context ctx) {
     const std::string nonce_value = co_await nonce(route, ctx);
     if (nonce_value.empty())
-        co_return outcome{error(failure_reason::upstream_failed, "chatgptfree.ai did not hand out a session nonce.")};
+        co_return outcome{error(failure_reason::upstream_failed, label_ + " did not hand out a session nonce.")};
 
     // Step 1: cache the message, get a single-use key.
     std::vector<std::pair<std::string, std::string>> fields{
@@ -217,27 +262,28 @@ net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::str
     if (cached.status() != 200 || !is_true(cache_doc, "success")) {
         if (code == "nonce_failure_cache_sse" || (cached.status() == 403 && code.empty())) {
             nonce_.forget(nonce_value);
-            co_return outcome{error(failure_reason::upstream_failed, "chatgptfree.ai rejected the session nonce twice."), true};
+            co_return outcome{error(failure_reason::upstream_failed, label_ + " rejected the session nonce twice."), true};
         }
         if (code == "too_many_images" || code == "invalid_image_type" || code == "invalid_image_payload" ||
             code == "image_too_large")
-            co_return outcome{error(failure_reason::request_rejected, "chatgptfree.ai refused the images (" + code + ").",
-                                    std::string("messages"))};
+            co_return outcome{
+                error(failure_reason::request_rejected, label_ + " refused the images (" + code + ").", std::string("messages"))};
         if (code == "empty_data_to_cache")
             co_return outcome{error(failure_reason::request_rejected, "The message is empty.", std::string("messages"))};
         if (cached.status() == 200 && !upstream_json::bool_field(cache_doc, "success")) {
-            spdlog::warn("[{}] chatgptfree cache reply unreadable ({})", ctx.request_id, shape(cache_doc, {"success", "data"}));
-            co_return outcome{error(failure_reason::protocol, "chatgptfree.ai sent an unreadable reply to the message.")};
+            spdlog::warn("[{}] {} cache reply unreadable ({})", ctx.request_id, settings_.name,
+                         shape(cache_doc, {"success", "data"}));
+            co_return outcome{error(failure_reason::protocol, label_ + " sent an unreadable reply to the message.")};
         }
-        spdlog::warn("[{}] chatgptfree cache step failed: HTTP {} {}", ctx.request_id, cached.status(), code);
+        spdlog::warn("[{}] {} cache step failed: HTTP {} {}", ctx.request_id, settings_.name, cached.status(), code);
         co_return outcome{error(failure_reason::upstream_failed,
-                                "chatgptfree.ai refused the message (HTTP " + std::to_string(cached.status()) + ").")};
+                                label_ + " refused the message (HTTP " + std::to_string(cached.status()) + ").")};
     }
     const std::string cache_key = data ? text_field(*data, "cache_key") : std::string();
     if (cache_key.empty()) {
-        spdlog::warn("[{}] chatgptfree cache reply has no cache key (data: {})", ctx.request_id,
+        spdlog::warn("[{}] {} cache reply has no cache key (data: {})", ctx.request_id, settings_.name,
                      data ? shape(*data, {"cache_key"}) : shape(cache_doc, {"data"}));
-        co_return outcome{error(failure_reason::protocol, "chatgptfree.ai returned no cache key.")};
+        co_return outcome{error(failure_reason::protocol, label_ + " returned no cache key.")};
     }
 
     // Step 2: stream the answer.
@@ -261,7 +307,7 @@ net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::str
     if (answer.status() != 200) {
         (void)co_await answer.read_all(max_json_reply);
         co_return outcome{error(failure_reason::upstream_failed,
-                                "chatgptfree.ai answered the stream with HTTP " + std::to_string(answer.status()) + ".")};
+                                label_ + " answered the stream with HTTP " + std::to_string(answer.status()) + ".")};
     }
 
     upstream::sse_reader reader;
@@ -290,7 +336,7 @@ net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::str
     };
     while (auto bytes = co_await answer.read_some()) {
         if (!reader.feed(*bytes, on_event))
-            co_return outcome{error(failure_reason::protocol, "chatgptfree.ai sent an oversized event.")};
+            co_return outcome{error(failure_reason::protocol, label_ + " sent an oversized event.")};
         for (auto& t : texts) {
             if (consumer_gone) break;
             provider_event ev{text_delta{std::move(t)}};
@@ -302,23 +348,20 @@ net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::str
     }
     if (consumer_gone) co_return outcome{};
     if (upstream_error) {
-        spdlog::warn("[{}] chatgptfree stream error: {}", ctx.request_id, upstream_error->substr(0, 200));
-        if (sent_text)
-            co_return outcome{error(failure_reason::upstream_failed, "chatgptfree.ai failed in the middle of the answer.")};
+        spdlog::warn("[{}] {} stream error: {}", ctx.request_id, settings_.name, upstream_error->substr(0, 200));
+        if (sent_text) co_return outcome{error(failure_reason::upstream_failed, label_ + " failed in the middle of the answer.")};
         switch (classify(*upstream_error)) {
         case stream_failure::nonce:
             nonce_.forget(nonce_value);
-            co_return outcome{error(failure_reason::upstream_failed, "chatgptfree.ai failed its security check twice."), true};
+            co_return outcome{error(failure_reason::upstream_failed, label_ + " failed its security check twice."), true};
         case stream_failure::cache_key:
-            co_return outcome{error(failure_reason::upstream_failed, "chatgptfree.ai lost the cached message twice."), false,
-                              true};
+            co_return outcome{error(failure_reason::upstream_failed, label_ + " lost the cached message twice."), false, true};
         case stream_failure::quota:
-            co_return outcome{
-                error(failure_reason::quota_exhausted, "chatgptfree.ai's quota for this guest is used up for now.")};
-        default: co_return outcome{error(failure_reason::upstream_failed, "chatgptfree.ai could not answer.")};
+            co_return outcome{error(failure_reason::quota_exhausted, label_ + "'s quota for this guest is used up for now.")};
+        default: co_return outcome{error(failure_reason::upstream_failed, label_ + " could not answer.")};
         }
     }
-    if (!done) co_return outcome{error(failure_reason::transport, "chatgptfree.ai ended the stream early.")};
+    if (!done) co_return outcome{error(failure_reason::transport, label_ + " ended the stream early.")};
     co_return outcome{};
 }
 
@@ -366,13 +409,13 @@ net::awaitable<std::optional<provider_error>> aipkit_provider::complete(const ap
         }
         co_return result.error;
     } catch (const upstream::failure& f) {
-        spdlog::warn("[{}] chatgptfree exchange failed: {}", ctx.request_id, f.what());
-        co_return transport_error(f, "chatgptfree.ai");
+        spdlog::warn("[{}] {} exchange failed: {}", ctx.request_id, settings_.name, f.what());
+        co_return transport_error(f, label_);
     } catch (const json::exception& e) {
         // Every upstream read above is type-safe; this only keeps a missed one from ending the session.
-        spdlog::warn("[{}] chatgptfree reply unreadable: {}", ctx.request_id, e.what());
-        co_return error(failure_reason::protocol, "chatgptfree.ai sent a reply the gateway could not read.");
+        spdlog::warn("[{}] {} reply unreadable: {}", ctx.request_id, settings_.name, e.what());
+        co_return error(failure_reason::protocol, label_ + " sent a reply the gateway could not read.");
     }
 }
 
-} // namespace switchyard::providers::chatgptfree
+} // namespace switchyard::providers::aipkit

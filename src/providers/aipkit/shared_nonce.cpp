@@ -1,4 +1,4 @@
-#include "switchyard/providers/chatgptfree/shared_nonce.hpp"
+#include "switchyard/providers/aipkit/shared_nonce.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>
@@ -12,7 +12,7 @@
 
 #include "switchyard/upstream/http_client.hpp"
 
-namespace switchyard::providers::chatgptfree {
+namespace switchyard::providers::aipkit {
 
 struct shared_nonce::waiter {
     explicit waiter(const net::any_io_executor& ex) : timer(ex) {}
@@ -46,6 +46,11 @@ shared_nonce::shared_nonce(std::string initial) : nonce_(std::move(initial)) {}
 std::size_t shared_nonce::fetches() const {
     std::lock_guard lock(mutex_);
     return fetches_;
+}
+
+void shared_nonce::offer(const std::string& found) {
+    std::lock_guard lock(mutex_);
+    if (nonce_.empty() && !fetching_) nonce_ = found;
 }
 
 void shared_nonce::forget(const std::string& rejected) {
@@ -133,4 +138,4 @@ net::awaitable<shared_nonce::result> shared_nonce::get(const fetcher& fetch, std
     }
 }
 
-} // namespace switchyard::providers::chatgptfree
+} // namespace switchyard::providers::aipkit

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace switchyard::providers::chatgptfree {
+namespace switchyard::providers::aipkit {
 
 namespace net = boost::asio;
 
@@ -42,6 +42,9 @@ public:
     /// if none is). Cancelling a waiting caller throws operation_aborted from here.
     net::awaitable<result> get(const fetcher& fetch, std::chrono::milliseconds wait_limit);
 
+    /// Holds `found` (a chat page's nonce) if no nonce is held and none is being fetched.
+    void offer(const std::string& found);
+
     /// Drops the held nonce if it is still `rejected`, so that the next get() fetches.
     void forget(const std::string& rejected);
 
@@ -63,4 +66,4 @@ private:
     std::size_t fetches_ = 0;
 };
 
-} // namespace switchyard::providers::chatgptfree
+} // namespace switchyard::providers::aipkit
