@@ -710,6 +710,13 @@ net::awaitable<std::variant<model_handle, api_error>> route_to_model(const chat_
     if (const auto* configured = ctx.models.find(req.model)) {
         binding = model_handle(model_handle(), configured); // the registry's own: nothing to own
     } else if (auto* finder = ctx.models.finder_of(req.model)) {
+        // Nothing is looked up upstream for a caller who could not use the answer.
+        if (auto err = finder->check_ready()) co_return error_for(*err);
+        if (ctx.key && !ctx.key->models.empty() &&
+            std::find(ctx.key->models.begin(), ctx.key->models.end(), req.model) == ctx.key->models.end() && ctx.limits) {
+            auto refused = ctx.limits->admit(ctx.key, false, 0);
+            if (auto* err = std::get_if<api_error>(&refused)) co_return std::move(*err);
+        }
         const auto found = co_await finder->find_model(req.model, providers::call_context{ctx.http, request_id});
         if (const auto* failed = std::get_if<providers::provider_error>(&found)) co_return error_for(*failed);
         const auto& m = std::get<providers::found_model>(found);

@@ -30,7 +30,7 @@ net::awaitable<std::variant<found_model, provider_error>> provider::find_model(s
 net::awaitable<std::optional<provider_error>> run_attempts(provider& p, const api::chat_request& req, const model_route& route,
                                                            event_sink& sink, call_context ctx) {
     credential_pool* pool = p.credentials();
-    if (!pool || pool->size() == 0) co_return co_await p.complete(req, route, sink, ctx);
+    if (!pool || pool->size() == 0 || !p.needs_credential(route)) co_return co_await p.complete(req, route, sink, ctx);
     std::optional<provider_error> err;
     std::vector<std::size_t> tried;
     const std::function<bool(std::string_view)> continues = [&](std::string_view c) {

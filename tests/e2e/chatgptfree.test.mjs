@@ -1,10 +1,9 @@
 // chatgptfree.ai (AIPKit) through the gateway, against the emulator's admin-ajax.php.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { API_KEY, emulatorAndGateway, withEmulatorAndGateway, noDiscovery, startEmulator, startGateway, rawRequest, chat, user, parseSse, contentOf, sleep, reviveCredentials } from './harness.mjs';
+import { API_KEY, emulatorAndGateway, withEmulatorAndGateway, startEmulator, startGateway, rawRequest, chat, user, parseSse, contentOf, sleep, reviveCredentials } from './harness.mjs';
 
-// This file tests the chat protocol from the nonce endpoint on; reach.test.mjs covers the chat pages.
-const web = emulatorAndGateway({}, noDiscovery);
+const web = emulatorAndGateway();
 
 const answerOf = (r) => JSON.parse(r.body).choices[0].message.content;
 const streams = async (up) => (await up.events()).filter((e) => e.type === 'aipkit_stream');
@@ -26,7 +25,7 @@ function assertUpstreamError(r, what) {
 }
 
 /// A fresh emulator and gateway for one test, stopped afterwards.
-const withFreshPair = (emulatorArgs, body) => withEmulatorAndGateway({ emulatorArgs, config: noDiscovery }, body);
+const withFreshPair = (emulatorArgs, body) => withEmulatorAndGateway({ emulatorArgs }, body);
 
 test('the AIPKit models are listed as owned by chatgptfree', async () => {
   const list = JSON.parse((await rawRequest(web.gateway.url, { method: 'GET', path: '/v1/models' })).body).data;
@@ -127,7 +126,7 @@ test('web_search sets frontend_web_search_active, and double-encoded text is rep
 
 test('nonce rotation in the middle of a run is absorbed', async () => {
   const up = await startEmulator(['--nonce-ttl-ms', '300']);
-  const gw = await startGateway({ emulator: up, env: { CHATGPTFREE_BASE_URL: up.url }, config: noDiscovery });
+  const gw = await startGateway({ emulator: up, env: { CHATGPTFREE_BASE_URL: up.url } });
   try {
     assert.equal((await chat(gw.url, { model: 'gemini', messages: user('early') })).status, 200);
     await sleep(800); // two ticks: the nonce the gateway holds is no longer accepted
@@ -175,11 +174,11 @@ test('a three-turn conversation keeps one upstream memory and relays previous_op
 });
 
 test('kill -9 between turns: the AIPKit conversation continues after a restart', async () => {
-  let gw = await startGateway({ emulator: web.emulator, env: { CHATGPTFREE_BASE_URL: web.emulator.url }, config: noDiscovery });
+  let gw = await startGateway({ emulator: web.emulator, env: { CHATGPTFREE_BASE_URL: web.emulator.url } });
   const id = await newConversation(gw.url);
   assert.match(answerOf(await chat(gw.url, { model: 'claude-sonnet', conversation_id: id, messages: user('before') })), /^turn 1 /);
   await gw.stop('SIGKILL');
-  gw = await startGateway({ emulator: web.emulator, env: { CHATGPTFREE_BASE_URL: web.emulator.url }, config: noDiscovery, dir: gw.dir });
+  gw = await startGateway({ emulator: web.emulator, env: { CHATGPTFREE_BASE_URL: web.emulator.url }, dir: gw.dir });
   try {
     assert.match(answerOf(await chat(gw.url, { model: 'claude-sonnet', conversation_id: id, messages: user('after') })),
       /^turn 2 \| bot 25875 .* previous: turn 1 \| bot .* you said: after$/);

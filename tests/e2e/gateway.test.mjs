@@ -4,7 +4,7 @@ import net from 'node:net';
 import http from 'node:http';
 import assert from 'node:assert/strict';
 import {
-  API_KEY, startEmulator, startGateway, rawRequest, chat, user, parseSse, contentOf, runGateway, reviveCredentials, noDiscovery,
+  API_KEY, startEmulator, startGateway, rawRequest, chat, user, parseSse, contentOf, runGateway, reviveCredentials,
 } from './harness.mjs';
 
 let emulator;
@@ -513,8 +513,7 @@ test('NO_PROXY sends matching upstreams direct, others still through HTTP_PROXY 
 test('HTTPS_PROXY tunnels https upstream requests through CONNECT', async () => {
   const up = await startEmulator([], { tls: true });
   const proxy = await startEmulator();
-  const gw = await startGateway({ env: { FLOWGPT_BASE_URL: up.tlsUrl, SWITCHYARD_CA_FILE: up.certFile, HTTPS_PROXY: proxy.url },
-    config: noDiscovery }); // else chatgptfree.ai's chat pages are read through the proxy too
+  const gw = await startGateway({ env: { FLOWGPT_BASE_URL: up.tlsUrl, SWITCHYARD_CA_FILE: up.certFile, HTTPS_PROXY: proxy.url } });
   try {
     for (let i = 0; i < 3; i++) assert.equal((await chat(gw.url, { messages: user(`tunnelled ${i}`) })).status, 200);
     const tunnels = (await proxy.events()).filter((e) => e.type === 'tunnel');

@@ -82,17 +82,13 @@ export async function startEmulator(args = [], { tls = false } = {}) {
   };
 }
 
-/// Config that keeps the gateway from reading chatgptfree.ai's chat pages (bot discovery), for
-/// tests that count the upstream's requests or list the models exactly.
-export const noDiscovery = { providers: { chatgptfree: { pages: [] } } };
-
 /// An emulator and a gateway that reaches both web upstreams on it, started before the test
 /// file's tests and stopped after them: `web.emulator` and `web.gateway` once started.
-export function emulatorAndGateway(env = {}, config = {}) {
+export function emulatorAndGateway(env = {}) {
   const web = {};
   before(async () => {
     web.emulator = await startEmulator();
-    web.gateway = await startGateway({ emulator: web.emulator, env: { CHATGPTFREE_BASE_URL: web.emulator.url, ...env }, config });
+    web.gateway = await startGateway({ emulator: web.emulator, env: { CHATGPTFREE_BASE_URL: web.emulator.url, ...env } });
   });
   after(async () => {
     await web.gateway?.stop();
@@ -127,7 +123,12 @@ export function runClient(script, args, { cwd, env, timeoutMs = 120_000 }) {
   });
 }
 
+/// The chat pages a test gateway reads for AIPKit bots: none unless a test asks (`chatPages`), so
+/// that model lists and upstream traffic are what each test set up.
+export const chatPages = ['/chat/', '/'];
+
 export const testConfig = {
+  providers: { chatgptfree: { pages: [] } },
   server: { shutdown_grace_ms: 2000, header_timeout_ms: 5000, idle_timeout_ms: 5000 },
   stream: { commit_hold_ms: 300, keepalive_interval_ms: 150 },
   upstream: { connect_timeout_ms: 2000, request_timeout_ms: 5000, idle_timeout_ms: 5000 },
@@ -156,7 +157,8 @@ export async function startGateway({ emulator, env = {}, config = {}, args = [],
     FLOWGPT_BEARER_TOKEN: FLOWGPT_TOKEN,
     FLOWGPT_DEVICE_ID: DEVICE_ID,
     LOG_LEVEL: 'warn',
-    ...(emulator ? { FLOWGPT_BASE_URL: emulator.url } : {}),
+    // Every upstream is on this machine: the emulator, or a port where nothing listens.
+    ...(emulator ? { FLOWGPT_BASE_URL: emulator.url, CHATGPTFREE_BASE_URL: emulator.url } : { CHATGPTFREE_BASE_URL: 'http://127.0.0.1:9' }),
     ...env,
   };
   for (const [k, v] of Object.entries(fullEnv)) if (v === undefined) delete fullEnv[k];

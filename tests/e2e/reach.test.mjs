@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator, startGateway, runGateway, withEmulatorAndGateway, rawRequest, chat, user, repoRoot, scratchDir } from './harness.mjs';
+import { startEmulator, startGateway, runGateway, withEmulatorAndGateway, rawRequest, chat, user, repoRoot, scratchDir, chatPages } from './harness.mjs';
 
 const answerOf = (r) => JSON.parse(r.body).choices[0].message.content;
 const ofType = async (up, type) => (await up.events()).filter((e) => e.type === type);
@@ -74,6 +74,27 @@ test('an unknown slug is a 404 model_not_found; a failed lookup is a 502 that na
   }
 });
 
+test('prompt lookups are bounded: none for a caller who may not use the model, and a burst of new slugs is slowed down', async () => {
+  const narrow = 'sk-narrow-0123456789';
+  await withPair({ config: { keys: [{ name: 'narrow', key: narrow, models: ['default'] }] } }, async (up, gw) => {
+    const refused = await rawRequest(gw.url, { body: { model: 'flowgpt/pirate-captain', messages: user('hi') },
+      headers: { authorization: `Bearer ${narrow}` } });
+    assert.equal(refused.status, 403, refused.body);
+    assert.equal((await ofType(up, 'prompt_lookup')).length, 0);
+    const rs = await Promise.all(Array.from({ length: 30 }, (_, i) => chat(gw.url, { model: `flowgpt/nothing-${i}`, messages: user('x') })));
+    const slowed = rs.filter((r) => r.status === 429);
+    assert.ok(slowed.length >= 5, rs.map((r) => r.status).join(' '));
+    assert.equal(slowed[0].headers['retry-after'], '1');
+    assert.ok(rs.every((r) => r.status === 404 || r.status === 429));
+    assert.ok((await ofType(up, 'prompt_lookup')).length <= 25);
+  });
+  await withPair({ env: { FLOWGPT_BEARER_TOKEN: undefined } }, async (up, gw) => {
+    const r = await chat(gw.url, { model: 'flowgpt/pirate-captain', messages: user('hi') });
+    assert.equal(r.status, 503, r.body);
+    assert.equal((await ofType(up, 'prompt_lookup')).length, 0, 'no lookup for a provider that cannot answer');
+  });
+});
+
 test('FLOWGPT_MODE=conversation seeds /conversation/create; history sends the context inline', async () => {
   const messages = [{ role: 'system', content: 'be brief' }, { role: 'user', content: 'one' },
     { role: 'assistant', content: 'uno' }, { role: 'user', content: 'two' }];
@@ -111,12 +132,28 @@ test('when /conversation/create disappears, FlowGPT falls back to the history fo
     }
     assert.deepEqual((await ofType(up, 'chat')).map((c) => c.form), ['conversation', 'history', 'history']);
     assert.equal((await ofType(up, 'flowgpt_route_gone')).length, 1, 'create was tried once, then never again');
-    const warnings = gw.proc.logs.split('\n').filter((l) => /conversation\/create answered HTTP 404/.test(l));
+    const logged = () => gw.proc.logs.split('\n').filter((l) => /conversation\/create answered HTTP 404/.test(l));
+    for (let i = 0; i < 50 && logged().length === 0; i++) await new Promise((r) => setTimeout(r, 20)); // the log is a pipe
+    const warnings = logged();
     assert.equal(warnings.length, 1, gw.proc.logs);
     assert.match(warnings[0], /warn/);
     const model = (await getJson(gw.url, '/v1/models/default')).body;
     assert.match(model.health.routes[0].note, /history form/);
     assert.equal(model.health.status, 'up');
+  });
+});
+
+test('a 404 for an unknown prompt is the model missing, not the endpoint gone: the form stays', async () => {
+  const models = JSON.parse(readFileSync(join(repoRoot, 'config/switchyard.json'), 'utf8')).models;
+  models.push({ id: 'lost', provider: 'flowgpt', upstream_id: 'missing-prompt' });
+  await withPair({ config: { models } }, async (up, gw) => {
+    const r = await chat(gw.url, { model: 'lost', messages: user('hi') });
+    assert.equal(r.status, 404, r.body);
+    assert.equal(JSON.parse(r.body).error.code, 'model_not_found');
+    assert.match(JSON.parse(r.body).error.message, /does not know the prompt `missing-prompt`/);
+    assert.equal((await chat(gw.url, { messages: user('still') })).status, 200);
+    assert.deepEqual((await ofType(up, 'chat')).map((c) => c.form), ['conversation']);
+    assert.equal((await getJson(gw.url, '/v1/models/default')).body.health.routes[0].note, undefined);
   });
 });
 
@@ -146,6 +183,20 @@ test('FLOWGPT_ANONYMOUS=1 without a token uses /v3/chat-anonymous and its model 
     assert.match(prompt.body, /model: gpt-3\.5-turbo/);
     assert.equal((await ofType(up, 'conversation_created')).length, 0);
     assert.equal((await ofType(up, 'auth_rejected')).length, 0);
+  });
+  // With tokens too: anonymous models take none, so the anonymous endpoint's limits never rest them.
+  await withPair({ env: { FLOWGPT_ANONYMOUS: '1' } }, async (up, gw) => {
+    for (let i = 0; i < 3; i++) {
+      const r = await chat(gw.url, { model: 'flowgpt-anonymous/gpt-4-turbo', messages: user('[scenario:429] slow down') });
+      assert.equal(r.status, 429, r.body);
+    }
+    const tokens = JSON.parse((await rawRequest(gw.url, { method: 'GET', path: '/admin/credentials' })).body).data
+      .filter((c) => c.provider === 'flowgpt');
+    assert.deepEqual(tokens.map((c) => c.state), ['healthy']);
+    assert.equal((await ofType(up, 'chat_anonymous')).length, 3, 'one attempt each, no rotation');
+    const logged = await chat(gw.url, { messages: user('with the token') });
+    assert.equal(logged.status, 200, logged.body);
+    assert.doesNotMatch(answerOf(logged), /form: anonymous/);
   });
   // The anonymous endpoint gone: a 502 that says so, not a credential error.
   await withPair({ emulatorArgs: ['--flowgpt-forms', 'conversation,history'], env: { FLOWGPT_ANONYMOUS: '1', FLOWGPT_BEARER_TOKEN: undefined } },
@@ -183,7 +234,8 @@ const setPage = (up, page) => fetch(`${up.url}/_emulator/settings`, { method: 'P
 async function withTwoSites({ siteB = [], config = {}, ttlMs } = {}, body) {
   const a = await startEmulator();
   const b = await startEmulator(['--aipkit-page', 'site-b', ...siteB]);
-  const providers = { aipkit: { sites: [{ name: 'siteb', base_url: b.url }], ...(ttlMs ? { discovery_ttl_ms: ttlMs } : {}) } };
+  const providers = { chatgptfree: { pages: chatPages },
+    aipkit: { sites: [{ name: 'siteb', base_url: b.url }], ...(ttlMs ? { discovery_ttl_ms: ttlMs } : {}) } };
   const gw = await startGateway({ emulator: a, env: { CHATGPTFREE_BASE_URL: a.url }, config: { providers, ...config } });
   try {
     await body(a, b, gw);
@@ -269,7 +321,7 @@ test('a changed chat page is picked up on the next read; an unreadable one keeps
 
 test('a site unreadable from the start never breaks start-up; its configured models still answer', async () => {
   const up = await startEmulator(['--aipkit-page', 'cloudflare']);
-  const gw = await startGateway({ emulator: up, env: { CHATGPTFREE_BASE_URL: up.url } });
+  const gw = await startGateway({ emulator: up, config: { providers: { chatgptfree: { pages: chatPages } } } });
   try {
     const models = await modelsWhen(gw, (m) => byId(m, 'gpt-5-nano').health.routes[0].note, 'the failed read noted');
     assert.equal(ids(models).filter((id) => id.startsWith('chatgptfree/')).length, 0);

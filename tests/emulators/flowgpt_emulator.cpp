@@ -310,6 +310,11 @@ net::awaitable<bool> flowgpt_emulator::handle(request& req, beast::tcp_stream& s
             }
             co_return true;
         }
+        if (body["promptId"] == "missing-prompt") { // a prompt FlowGPT does not have (synthetic, as A.7 advises)
+            const json reply = {{"statusCode", 404}, {"message", "Prompt not found"}};
+            co_await send_json(stream, 404, reply);
+            co_return true;
+        }
         const std::string id = nanoid21();
         conversations_[id] = {{"promptId", body["promptId"]}, {"messages", body["messages"]}};
         log_.add("conversation_created", {{"id", id}, {"messages", body["messages"].size()}});

@@ -89,13 +89,19 @@ TEST(ChatPage, HostileSizesAreBounded) {
         "{&quot;botId&quot;:&quot;1&quot;,&quot;pad&quot;:&quot;" + std::string(max_bot_config_bytes, 'x') + "&quot;}";
     EXPECT_TRUE(read_chat_page(page(container("1", huge))).empty());
 
-    // Deep nesting neither recurses out of stack nor hides a container after it.
-    std::string deep;
+    // Nesting as deep as a real page builder's is walked; far deeper neither recurses out of
+    // stack nor hides the containers before it.
+    std::string nested;
+    for (int i = 0; i < 200; ++i)
+        nested += "<div>";
+    EXPECT_EQ(read_chat_page(page(nested + container("5", "{&quot;model&quot;:&quot;deep&quot;}"))).size(), 1u);
+    std::string deep = container("4", "{&quot;model&quot;:&quot;first&quot;}");
     for (int i = 0; i < 100'000; ++i)
         deep += "<div>";
     deep += container("5", "{&quot;model&quot;:&quot;deep&quot;}");
-    const auto nested = read_chat_page(page(deep));
-    EXPECT_LE(nested.size(), 1u); // the parser may stop descending; it must not crash
+    const auto bots = read_chat_page(page(deep));
+    ASSERT_GE(bots.size(), 1u);
+    EXPECT_EQ(bots[0].bot_id, "4");
 
     // A JSON nesting bomb inside the attribute.
     const std::string bomb = std::string(20'000, '[') + std::string(20'000, ']');

@@ -4,8 +4,19 @@
 
 using namespace switchyard;
 
-TEST(Registry, DuplicateModelIdsKeepTheFirstBinding) {
+namespace {
+
+/// Settings that read no chat page: these tests never leave the machine.
+config::settings offline() {
     config::settings s;
+    s.chatgptfree.pages.clear();
+    return s;
+}
+
+} // namespace
+
+TEST(Registry, DuplicateModelIdsKeepTheFirstBinding) {
+    config::settings s = offline();
     s.models = {
         {"a", "flowgpt", "f1", {}, {}, {}}, {"b", "chatgptfree", "c1", {}, {}, {}}, {"a", "chatgptfree", "c2", {}, {}, {}}};
     config::openai_upstream u;
@@ -25,13 +36,13 @@ TEST(Registry, DuplicateModelIdsKeepTheFirstBinding) {
 }
 
 TEST(Registry, UnknownProviderIsStillAnError) {
-    config::settings s;
+    config::settings s = offline();
     s.models = {{"a", "nobody", "x", {}, {}}};
     EXPECT_THROW(providers::build_registry(s), config::config_error);
 }
 
 TEST(Registry, AliasesFindTheirModelWithoutBeingListedAndNeverHideOne) {
-    config::settings s;
+    config::settings s = offline();
     config::model_entry a{"a", "flowgpt", "f1", {}, {}, {}};
     a.aliases = {"claude-sonnet-4-5", "b", "claude-sonnet-4-5"};
     config::model_entry b{"b", "chatgptfree", "c1", {}, {}, {}};
@@ -52,7 +63,7 @@ TEST(Registry, AliasesFindTheirModelWithoutBeingListedAndNeverHideOne) {
 }
 
 TEST(Registry, TwoProvidersOfOneNameAreRefused) {
-    config::settings s;
+    config::settings s = offline();
     config::openai_upstream u;
     u.base_url = "http://127.0.0.1:9/v1";
     u.models = {"m"};

@@ -179,6 +179,12 @@ public:
     /// The credentials `run_attempts` rotates through `call_context::credential`; nullptr (the
     /// default) for a provider that takes none. The provider owns the pool.
     virtual credential_pool* credentials() noexcept { return nullptr; }
+    /// Whether a request on `route` takes one of those credentials: false for a route the
+    /// upstream serves without any (FlowGPT's anonymous models), which then never cools a credential.
+    virtual bool needs_credential(const model_route& route) const noexcept {
+        (void)route;
+        return true;
+    }
     /// Whether `credential` can continue `conversation`'s upstream memory. A provider whose
     /// upstream conversations belong to one account says which; `run_attempts` tries that one first.
     virtual bool continues_with(const conversation_turn& conversation, std::string_view credential) const {

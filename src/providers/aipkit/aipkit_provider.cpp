@@ -138,18 +138,36 @@ aipkit_provider::aipkit_provider(config::aipkit_site site, const config::upstrea
                                                      [this](const std::string& nonce) { nonce_.offer(nonce); });
 }
 
+namespace {
+
+/// A model id's part from a page: what the site calls the model, in characters an id can carry.
+std::string id_part(std::string_view model, const std::string& bot_id) {
+    std::string out;
+    for (char c : model.substr(0, 64)) {
+        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+                           c == '_' || c == ':';
+        out.push_back(plain ? c : '-');
+    }
+    return out.find_first_not_of('-') == std::string::npos ? "bot-" + bot_id : out;
+}
+
+std::string shown(std::string_view text) { return std::string(text.substr(0, 200)); }
+
+} // namespace
+
 std::vector<found_model> aipkit_provider::found_models() const {
     std::vector<found_model> out;
     if (!discovery_) return out;
     const auto read = discovery_->current();
     for (const auto& bot : read->bots) {
-        std::string id = settings_.name + "/" + (bot.model.empty() ? "bot-" + bot.bot_id : bot.model);
+        std::string id = settings_.name + "/" + id_part(bot.model, bot.bot_id);
         // Two bots on one model: the second is told apart by its bot id.
         if (std::any_of(out.begin(), out.end(), [&](const found_model& m) { return m.route.model_id == id; }))
             id += "-" + bot.bot_id;
-        std::string about = (bot.provider.empty() ? std::string("A") : bot.provider) + " bot (" + bot.bot_id + ") on " + label_;
+        std::string about =
+            (bot.provider.empty() ? std::string("A") : shown(bot.provider)) + " bot (" + bot.bot_id + ") on " + label_;
         if (bot.web_search) about += ", with web search";
-        out.push_back({{std::move(id), bot.bot_id}, bot.model, std::move(about), bot.web_search});
+        out.push_back({{std::move(id), bot.bot_id}, shown(bot.model), std::move(about), bot.web_search});
     }
     return out;
 }

@@ -21,6 +21,18 @@ namespace {
 // A page is small and near; one that takes longer than this is as good as unreadable.
 constexpr std::chrono::milliseconds page_timeout{10'000};
 
+/// What went wrong, in words fit for /v1/models: the failure's own text is for logs only.
+std::string described(const upstream::failure& f) {
+    switch (f.kind) {
+    case upstream::failure_kind::connect: return "the site could not be reached";
+    case upstream::failure_kind::tls: return "the TLS handshake failed";
+    case upstream::failure_kind::timeout: return "the site did not answer in time";
+    case upstream::failure_kind::protocol: return "the reply was unreadable or too large";
+    case upstream::failure_kind::cancelled: return "the read was cancelled";
+    }
+    return "the read failed";
+}
+
 std::string without_trailing_slash(std::string url) {
     while (!url.empty() && url.back() == '/')
         url.pop_back();
@@ -59,7 +71,14 @@ std::shared_ptr<const bot_discovery::reading> bot_discovery::current() const {
 void bot_discovery::run() {
     for (;;) {
         auto before = current();
-        auto read = std::make_shared<const reading>(read_pages(*before));
+        reading now;
+        try {
+            now = read_pages(*before);
+        } catch (const std::exception& e) { // e.g. a CA file that cannot be loaded: never the end of the process
+            spdlog::warn("AIPKit site {}: reading its chat pages failed: {}", base_, e.what());
+            now = {before->bots, "the gateway could not start the read", true};
+        }
+        auto read = std::make_shared<const reading>(std::move(now));
         std::unique_lock lock(mutex_);
         if (stopping_) return;
         current_ = std::move(read);
@@ -114,16 +133,21 @@ bot_discovery::reading bot_discovery::read_pages(const reading& before) {
         cancel_now_ = nullptr;
     }
     reading now;
+    std::string logged;
     try {
         now = result.get();
+    } catch (const upstream::failure& f) {
+        now.failure = described(f);
+        logged = f.what();
     } catch (const std::exception& e) {
-        now.failure = e.what();
+        now.failure = "the read failed";
+        logged = e.what();
     }
     now.done = true;
     if (!now.failure.empty()) {
         // The last good list stays; so do the configured models, which never depended on it.
-        spdlog::warn("AIPKit site {}: reading its chat pages failed ({}); keeping {} bot(s) from before", base_, now.failure,
-                     before.bots.size());
+        spdlog::warn("AIPKit site {}: reading its chat pages failed ({}{}{}); keeping {} bot(s) from before", base_, now.failure,
+                     logged.empty() ? "" : ": ", logged, before.bots.size());
         now.bots = before.bots;
         return now;
     }

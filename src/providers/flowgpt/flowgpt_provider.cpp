@@ -73,6 +73,20 @@ bool valid_slug(std::string_view slug) {
 
 constexpr std::size_t max_prompts_kept = 1024;
 constexpr std::chrono::minutes unknown_prompt_ttl{5};
+// Lookups of prompts not yet known reach FlowGPT from the gateway's address, whoever asks: at
+// most this many per second, with this burst, so that no caller can make the gateway flood it.
+constexpr double lookups_per_second = 5;
+constexpr double lookup_burst = 20;
+
+/// Whether a 404 or 405 from /conversation/create says the route itself is gone (the web
+/// framework's own "Cannot POST …", or a page that is not FlowGPT's JSON), not that FlowGPT
+/// refused what was asked of it (an unknown prompt).
+bool route_gone(int status, std::string_view body) {
+    if (status == 405) return true;
+    if (status != 404) return false;
+    const json doc = json::parse(body, nullptr, false);
+    return !doc.is_object() || upstream_json::text_field(doc, "message").starts_with("Cannot POST");
+}
 
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
@@ -210,6 +224,17 @@ net::awaitable<std::variant<found_model, provider_error>> flowgpt_provider::find
             co_return kept;
         }
     }
+    {
+        std::lock_guard lock(prompts_mutex_);
+        const double elapsed = std::chrono::duration<double>(now - budget_filled_).count();
+        lookup_budget_ = std::min(lookup_burst, lookup_budget_ + elapsed * lookups_per_second);
+        budget_filled_ = now;
+        if (lookup_budget_ < 1)
+            co_return provider_error{failure_reason::rate_limited,
+                                     "Too many FlowGPT prompts are being looked up at once; try again in a second.", 1L,
+                                     std::nullopt};
+        lookup_budget_ -= 1;
+    }
     std::optional<found_model> found;
     try {
         upstream::request lookup{
@@ -228,6 +253,9 @@ net::awaitable<std::variant<found_model, provider_error>> flowgpt_provider::find
             found = found_model{{std::string(model_id), id.empty() ? slug : std::move(id)},
                                 upstream_json::text_field(*prompt, "title"),
                                 upstream_json::text_field(*prompt, "description")};
+        } else if (reply.status() == 429) {
+            co_return provider_error{failure_reason::rate_limited, "FlowGPT is rate limiting prompt lookups; try again later.",
+                                     retry_after_seconds(reply.header("retry-after")), std::nullopt};
         } else if (reply.status() != 404 && !(reply.status() == 200 && doc.is_object())) {
             spdlog::warn("[{}] flowgpt prompt lookup of {} failed: HTTP {} ({})", ctx.request_id, slug, reply.status(),
                          upstream_json::shape(doc, {"prompt"}));
@@ -371,7 +399,7 @@ net::awaitable<flowgpt_provider::opened> flowgpt_provider::open_answer(const api
             upstream::request create{"POST", base + "/conversation/create", common_headers(token, settings_), dump(create_body)};
             auto created = co_await ctx.http.send(std::move(create));
             const std::string created_body = co_await created.read_all(max_error_body);
-            if (created.status() == 404 || created.status() == 405) {
+            if (route_gone(created.status(), created_body)) {
                 // The form flowgpt-2api used is gone; the inline form needs no conversation (A.3).
                 if (!lost_create_.exchange(true))
                     spdlog::warn("flowgpt /conversation/create answered HTTP {}: sending the context inline (the history "
@@ -382,6 +410,9 @@ net::awaitable<flowgpt_provider::opened> flowgpt_provider::open_answer(const api
             if (auto verdict = classify(created.status()); verdict != status_verdict::ok) {
                 if (verdict == status_verdict::credential_rejected)
                     co_return rejected("conversation/create", created.status(), ctx);
+                if (created.status() == 404)
+                    co_return opened{std::nullopt, error(failure_reason::model_unknown,
+                                                         "FlowGPT does not know the prompt `" + route.upstream_id + "`.")};
                 co_return opened{std::nullopt, status_error(created, "conversation/create")};
             }
             const json created_doc = json::parse(created_body, nullptr, false);

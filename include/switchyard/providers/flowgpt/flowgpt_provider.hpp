@@ -26,6 +26,9 @@ public:
     capabilities caps() const noexcept override { return {.reasoning_in_text = true, .upstream_memory = !history_form()}; }
     std::optional<provider_error> check_ready() const override;
     credential_pool* credentials() noexcept override { return tokens_.get(); }
+    bool needs_credential(const model_route& route) const noexcept override {
+        return !route.upstream_id.starts_with(anonymous_prompt);
+    }
     /// A FlowGPT conversation belongs to the account of the token that created it.
     bool continues_with(const conversation_turn& conversation, std::string_view credential) const override;
     /// Creates an empty conversation with the token: authenticated, but no chat is spent.
@@ -73,6 +76,8 @@ private:
     std::atomic<bool> lost_create_{false}; // /conversation/create answered 404/405: the history form from now on
     std::mutex prompts_mutex_;
     std::map<std::string, prompt_entry, std::less<>> prompts_; // by slug; bounded
+    double lookup_budget_ = 0;                                 // lookups that may start now (a token bucket)
+    std::chrono::steady_clock::time_point budget_filled_{};
 };
 
 /// Decodes one NDJSON line of the answer stream: the text it carries, if any. Only `event:"text"`
