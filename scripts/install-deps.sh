@@ -19,11 +19,11 @@ sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 export DEBIAN_FRONTEND=noninteractive
 
-runtime_pkgs=(ca-certificates libssl3 libspdlog1.10 libsqlite3-0 libprometheus-cpp-core1.0 libxml2 curl)
+runtime_pkgs=(ca-certificates libssl3 libspdlog1.10 libsqlite3-0 libprometheus-cpp-core1.0 libxml2 libhiredis0.14 curl)
 build_pkgs=(build-essential cmake ninja-build ccache git pkg-config
   libboost1.81-dev libboost-url1.81-dev nlohmann-json3-dev libssl-dev libspdlog-dev
-  libsqlite3-dev libgtest-dev prometheus-cpp-dev libxml2-dev)
-test_pkgs=(nodejs npm curl json-schema-test-suite chromium prometheus)
+  libsqlite3-dev libgtest-dev prometheus-cpp-dev libxml2-dev libhiredis-dev)
+test_pkgs=(nodejs npm curl json-schema-test-suite chromium prometheus redis-server)
 bench_pkgs=(nodejs npm wrk nghttp2-client nginx-light util-linux binutils)
 fuzz_pkgs=(clang-14 libfuzzer-14-dev libclang-rt-14-dev)
 

@@ -34,7 +34,7 @@ status=0
 echo "== unit tests"
 (cd "$build" && ctest --output-on-failure -j2 --timeout 300) 2>&1 | tee "$logs/unit" || status=1
 echo "== end-to-end tests"
-bounded 1200 node --test tests/e2e/gateway.test.mjs tests/e2e/conversations.test.mjs tests/e2e/chatgptfree.test.mjs tests/e2e/openai.test.mjs tests/e2e/config.test.mjs tests/e2e/faults.test.mjs tests/e2e/tools.test.mjs tests/e2e/continuation.test.mjs tests/e2e/anthropic.test.mjs tests/e2e/operations.test.mjs tests/e2e/reach.test.mjs 2>&1 | tee "$logs/e2e" || status=1
+bounded 1200 node --test tests/e2e/gateway.test.mjs tests/e2e/conversations.test.mjs tests/e2e/chatgptfree.test.mjs tests/e2e/openai.test.mjs tests/e2e/config.test.mjs tests/e2e/faults.test.mjs tests/e2e/tools.test.mjs tests/e2e/continuation.test.mjs tests/e2e/anthropic.test.mjs tests/e2e/operations.test.mjs tests/e2e/reach.test.mjs tests/e2e/redis.test.mjs 2>&1 | tee "$logs/e2e" || status=1
 echo "== SDK tests (openai $(node -p "require('./tests/sdk/node_modules/openai/package.json').version"))"
 (cd tests/sdk && bounded 600 node --test --test-concurrency=1 sdk.test.mjs frameworks.test.mjs anthropic.test.mjs claude-code.test.mjs responses.test.mjs codex.test.mjs) 2>&1 | tee "$logs/sdk" || status=1
 

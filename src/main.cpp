@@ -15,6 +15,8 @@
 #include "switchyard/server/server.hpp"
 #include "switchyard/store/conversation_store.hpp"
 #include "switchyard/store/expiry_sweeper.hpp"
+#include "switchyard/store/redis/client.hpp"
+#include "switchyard/store/redis/redis_store.hpp"
 #include "switchyard/util/log_output.hpp"
 
 namespace {
@@ -22,6 +24,11 @@ namespace {
 std::unique_ptr<switchyard::store::conversation_store>
 open_conversation_store(const switchyard::config::conversation_settings& c) {
     if (c.store == "memory") return switchyard::store::make_memory_store();
+    if (c.store == "redis") {
+        const auto where = switchyard::store::redis::parse_url(c.redis_url); // the log never shows the password
+        spdlog::info("conversations are stored in Redis at {}:{}/{}", where.host, where.port, where.db);
+        return switchyard::store::open_redis_store(c.redis_url);
+    }
     std::filesystem::create_directories(c.data_dir);
     const std::string path = (std::filesystem::path(c.data_dir) / "switchyard.db").string();
     spdlog::info("conversations are stored in {}", path);

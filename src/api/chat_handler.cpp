@@ -491,7 +491,14 @@ net::awaitable<std::variant<conversation_turn_state, api_error>> open_turn(const
                                                                            const handler_context& ctx, const std::string& param) {
     std::string owner = ctx.owner();
     const std::string& id = *req.conversation_id;
-    auto record = co_await ctx.conversations.run([&](store::conversation_store& s) { return s.get(owner, id); });
+    std::optional<store::conversation> record;
+    try {
+        record = co_await ctx.conversations.run([&](store::conversation_store& s) { return s.get(owner, id); });
+    } catch (const store::store_unavailable& e) {
+        spdlog::warn("conversation {}: the store is unavailable: {}", id, e.what());
+        co_return api_error{error_kind::store_unavailable, "The conversation store is unavailable; try again shortly.",
+                            std::nullopt, std::nullopt};
+    }
     if (!record)
         co_return api_error{error_kind::conversation_not_found, "Conversation with id '" + id + "' not found.", param,
                             std::nullopt};

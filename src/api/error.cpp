@@ -25,6 +25,7 @@ error_traits traits_of(error_kind kind) noexcept {
     case error_kind::payload_too_large: return {413, "invalid_request_error", "payload_too_large", true};
     case error_kind::headers_too_large: return {431, "invalid_request_error", "headers_too_large", true};
     case error_kind::provider_unavailable: return {503, "server_error", "provider_not_configured", false};
+    case error_kind::store_unavailable: return {503, "server_error", "store_unavailable", true};
     case error_kind::insufficient_quota: return {429, "insufficient_quota", "insufficient_quota", false};
     case error_kind::upstream_auth_failed: return {502, "server_error", "upstream_auth_failed", false};
     case error_kind::rate_limit_exceeded: return {429, "requests", "rate_limit_exceeded", true};

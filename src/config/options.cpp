@@ -677,8 +677,19 @@ std::vector<option> build_table() {
                       [](settings & s) -> auto& { return s.credentials.dead_after; }, {0, 1000}));
 
     t.push_back(choice(
-        {{}, {}, {"SWITCHYARD_STORE"}, "conversations.store", "`sqlite`, or `memory` (nothing survives a restart; for tests)"},
-        [](settings & s) -> auto& { return s.conversations.store; }, {"sqlite", "memory"}));
+        {{},
+         {},
+         {"SWITCHYARD_STORE"},
+         "conversations.store",
+         "`sqlite`, `redis` (shared by several instances, at `REDIS_URL`), or `memory` (nothing survives a restart; for tests)"},
+        [](settings & s) -> auto& { return s.conversations.store; }, {"sqlite", "redis", "memory"}));
+    t.push_back(text(
+        {{},
+         {},
+         {"REDIS_URL"},
+         "conversations.redis_url",
+         "The Redis of the `redis` store: `redis://[[user]:password@]host:port[/db]`"},
+        [](settings & s) -> auto& { return s.conversations.redis_url; }));
     t.push_back(field(
         {{},
          {},

@@ -53,6 +53,11 @@ http_response method_not_allowed(const http_request& req, const char* allow) {
 
 /// A bug, or a store that failed: the client still gets an answer in its API's shape.
 http_response internal_failure(const http_request& req, const std::exception& e) {
+    if (dynamic_cast<const store::store_unavailable*>(&e)) {
+        spdlog::warn("[{}] {} {}: the store is unavailable: {}", req.request_id, req.method, req.path(), e.what());
+        return error_reply(req, {error_kind::store_unavailable, "The conversation store is unavailable; try again shortly.",
+                                 std::nullopt, std::nullopt});
+    }
     spdlog::error("[{}] {} {} failed: {}", req.request_id, req.method, req.path(), e.what());
     return error_reply(req,
                        {error_kind::internal_error, "The server could not answer this request.", std::nullopt, std::nullopt});

@@ -116,7 +116,7 @@ TEST(ConfigValidation, WrongJsonTypesNameTheKey) {
         {R"({"models":[{"id":"a"}]})", "models[0]"},
         {R"({"providers":{"openai":[{"base_url":"http://h/v1","models":"all"}]}})", "providers.openai[0].models"},
         {R"({"providers":{"flowgpt":{"signature":"v9"}}})", "providers.flowgpt.signature"},
-        {R"({"conversations":{"store":"redis"}})", "conversations.store"},
+        {R"({"conversations":{"store":"postgres"}})", "conversations.store"},
         {R"({"models":[{"id":"a","routes":[]}]})", "models[0].routes"},
         {R"({"models":[{"id":"a","routes":[{"upstream_id":"x"}]}]})", "models[0].routes[0]"},
         {R"({"models":[{"id":"a","routes":[{"provider":"flowgpt","weight":2}]}]})", "models[0].routes[0].weight"},

@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <functional>
 
+#include "redis_server.hpp"
 #include "switchyard/store/conversation_store.hpp"
+#include "switchyard/store/redis/redis_store.hpp"
 #include "temp_db.hpp"
 
 using namespace switchyard::store;
@@ -150,6 +152,13 @@ TEST_P(StoreTest, ResponsesBelongToTheirOwnerAndExpire) {
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreTest, testing::Values([] { return open_sqlite_store(temp_db()); }));
 INSTANTIATE_TEST_SUITE_P(Memory, StoreTest, testing::Values([] { return make_memory_store(); }));
+// One redis-server for the suite; each test keeps its keys under a prefix of its own.
+INSTANTIATE_TEST_SUITE_P(Redis, StoreTest, testing::Values([] {
+                             static switchyard::testing_support::redis_server server;
+                             static int next = 0;
+                             return open_redis_store("redis://127.0.0.1:" + std::to_string(server.port()),
+                                                     "t" + std::to_string(next++) + ":");
+                         }));
 
 TEST(SqliteStore, MigratesAFreshFileAndKeepsDataAcrossReopen) {
     const auto path = temp_db();

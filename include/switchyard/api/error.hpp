@@ -30,6 +30,7 @@ enum class error_kind {
     upstream_error,              // 502
     tool_arguments_invalid,      // 502, a strict tool's emulated call failed its schema after the repair round
     upstream_timeout,            // 504
+    store_unavailable,           // 503, the shared store (Redis) cannot be reached
     server_shutting_down,        // 503
     server_overloaded,           // 503, too many connections
     origin_not_allowed,          // 403, cross-site request while auth is off

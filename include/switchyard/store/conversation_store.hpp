@@ -7,10 +7,17 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace switchyard::store {
+
+/// Thrown by a store that cannot reach its backend (Redis down, slow or refusing us): the caller
+/// answers 503 store_unavailable rather than 500.
+struct store_unavailable : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 struct conversation {
     std::string id;    // conv_…
