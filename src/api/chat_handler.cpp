@@ -513,9 +513,16 @@ net::awaitable<std::variant<conversation_turn_state, api_error>> open_turn(const
         co_return api_error{error_kind::conversation_busy, "Another turn of this conversation is in progress.", param,
                             std::nullopt};
     // Read under the lock, so no other turn lands between reading the history and saving this one.
-    const auto stored = co_await ctx.conversations.run([&](store::conversation_store& s) {
-        return s.list_items(owner, id, std::numeric_limits<int>::max(), true, std::nullopt).items;
-    });
+    std::vector<store::item> stored;
+    try {
+        stored = co_await ctx.conversations.run([&](store::conversation_store& s) {
+            return s.list_items(owner, id, std::numeric_limits<int>::max(), true, std::nullopt).items;
+        });
+    } catch (const store::store_unavailable& e) {
+        spdlog::warn("conversation {}: the store is unavailable: {}", id, e.what());
+        co_return api_error{error_kind::store_unavailable, "The conversation store is unavailable; try again shortly.",
+                            std::nullopt, std::nullopt};
+    }
     std::vector<chat_message> history;
     for (const auto& it : stored) {
         const auto item = nlohmann::json::parse(it.body, nullptr, false);
@@ -553,6 +560,7 @@ net::awaitable<std::optional<api_error>> save_turn(const chat_request& req, cons
                                                    const handler_context& ctx, const turn_keeping& keep) {
     const store::turn t = turn_items(req, answer, p, turn, keep);
     std::string failure;
+    bool unavailable = false;
     try {
         const bool saved = co_await ctx.conversations.run([&](store::conversation_store& s) {
             if (!s.append_turn(turn.owner, turn.record.id, t)) return false;
@@ -567,12 +575,15 @@ net::awaitable<std::optional<api_error>> save_turn(const chat_request& req, cons
         if (saved) co_return std::nullopt;
         co_return api_error{error_kind::conversation_not_found, "The conversation was deleted during this turn.",
                             keep.conversation_param, std::nullopt};
+    } catch (const store::store_unavailable& e) {
+        failure = e.what();
+        unavailable = true;
     } catch (const std::exception& e) {
         failure = e.what();
     }
     spdlog::error("storing a turn of {} failed: {}", turn.record.id, failure);
-    co_return api_error{error_kind::internal_error, "The answer could not be stored; the turn was not saved.", std::nullopt,
-                        std::nullopt};
+    co_return api_error{unavailable ? error_kind::store_unavailable : error_kind::internal_error,
+                        "The answer could not be stored; the turn was not saved.", std::nullopt, std::nullopt};
 }
 
 /// Error answers get a coroutine of their own, so the response is held only while it is sent
@@ -622,14 +633,19 @@ net::awaitable<void> complete_turn(const chat_request& req, const answer_target&
 net::awaitable<std::optional<api_error>> record_turn(const turn_keeping& keep, const std::string& key, const handler_context& ctx,
                                                      std::string_view request_id) {
     std::string failure;
+    bool unavailable = false;
     try {
         co_await ctx.conversations.run([&](store::conversation_store& s) { keep.record(s, key); });
         co_return std::nullopt;
+    } catch (const store::store_unavailable& e) {
+        failure = e.what();
+        unavailable = true;
     } catch (const std::exception& e) {
         failure = e.what();
     }
     spdlog::error("[{}] storing the answer failed: {}", request_id, failure);
-    co_return api_error{error_kind::internal_error, "The answer could not be stored.", std::nullopt, std::nullopt};
+    co_return api_error{unavailable ? error_kind::store_unavailable : error_kind::internal_error,
+                        "The answer could not be stored.", std::nullopt, std::nullopt};
 }
 
 /// A request without `conversation_id` to an upstream with memory. When its history is one this

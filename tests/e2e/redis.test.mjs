@@ -5,19 +5,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { startEmulator, startGateway, rawRequest, chat, user, sleep } from './harness.mjs';
+import { startEmulator, startGateway, runGateway, rawRequest, chat, user, sleep } from './harness.mjs';
 
 const freePort = () => new Promise((resolve) => {
   const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
 });
 
-async function startRedis(port) {
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+async function startRedis(port, extra = []) {
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra],
     { stdio: 'ignore' });
   process.on('exit', () => proc.kill('SIGKILL'));
   for (let i = 0; i < 200; i++) {
     const up = await new Promise((r) => { const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); }); s.on('error', () => r(false)); });
-    if (up) return { proc, stop: () => new Promise((r) => { proc.on('exit', r); proc.kill('SIGKILL'); }) };
+    if (up) {
+      const exited = new Promise((r) => proc.on('exit', r));
+      return { proc, stop: () => { proc.kill('SIGKILL'); return exited; } }; // once or twice
+    }
     await sleep(20);
   }
   throw new Error('redis-server did not start (scripts/install-deps.sh installs it)');
@@ -94,15 +97,13 @@ test('Redis down: conversations answer 503 store_unavailable at once, one-shot c
 
 test('Redis that refuses the credentials stops the start with a message that does not show them', async () => {
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--requirepass', 'right-pass'], { stdio: 'ignore' });
+  const redis = await startRedis(port, ['--requirepass', 'right-pass']);
   try {
-    await sleep(300);
-    const { runGateway } = await import('./harness.mjs');
     const r = await runGateway(['--listen', '127.0.0.1:0'], { SWITCHYARD_STORE: 'redis', REDIS_URL: `redis://:wrong-pass-123@127.0.0.1:${port}` });
     assert.notEqual(r.code, 0, r.out);
     assert.match(r.out, /Redis refused AUTH/);
     assert.doesNotMatch(r.out, /wrong-pass-123/);
   } finally {
-    proc.kill('SIGKILL');
+    await redis.stop();
   }
 });

@@ -39,24 +39,15 @@ inline bool accepts(std::uint16_t port) {
 /// A redis-server of our own; stopped (SIGKILL) when it goes out of scope.
 class redis_server {
 public:
-    explicit redis_server(std::vector<std::string> extra = {}, std::uint16_t port = 0) : port_(port ? port : free_port()) {
-        std::vector<std::string> args{
-            "redis-server", "--port", std::to_string(port_),    "--bind", "127.0.0.1",   "--save", "",
-            "--appendonly", "no",     "--enable-debug-command", "yes",    "--daemonize", "no",     "--logfile",
-            "/dev/null"};
-        args.insert(args.end(), extra.begin(), extra.end());
-        pid_ = fork();
-        if (pid_ == 0) {
-            std::vector<char*> argv;
-            for (auto& a : args)
-                argv.push_back(a.data());
-            argv.push_back(nullptr);
-            execvp("redis-server", argv.data());
-            _exit(127);
+    explicit redis_server(std::vector<std::string> extra = {}, std::uint16_t port = 0) {
+        // A free port can be taken by someone else before the server binds it: then it exits,
+        // and another port is tried (unless the test asked for this one).
+        for (int attempt = 0; attempt < 5; ++attempt) {
+            port_ = port ? port : free_port();
+            if (start(extra)) return;
+            if (port) break;
         }
-        for (int i = 0; i < 200 && !accepts(port_); ++i)
-            std::this_thread::sleep_for(10ms);
-        if (!accepts(port_)) throw std::runtime_error("redis-server did not start (scripts/install-deps.sh installs it)");
+        throw std::runtime_error("redis-server did not start (scripts/install-deps.sh installs it)");
     }
     ~redis_server() { stop(); }
     void stop() {
@@ -75,7 +66,34 @@ public:
     }
 
 private:
-    std::uint16_t port_;
+    bool start(const std::vector<std::string>& extra) {
+        std::vector<std::string> args{
+            "redis-server", "--port", std::to_string(port_),    "--bind", "127.0.0.1",   "--save", "",
+            "--appendonly", "no",     "--enable-debug-command", "yes",    "--daemonize", "no",     "--logfile",
+            "/dev/null"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        std::vector<char*> argv; // built before fork: the child only execs
+        for (auto& a : args)
+            argv.push_back(a.data());
+        argv.push_back(nullptr);
+        pid_ = fork();
+        if (pid_ == 0) {
+            execvp("redis-server", argv.data());
+            _exit(127);
+        }
+        for (int i = 0; i < 200; ++i) {
+            if (waitpid(pid_, nullptr, WNOHANG) == pid_) { // exited: not installed, or the port was taken
+                pid_ = -1;
+                return false;
+            }
+            if (accepts(port_)) return true;
+            std::this_thread::sleep_for(10ms);
+        }
+        stop();
+        return false;
+    }
+
+    std::uint16_t port_ = 0;
     pid_t pid_ = -1;
 };
 

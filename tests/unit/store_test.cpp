@@ -150,14 +150,29 @@ TEST_P(StoreTest, ResponsesBelongToTheirOwnerAndExpire) {
     EXPECT_FALSE(s->get_response("o", "resp_2"));
 }
 
+TEST_P(StoreTest, AnIdThatLooksLikeAnotherKeyIsJustUnknown) {
+    auto s = GetParam()();
+    s->create({"c", "o", 1, 1, "{}", "", ""});
+    ASSERT_TRUE(s->append_turn("o", "c", turn{{msg("m1", "user", "hi")}, "flowgpt", "{}"}));
+    for (const std::string id : {"c:order", "c:items", "c%3Aorder", ":", "%"}) {
+        EXPECT_FALSE(s->get("o", id)) << id;
+        EXPECT_FALSE(s->append_items("o", id, {msg("m2", "user", "x")})) << id;
+        EXPECT_TRUE(s->list_items("o", id, 10, true, std::nullopt).items.empty()) << id;
+        EXPECT_FALSE(s->get_response("o", id)) << id;
+    }
+    s->create({"c:order", "o", 1, 1, "{}", "", ""}); // a conversation may even be called that
+    EXPECT_TRUE(s->get("o", "c:order"));
+    EXPECT_EQ(s->list_items("o", "c", 10, true, std::nullopt).items.size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreTest, testing::Values([] { return open_sqlite_store(temp_db()); }));
 INSTANTIATE_TEST_SUITE_P(Memory, StoreTest, testing::Values([] { return make_memory_store(); }));
-// One redis-server for the suite; each test keeps its keys under a prefix of its own.
+// A redis-server per test process; each test keeps its keys under a prefix of its own.
 INSTANTIATE_TEST_SUITE_P(Redis, StoreTest, testing::Values([] {
                              static switchyard::testing_support::redis_server server;
-                             static int next = 0;
+                             static int next = 0; // and per process: ctest runs each test in one of its own
                              return open_redis_store("redis://127.0.0.1:" + std::to_string(server.port()),
-                                                     "t" + std::to_string(next++) + ":");
+                                                     "t" + std::to_string(getpid()) + "-" + std::to_string(next++) + ":");
                          }));
 
 TEST(SqliteStore, MigratesAFreshFileAndKeepsDataAcrossReopen) {

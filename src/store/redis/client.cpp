@@ -25,6 +25,10 @@ using clock = std::chrono::steady_clock;
 // otherwise allocate whatever length the other end announces.
 constexpr long long max_array_elements = 1'000'000;
 
+// What the arrays of the reply being read may still announce, in elements: a batch's byte bound
+// spent on slots before any byte of them arrives. Set around each synchronous reader call.
+thread_local long long element_budget = 0;
+
 // ---- replies, built straight from hiredis's reader into our tree ----------------------------
 
 /// Puts `value` where the reader says it belongs: into its parent array (sized when the array
@@ -47,12 +51,17 @@ void* create_string(const redisReadTask* task, char* text, std::size_t length) {
     r.type = task->type == REDIS_REPLY_ERROR    ? reply::kind::error
              : task->type == REDIS_REPLY_STATUS ? reply::kind::status
                                                 : reply::kind::string;
-    r.text.assign(text, length);
+    try { // nothing may unwind through hiredis's C frames
+        r.text.assign(text, length);
+    } catch (...) {
+        return nullptr;
+    }
     return attach(task, std::move(r));
 }
 
 void* create_array(const redisReadTask* task, int elements) {
-    if (elements < 0 || elements > max_array_elements) return nullptr;
+    if (elements < 0 || elements > max_array_elements || elements > element_budget) return nullptr;
+    element_budget -= elements;
     reply r;
     r.type = reply::kind::array;
     try {
@@ -174,9 +183,13 @@ net::awaitable<std::vector<reply>> exchange(connection& c, const std::vector<com
     std::vector<reply> replies;
     replies.reserve(commands.size());
     std::size_t received = 0;
+    long long budget = static_cast<long long>(max_bytes / sizeof(reply));
     while (replies.size() < commands.size()) {
         void* next = nullptr;
-        if (redisReaderGetReply(c.reader.get(), &next) != REDIS_OK)
+        element_budget = budget;
+        const int status = redisReaderGetReply(c.reader.get(), &next);
+        budget = element_budget;
+        if (status != REDIS_OK)
             throw failure(failure::kind::protocol, std::string("unreadable reply from Redis: ") + c.reader->errstr);
         if (next) {
             std::unique_ptr<reply> got(static_cast<reply*>(next));
@@ -215,7 +228,8 @@ net::awaitable<std::unique_ptr<connection>> open(client::state& st) {
     std::unique_ptr<connection> c = std::make_unique<connection>(st.executor);
     net::ip::tcp::resolver::results_type addresses;
     try {
-        addresses = co_await upstream::resolve(st.where.host, std::to_string(st.where.port), deadline);
+        const std::string port = std::to_string(st.where.port);
+        addresses = co_await upstream::resolve(st.where.host, port, deadline);
     } catch (const upstream::failure& f) {
         throw failure(f.kind == upstream::failure_kind::timeout ? failure::kind::timeout : failure::kind::connect,
                       std::string("Redis host lookup failed: ") + f.what());
@@ -249,39 +263,51 @@ client::~client() = default;
 
 std::size_t client::connects() const noexcept { return state_->connects; }
 
+namespace {
+
+/// Whether an idle connection is still usable: Redis says nothing unasked, so anything readable
+/// (its close, a reset, stray bytes) means the connection is done.
+bool still_open(connection& c) {
+    auto& s = c.stream.socket();
+    boost::system::error_code ec;
+    s.non_blocking(true, ec);
+    char byte = 0;
+    s.read_some(net::buffer(&byte, 1), ec);
+    boost::system::error_code ignored;
+    s.non_blocking(false, ignored);
+    return ec == net::error::would_block;
+}
+
+} // namespace
+
 net::awaitable<std::vector<reply>> client::run(const std::vector<command>& commands) {
     const std::shared_ptr<state> st = state_;
-    for (int round = 0;; ++round) {
-        std::unique_ptr<connection> c;
-        const bool reused = !st->idle.empty();
-        if (reused) {
-            c = std::move(st->idle.back());
-            st->idle.pop_back();
-        } else {
-            const auto now = clock::now();
-            if (now < st->retry_at)
-                throw failure(failure::kind::backoff,
-                              "Redis was unreachable a moment ago; the next attempt is in " +
-                                  std::to_string(std::chrono::duration_cast<milliseconds>(st->retry_at - now).count()) + " ms");
-            try {
-                c = co_await open(*st);
-                st->backoff = milliseconds(0);
-            } catch (const failure&) {
-                st->backoff = std::clamp(st->backoff * 2, st->settings.first_backoff, st->settings.max_backoff);
-                st->retry_at = clock::now() + st->backoff;
-                throw;
-            }
-        }
-        try {
-            auto replies =
-                co_await exchange(*c, commands, clock::now() + st->settings.command_timeout, st->settings.max_reply_bytes);
-            if (st->idle.size() < st->max_idle) st->idle.push_back(std::move(c));
-            co_return replies;
-        } catch (const failure& f) {
-            // An idle connection the server closed meanwhile (a restart, its own timeout) fails
-            // at once, before anything ran: that one is worth a second try on a new connection.
-            if (!(reused && round == 0 && f.why == failure::kind::connect)) throw;
-        }
+    const auto now = clock::now();
+    if (now < st->retry_at)
+        throw failure(failure::kind::backoff,
+                      "Redis failed a moment ago; the next attempt is in " +
+                          std::to_string(std::chrono::duration_cast<milliseconds>(st->retry_at - now).count()) + " ms");
+    // A failure that says Redis is down or hung pauses every call for a while: fast failures,
+    // not one timeout after another.
+    const auto back_off = [&] {
+        st->backoff = std::clamp(st->backoff * 2, st->settings.first_backoff, st->settings.max_backoff);
+        st->retry_at = clock::now() + st->backoff;
+    };
+    std::unique_ptr<connection> c;
+    while (!c && !st->idle.empty()) { // a command is never sent twice: a dead connection is found before
+        c = std::move(st->idle.back());
+        st->idle.pop_back();
+        if (!still_open(*c)) c.reset();
+    }
+    try {
+        if (!c) c = co_await open(*st);
+        auto replies = co_await exchange(*c, commands, clock::now() + st->settings.command_timeout, st->settings.max_reply_bytes);
+        st->backoff = milliseconds(0);
+        if (st->idle.size() < st->max_idle) st->idle.push_back(std::move(c));
+        co_return replies;
+    } catch (const failure& f) {
+        if (f.why == failure::kind::connect || f.why == failure::kind::timeout) back_off();
+        throw;
     }
 }
 

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <ctime>
 #include <future>
 #include <map>
 #include <mutex>
@@ -73,22 +74,25 @@ for i = 6, #ARGV, 2 do
 end
 return 1)";
 
-// KEYS: conv, order, items. ARGV: owner, then item id/stored pairs. The upstream no longer holds what is stored.
+// KEYS: conv, order, items, convs. ARGV: owner, id, now, then item id/stored pairs. The upstream no
+// longer holds what is stored; the conversation was used now.
 const std::string append_items_script = std::string(owned) + R"(
 if not owned() then return 0 end
-redis.call('HSET', KEYS[1], 'upstream_state', '')
-for i = 2, #ARGV, 2 do
+redis.call('HSET', KEYS[1], 'upstream_state', '', 'updated_at', ARGV[3])
+redis.call('ZADD', KEYS[4], tonumber(ARGV[3]), ARGV[2])
+for i = 4, #ARGV, 2 do
   redis.call('RPUSH', KEYS[2], ARGV[i])
   redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
 end
 return 1)";
 
-// KEYS: conv, order, items. ARGV: owner, item id.
+// KEYS: conv, order, items, convs. ARGV: owner, item id, id, now.
 const std::string remove_item_script = std::string(owned) + R"(
 if not owned() then return 0 end
 if redis.call('HDEL', KEYS[3], ARGV[2]) == 0 then return 0 end
 redis.call('LREM', KEYS[2], 1, ARGV[2])
-redis.call('HSET', KEYS[1], 'upstream_state', '')
+redis.call('HSET', KEYS[1], 'upstream_state', '', 'updated_at', ARGV[4])
+redis.call('ZADD', KEYS[4], tonumber(ARGV[4]), ARGV[3])
 return 1)";
 
 // KEYS: conv. ARGV: owner, metadata.
@@ -165,10 +169,12 @@ public:
     }
 
     void create(const conversation& c) override {
-        const std::vector<command> batch{{"HSET", conv(c.id), "owner", c.owner, "created_at", std::to_string(c.created_at),
+        const std::vector<command> batch{{"MULTI"},
+                                         {"HSET", conv(c.id), "owner", c.owner, "created_at", std::to_string(c.created_at),
                                           "updated_at", std::to_string(c.updated_at), "metadata", c.metadata, "provider",
                                           c.provider, "upstream_state", c.upstream_state},
-                                         {"ZADD", key("convs"), std::to_string(c.updated_at), c.id}};
+                                         {"ZADD", key("convs"), std::to_string(c.updated_at), esc(c.id)},
+                                         {"EXEC"}};
         checked(batch);
     }
 
@@ -190,11 +196,11 @@ public:
     }
 
     bool remove(const std::string& owner, const std::string& id) override {
-        return script(remove_script, {conv(id), conv(id) + ":order", conv(id) + ":items", key("convs")}, {owner, id}) == 1;
+        return script(remove_script, {conv(id), conv(id) + ":order", conv(id) + ":items", key("convs")}, {owner, esc(id)}) == 1;
     }
 
     bool append_turn(const std::string& owner, const std::string& id, const turn& t) override {
-        std::vector<std::string> args{owner, id, t.provider, t.upstream_state,
+        std::vector<std::string> args{owner, esc(id), t.provider, t.upstream_state,
                                       std::to_string(t.items.empty() ? 0 : t.items.back().created_at)};
         for (const auto& i : t.items) {
             args.push_back(i.id);
@@ -243,16 +249,17 @@ public:
     }
 
     bool append_items(const std::string& owner, const std::string& id, const std::vector<item>& items) override {
-        std::vector<std::string> args{owner};
+        std::vector<std::string> args{owner, esc(id), std::to_string(std::time(nullptr))};
         for (const auto& i : items) {
             args.push_back(i.id);
             args.push_back(stored_item(i));
         }
-        return script(append_items_script, {conv(id), conv(id) + ":order", conv(id) + ":items"}, args) == 1;
+        return script(append_items_script, {conv(id), conv(id) + ":order", conv(id) + ":items", key("convs")}, args) == 1;
     }
 
     bool remove_item(const std::string& owner, const std::string& id, const std::string& item_id) override {
-        return script(remove_item_script, {conv(id), conv(id) + ":order", conv(id) + ":items"}, {owner, item_id}) == 1;
+        return script(remove_item_script, {conv(id), conv(id) + ":order", conv(id) + ":items", key("convs")},
+                      {owner, item_id, esc(id), std::to_string(std::time(nullptr))}) == 1;
     }
 
     std::size_t expire(std::int64_t cutoff) override {
@@ -260,15 +267,17 @@ public:
     }
 
     void put_response(const stored_response& r) override {
-        const std::vector<command> batch{{"HSET", key("resp:" + r.id), "owner", r.owner, "created_at",
+        const std::vector<command> batch{{"MULTI"},
+                                         {"HSET", key("resp:" + esc(r.id)), "owner", r.owner, "created_at",
                                           std::to_string(r.created_at), "previous_response_id", r.previous_response_id,
                                           "continuation_key", r.continuation_key, "body", r.body, "input_items", r.input_items},
-                                         {"ZADD", key("resps"), std::to_string(r.created_at), r.id}};
+                                         {"ZADD", key("resps"), std::to_string(r.created_at), esc(r.id)},
+                                         {"EXEC"}};
         checked(batch);
     }
 
     std::optional<stored_response> get_response(const std::string& owner, const std::string& id) override {
-        const auto f = fields(call({"HGETALL", key("resp:" + id)}));
+        const auto f = fields(call({"HGETALL", key("resp:" + esc(id))}));
         const auto o = f.find("owner");
         if (o == f.end() || o->second != owner) return std::nullopt;
         return stored_response{id,
@@ -281,17 +290,17 @@ public:
     }
 
     bool remove_response(const std::string& owner, const std::string& id) override {
-        return script(remove_response_script, {key("resp:" + id)}, {owner, key("resps"), id}) == 1;
+        return script(remove_response_script, {key("resp:" + esc(id))}, {owner, key("resps"), esc(id)}) == 1;
     }
 
     void put_continuation(const std::string& k, const continuation& c, std::int64_t cutoff, std::size_t limit) override {
         script(put_continuation_script, {key("conts")},
-               {prefix_, k, c.provider, c.upstream_state, std::to_string(c.created_at), std::to_string(cutoff),
+               {prefix_, esc(k), c.provider, c.upstream_state, std::to_string(c.created_at), std::to_string(cutoff),
                 std::to_string(limit)});
     }
 
     std::optional<continuation> take_continuation(const std::string& k, std::int64_t cutoff) override {
-        const auto found = fields(script_reply(take_continuation_script, {key("cont:" + k), key("conts")}, {k}));
+        const auto found = fields(script_reply(take_continuation_script, {key("cont:" + esc(k)), key("conts")}, {esc(k)}));
         if (found.empty()) return std::nullopt;
         continuation c{value(found, "provider"), value(found, "upstream_state"), number(value(found, "created_at"))};
         if (c.created_at < cutoff) return std::nullopt;
@@ -340,7 +349,25 @@ public:
 
 private:
     std::string key(const std::string& name) const { return prefix_ + name; }
-    std::string conv(const std::string& id) const { return prefix_ + "conv:" + id; }
+    std::string conv(const std::string& id) const { return prefix_ + "conv:" + esc(id); }
+
+    /// An id as it appears in a key or a sorted set: ':' and '%' escaped, so that no id a client
+    /// sends can name another key ("conv_1:order").
+    static std::string esc(const std::string& id) {
+        if (id.find_first_of(":%") == std::string::npos) return id;
+        std::string out;
+        for (char c : id)
+            out += c == ':' ? std::string("%3A") : c == '%' ? std::string("%25") : std::string(1, c);
+        return out;
+    }
+
+    /// Error replies that say Redis is not ready (loading, a replica after failover, out of memory,
+    /// a script running too long): the store is unavailable, not broken.
+    static bool temporary(const std::string& error) {
+        for (const char* prefix : {"LOADING", "READONLY", "OOM", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS"})
+            if (error.starts_with(prefix)) return true;
+        return false;
+    }
 
     static std::string value(const std::map<std::string, std::string>& f, const char* name) {
         const auto it = f.find(name);
@@ -360,8 +387,11 @@ private:
             refused_ = f.why == redis::failure::kind::auth;
             throw store_unavailable(f.what());
         }
-        for (const auto& r : replies)
-            if (r.is_error()) throw std::runtime_error("Redis: " + r.text.substr(0, 200));
+        for (const auto& r : replies) {
+            if (!r.is_error()) continue;
+            if (temporary(r.text)) throw store_unavailable("Redis: " + r.text.substr(0, 200));
+            throw std::runtime_error("Redis: " + r.text.substr(0, 200));
+        }
         return replies;
     }
 
