@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=build-fuzz
 targets=(sse_reader ndjson_reader flowgpt_text chat_request conversation_items dotenv config_loader response_head
-  tool_call_parser responses_request messages_request)
+  tool_call_parser responses_request messages_request chat_page)
 budget=(-max_total_time="${1:-20}")
 if [ "${1:-}" = --runs ]; then
   budget=(-runs="$2")
