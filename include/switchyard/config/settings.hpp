@@ -108,8 +108,8 @@ struct continuation_settings {
 };
 
 struct conversation_settings {
-    std::string data_dir = "./data"; // SWITCHYARD_DATA_DIR / --data-dir
-    std::string store = "sqlite";    // "sqlite", "redis" (shared by several instances), or "memory" (tests)
+    std::string data_dir = "./data";                  // SWITCHYARD_DATA_DIR / --data-dir
+    std::string store = "sqlite";                     // "sqlite", "redis" (shared by several instances), or "memory" (tests)
     std::string redis_url = "redis://127.0.0.1:6379"; // REDIS_URL, for the redis store
     std::chrono::seconds idle_ttl{30 * 24 * 3600};
     continuation_settings continuation;

@@ -174,8 +174,7 @@ net::awaitable<void> handle_responses(const http::http_request& http_req, http::
             s.put_response({encoder.id(), owner, r.value("created_at", std::int64_t{0}), request.previous_response_id,
                             continuation_key, r.dump(-1, ' ', false, json::error_handler_t::replace), dump(input)});
         };
-    co_await answer_request(request.turn, *std::get<model_handle>(routed), encoder, out, ctx,
-                            http_req.request_id, keep);
+    co_await answer_request(request.turn, *std::get<model_handle>(routed), encoder, out, ctx, http_req.request_id, keep);
 }
 
 http::http_response handle_stored_response(const http::http_request& req, std::string_view path, const std::string& owner,

@@ -76,7 +76,7 @@ void bot_discovery::run() {
             now = read_pages(*before);
         } catch (const std::exception& e) { // e.g. a CA file that cannot be loaded: never the end of the process
             spdlog::warn("AIPKit site {}: reading its chat pages failed: {}", base_, e.what());
-            now = {before->bots, "the gateway could not start the read", true};
+            now = {before->bots, "the gateway could not start the read"};
         }
         auto read = std::make_shared<const reading>(std::move(now));
         std::unique_lock lock(mutex_);
@@ -143,7 +143,6 @@ bot_discovery::reading bot_discovery::read_pages(const reading& before) {
         now.failure = "the read failed";
         logged = e.what();
     }
-    now.done = true;
     if (!now.failure.empty()) {
         // The last good list stays; so do the configured models, which never depended on it.
         spdlog::warn("AIPKit site {}: reading its chat pages failed ({}{}{}); keeping {} bot(s) from before", base_, now.failure,

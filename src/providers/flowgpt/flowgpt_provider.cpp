@@ -194,13 +194,13 @@ flowgpt_provider::flowgpt_provider(config::flowgpt_settings settings, config::cr
     : settings_(std::move(settings)),
       tokens_(std::make_unique<credential_pool>(
           settings_.tokens, credential_policy{settings_.token_cooldown, credentials.max_concurrent, credentials.dead_after})),
-      anonymous_device_("f-" + ids::alphanumeric(19)) {
+      anonymous_device_("f-" + ids::alphanumeric(19)), history_mode_(settings_.mode == "history") {
     for (auto& c : anonymous_device_)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
 }
 
 std::string flowgpt_provider::health_note() const {
-    if (settings_.mode != "history" && lost_create_.load(std::memory_order_relaxed))
+    if (!history_mode_ && lost_create_.load(std::memory_order_relaxed))
         return "FlowGPT dropped /conversation/create; the context goes inline with every question (history form)";
     return {};
 }

@@ -49,7 +49,13 @@ std::map<std::string, std::string> fields(const reply& r) {
     return out;
 }
 
-std::string stored_item(const item& i) { return std::to_string(i.created_at) + "\n" + i.body; }
+/// Each item as the scripts' push_items takes it: its id, then "created_at\nbody".
+void add_items(std::vector<std::string>& args, const std::vector<item>& items) {
+    for (const auto& i : items) {
+        args.push_back(i.id);
+        args.push_back(std::to_string(i.created_at) + "\n" + i.body);
+    }
+}
 
 item item_of(const std::string& id, const std::string& stored) {
     const auto nl = stored.find('\n');
@@ -58,7 +64,14 @@ item item_of(const std::string& id, const std::string& stored) {
 }
 
 // KEYS[1] conversation hash, ARGV[1] owner: whether the conversation is there and the owner's.
+// KEYS[2] order, KEYS[3] items: push_items(first) appends the item id/stored pairs of ARGV from `first` on.
 constexpr const char* owned = R"(local function owned() return redis.call('HGET', KEYS[1], 'owner') == ARGV[1] end
+local function push_items(first)
+  for i = first, #ARGV, 2 do
+    redis.call('RPUSH', KEYS[2], ARGV[i])
+    redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
+  end
+end
 )";
 
 // KEYS: conv, order, items, convs. ARGV: owner, id, provider, upstream_state, updated_at, then item id/stored pairs.
@@ -68,10 +81,7 @@ redis.call('HSET', KEYS[1], 'provider', ARGV[3], 'upstream_state', ARGV[4])
 local updated = tonumber(redis.call('HGET', KEYS[1], 'updated_at') or '0')
 local at = tonumber(ARGV[5])
 if at > updated then redis.call('HSET', KEYS[1], 'updated_at', ARGV[5]); redis.call('ZADD', KEYS[4], at, ARGV[2]) end
-for i = 6, #ARGV, 2 do
-  redis.call('RPUSH', KEYS[2], ARGV[i])
-  redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
-end
+push_items(6)
 return 1)";
 
 // KEYS: conv, order, items, convs. ARGV: owner, id, now, then item id/stored pairs. The upstream no
@@ -80,10 +90,7 @@ const std::string append_items_script = std::string(owned) + R"(
 if not owned() then return 0 end
 redis.call('HSET', KEYS[1], 'upstream_state', '', 'updated_at', ARGV[3])
 redis.call('ZADD', KEYS[4], tonumber(ARGV[3]), ARGV[2])
-for i = 4, #ARGV, 2 do
-  redis.call('RPUSH', KEYS[2], ARGV[i])
-  redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
-end
+push_items(4)
 return 1)";
 
 // KEYS: conv, order, items, convs. ARGV: owner, item id, id, now.
@@ -202,10 +209,7 @@ public:
     bool append_turn(const std::string& owner, const std::string& id, const turn& t) override {
         std::vector<std::string> args{owner, esc(id), t.provider, t.upstream_state,
                                       std::to_string(t.items.empty() ? 0 : t.items.back().created_at)};
-        for (const auto& i : t.items) {
-            args.push_back(i.id);
-            args.push_back(stored_item(i));
-        }
+        add_items(args, t.items);
         return script(append_turn_script, {conv(id), conv(id) + ":order", conv(id) + ":items", key("convs")}, args) == 1;
     }
 
@@ -250,10 +254,7 @@ public:
 
     bool append_items(const std::string& owner, const std::string& id, const std::vector<item>& items) override {
         std::vector<std::string> args{owner, esc(id), std::to_string(std::time(nullptr))};
-        for (const auto& i : items) {
-            args.push_back(i.id);
-            args.push_back(stored_item(i));
-        }
+        add_items(args, items);
         return script(append_items_script, {conv(id), conv(id) + ":order", conv(id) + ":items", key("convs")}, args) == 1;
     }
 

@@ -27,7 +27,6 @@ public:
     struct reading {
         std::vector<page_bot> bots; // from the last read of every page that worked
         std::string failure;        // why the latest read did not work; empty when it did
-        bool done = false;          // a read has finished (worked or not)
     };
     /// Called with the nonce of a page that was read (on the discovery thread).
     using nonce_found = std::function<void(const std::string&)>;

@@ -49,7 +49,7 @@ public:
     static constexpr std::string_view anonymous_prompt = "model-";
 
 private:
-    bool history_form() const noexcept { return settings_.mode == "history" || lost_create_.load(std::memory_order_relaxed); }
+    bool history_form() const noexcept { return history_mode_ || lost_create_.load(std::memory_order_relaxed); }
     /// The answer stream, or why there is none.
     struct opened {
         std::optional<upstream::response> answer;
@@ -73,6 +73,7 @@ private:
     config::flowgpt_settings settings_;
     std::unique_ptr<credential_pool> tokens_;
     std::string anonymous_device_;         // `f-` + 19 characters, as the anonymous web client makes one
+    const bool history_mode_;              // FLOWGPT_MODE=history: chosen, not fallen back to
     std::atomic<bool> lost_create_{false}; // /conversation/create answered 404/405: the history form from now on
     std::mutex prompts_mutex_;
     std::map<std::string, prompt_entry, std::less<>> prompts_; // by slug; bounded
