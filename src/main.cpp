@@ -16,6 +16,7 @@
 #include "switchyard/store/conversation_store.hpp"
 #include "switchyard/store/expiry_sweeper.hpp"
 #include "switchyard/store/redis/client.hpp"
+#include "switchyard/store/redis/redis_shared_state.hpp"
 #include "switchyard/store/redis/redis_store.hpp"
 #include "switchyard/util/log_output.hpp"
 
@@ -26,7 +27,8 @@ open_conversation_store(const switchyard::config::conversation_settings& c) {
     if (c.store == "memory") return switchyard::store::make_memory_store();
     if (c.store == "redis") {
         const auto where = switchyard::store::redis::parse_url(c.redis_url); // the log never shows the password
-        spdlog::info("conversations are stored in Redis at {}:{}/{}", where.host, where.port, where.db);
+        spdlog::info("conversations are stored in Redis at {}:{}/{}{}", where.host, where.port, where.db,
+                     where.tls ? " over TLS" : "");
         return switchyard::store::open_redis_store(c.redis_url);
     }
     std::filesystem::create_directories(c.data_dir);
@@ -80,7 +82,11 @@ int main(int argc, char** argv) {
         const auto metrics = settings.metrics ? std::make_unique<ops::metrics>() : nullptr;
         ops::usage_recorder usage(*conversations);
         ops::recent_errors errors;
-        http::router router(settings, ops::live_config::build(settings), *conversations, metrics.get(), &usage, &errors);
+        // With conversations on Redis, the instances sharing it share the rest too (store/shared_state.hpp).
+        const auto shared =
+            settings.conversations.store == "redis" ? store::open_redis_shared_state(settings.conversations.redis_url) : nullptr;
+        http::router router(settings, ops::live_config::build(settings, shared.get()), *conversations, metrics.get(), &usage,
+                            &errors, shared.get());
         server::server srv(settings, router);
         // SIGHUP: keys, credentials and models again from .env and the config file (the process
         // environment is what it was at start). A bad file leaves the running configuration alone.
@@ -92,7 +98,7 @@ int main(int argc, char** argv) {
                 for (auto* old : before->models->providers())
                     if (old->name() == "chatgptfree" && reread.chatgptfree.session_id.empty() && old->credentials())
                         reread.chatgptfree.session_id = old->credentials()->value_at(0);
-                auto next = ops::live_config::build(std::move(reread));
+                auto next = ops::live_config::build(std::move(reread), shared.get());
                 // A rate limit or an exhausted quota the upstream announced still holds after a reload.
                 for (auto* p : next->models->providers())
                     for (auto* old : before->models->providers())

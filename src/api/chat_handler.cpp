@@ -508,7 +508,15 @@ net::awaitable<std::variant<conversation_turn_state, api_error>> open_turn(const
                                 "' belongs to " + std::string(binding.target->name()) + ". Use a " + record->provider +
                                 " model or start a new conversation.",
                             "model", std::nullopt};
-    auto lock = ctx.locks.try_lock(record->id);
+    std::optional<conversation_locks::guard> lock;
+    try {
+        auto got = co_await ctx.locks.lock(record->id);
+        if (got) lock.emplace(std::move(*got));
+    } catch (const store::store_unavailable& e) {
+        spdlog::warn("conversation {}: the shared lock is unavailable: {}", id, e.what());
+        co_return api_error{error_kind::store_unavailable, "The conversation store is unavailable; try again shortly.",
+                            std::nullopt, std::nullopt};
+    }
     if (!lock)
         co_return api_error{error_kind::conversation_busy, "Another turn of this conversation is in progress.", param,
                             std::nullopt};
@@ -623,6 +631,7 @@ net::awaitable<void> complete_turn(const chat_request& req, const answer_target&
     // The next turn may start once this one is saved, before the last bytes reach the client.
     const persist_fn persist = [&](const finished_answer& answer) -> net::awaitable<std::optional<api_error>> {
         auto failed = co_await save_turn(req, answer, *to.routing.answered, turn, ctx, keep);
+        co_await ctx.locks.release_now(*turn.lock);
         turn.lock.reset();
         co_return failed;
     };
@@ -800,7 +809,7 @@ net::awaitable<void> answer_request(chat_request& req, const providers::model_bi
     out.facts().provider = binding.target->name();
     if (!ctx.limits || !ctx.key)
         co_return co_await answer_admitted(req, binding, encoder, out, ctx, request_id, keep, prompt_tokens);
-    auto admitted = ctx.limits->admit(ctx.key, model_allowed(ctx.key, binding, ctx.models), prompt_tokens);
+    auto admitted = co_await ctx.limits->admit_everywhere(ctx.key, model_allowed(ctx.key, binding, ctx.models), prompt_tokens);
     if (const auto* refused = std::get_if<api_error>(&admitted)) co_return co_await send_error(out, encoder, *refused);
     auto& ticket = std::get<ops::key_limits::ticket>(admitted);
     co_await answer_admitted(req, binding, encoder, out, ctx, request_id, keep, prompt_tokens);

@@ -150,13 +150,45 @@ http::http_response method_not_allowed(const http::http_request& req, const char
     return r;
 }
 
-std::optional<conversation_locks::guard> conversation_locks::try_lock(const std::string& id) {
+bool conversation_locks::take_local(const std::string& id) {
     std::lock_guard lock(mutex_);
-    if (!busy_.insert(id).second) return std::nullopt;
-    return guard(*this, id);
+    return busy_.insert(id).second;
 }
 
-void conversation_locks::release(const std::string& id) {
+net::awaitable<std::optional<conversation_locks::guard>> conversation_locks::lock(const std::string& id) {
+    if (!take_local(id)) co_return std::nullopt;
+    guard held(*this, id); // gives the local lock back however this ends
+    if (shared_) {
+        const std::string name = "conversation:" + id;
+        held.token_ = co_await shared_->lock(name);
+        if (held.token_.empty()) co_return std::nullopt; // another instance's turn
+    }
+    co_return std::optional<guard>(std::move(held));
+}
+
+std::optional<conversation_locks::guard> conversation_locks::try_lock(const std::string& id) {
+    if (!take_local(id)) return std::nullopt;
+    guard held(*this, id);
+    if (shared_) {
+        held.token_ = shared_->lock_blocking("conversation:" + id);
+        if (held.token_.empty()) return std::nullopt;
+    }
+    return std::optional<guard>(std::move(held));
+}
+
+net::awaitable<void> conversation_locks::release_now(guard& held) {
+    if (!held.owner_) co_return;
+    if (!held.token_.empty()) {
+        const std::string name = "conversation:" + held.id_;
+        co_await shared_->unlock_now(name, held.token_);
+        held.token_.clear();
+    }
+    release(held.id_, held.token_);
+    held.owner_ = nullptr;
+}
+
+void conversation_locks::release(const std::string& id, const std::string& token) {
+    if (!token.empty()) shared_->unlock("conversation:" + id, token);
     std::lock_guard lock(mutex_);
     busy_.erase(id);
 }

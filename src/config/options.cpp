@@ -688,7 +688,8 @@ std::vector<option> build_table() {
          {},
          {"REDIS_URL"},
          "conversations.redis_url",
-         "The Redis of the `redis` store: `redis://[[user]:password@]host:port[/db]`"},
+         "The Redis of the `redis` store: `redis://[[user]:password@]host:port[/db]`; `rediss://` for TLS (the "
+         "system's CAs, or `SSL_CERT_FILE`)"},
         [](settings & s) -> auto& { return s.conversations.redis_url; }));
     t.push_back(field(
         {{},

@@ -83,10 +83,11 @@ std::string_view api_path(std::string_view path) noexcept {
 
 router::router(const config::settings& settings, std::shared_ptr<const ops::live_config> live,
                store::conversation_store& conversations, ops::metrics* metrics, ops::usage_recorder* usage,
-               ops::recent_errors* errors)
+               ops::recent_errors* errors, store::shared_state* shared)
     : settings_(settings), live_(std::move(live)),
       conversations_(conversations, metrics ? store::store_worker::call_observer([metrics](double s) { metrics->store_call(s); })
                                             : store::store_worker::call_observer()),
+      locks_(shared),
       cors_(!settings.api_keys.empty() || !settings.keys.empty(), settings.cors_origins, names_loopback(settings.listen.host)),
       metrics_(metrics), usage_(usage), errors_(errors), admin_key_digest_(secrets::sha256(settings.admin_key)) {}
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <spdlog/spdlog.h>
+
 namespace switchyard::ops {
 namespace {
 
@@ -62,8 +64,37 @@ std::variant<key_limits::ticket, api::api_error> key_limits::admit(const config:
     return ticket(this, index);
 }
 
-void key_limits::release(std::size_t index, long completion_tokens) noexcept {
+store::key_quota key_limits::quota_of(const config::client_key& key) { return {key.name, key.rpm, key.tpm, key.max_concurrent}; }
+
+boost::asio::awaitable<std::variant<key_limits::ticket, api::api_error>>
+key_limits::admit_everywhere(const config::client_key* key, bool model_allowed, long prompt_tokens) {
+    if (!shared_ || !key || !model_allowed || (key->rpm == 0 && key->tpm == 0 && key->max_concurrent == 0))
+        co_return admit(key, model_allowed, prompt_tokens);
+    const auto index = static_cast<std::size_t>(key - keys_.data());
+    const store::key_quota quota = quota_of(*key);
+    store::shared_state::admission verdict;
+    try {
+        verdict = co_await shared_->admit(quota, prompt_tokens);
+    } catch (const std::exception& e) {
+        // Counted here alone until Redis answers again: a limit a little loose beats refusing everyone.
+        spdlog::warn("key '{}': the shared limits are unavailable ({}); counting on this instance", key->name, e.what());
+        verdict.limit = "unavailable";
+    }
+    if (verdict.limit == "unavailable") co_return admit(key, model_allowed, prompt_tokens);
+    if (verdict.admitted) co_return ticket(this, index, verdict.ticket);
+    if (verdict.limit == "concurrent")
+        co_return over_limit(*key, std::to_string(key->max_concurrent) + " requests at once", verdict.wait_seconds);
+    if (verdict.limit == "tokens")
+        co_return over_limit(*key, std::to_string(key->tpm) + " tokens per minute", verdict.wait_seconds);
+    co_return over_limit(*key, std::to_string(key->rpm) + " requests per minute", verdict.wait_seconds);
+}
+
+void key_limits::release(std::size_t index, long completion_tokens, const std::string& shared_ticket) noexcept {
     const auto& key = keys_[index];
+    if (!shared_ticket.empty()) {
+        shared_->finish(quota_of(key), shared_ticket, completion_tokens);
+        return;
+    }
     state& s = *states_[index];
     std::lock_guard lock(s.mutex);
     --s.in_flight;
@@ -74,10 +105,11 @@ void key_limits::release(std::size_t index, long completion_tokens) noexcept {
 }
 
 key_limits::ticket::ticket(ticket&& other) noexcept
-    : owner_(std::exchange(other.owner_, nullptr)), index_(other.index_), completion_tokens_(other.completion_tokens_) {}
+    : owner_(std::exchange(other.owner_, nullptr)), index_(other.index_), completion_tokens_(other.completion_tokens_),
+      shared_(std::move(other.shared_)) {}
 
 key_limits::ticket::~ticket() {
-    if (owner_) owner_->release(index_, completion_tokens_);
+    if (owner_) owner_->release(index_, completion_tokens_, shared_);
 }
 
 } // namespace switchyard::ops

@@ -2,12 +2,17 @@
 
 namespace switchyard::ops {
 
-std::shared_ptr<const live_config> live_config::build(config::settings s) {
+std::shared_ptr<const live_config> live_config::build(config::settings s, store::shared_state* shared) {
     auto live = std::make_shared<live_config>();
     live->settings = std::move(s);
     live->models = providers::build_registry(live->settings);
     live->auth = std::make_unique<http::authenticator>(live->settings.api_keys, live->settings.keys);
     live->limits = std::make_unique<key_limits>(live->settings.keys);
+    if (shared) {
+        for (auto* p : live->models->providers())
+            p->share_through(*shared);
+        live->limits->share_through(shared);
+    }
     return live;
 }
 

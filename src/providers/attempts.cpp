@@ -15,6 +15,10 @@ bool credential_specific(failure_reason r) noexcept {
 
 } // namespace
 
+void provider::share_through(store::shared_state& shared) {
+    if (auto* pool = credentials()) pool->share_through(&shared, name());
+}
+
 net::awaitable<std::optional<provider_error>> provider::probe(const model_route& route, call_context ctx) {
     (void)route;
     (void)ctx;

@@ -49,6 +49,7 @@ credential_pool::acquire(const std::vector<std::size_t>& tried, const std::funct
         for (std::size_t i = 0; i < n; ++i)
             liked.push_back(preferred(entries_[i].value));
     std::lock_guard lock(mutex_);
+    take_news(now);
     // Rank: preferred, then healthy before failing, then fewer exchanges in flight; the scan
     // starts at the cursor so equal candidates take turns.
     constexpr auto none = std::numeric_limits<std::size_t>::max();
@@ -110,50 +111,143 @@ void credential_pool::release(std::size_t index) {
 }
 
 void credential_pool::succeeded(std::size_t index, clock::time_point now) {
-    std::lock_guard lock(mutex_);
-    if (index >= entries_.size()) return;
-    entry& e = entries_[index];
-    e.consecutive_failures = 0;
-    if (current_state(e, now) == credential_state::cooling) return;
-    e.state = credential_state::healthy;
-    e.reason.clear();
+    std::vector<std::pair<std::string, store::credential_news>> news;
+    {
+        std::lock_guard lock(mutex_);
+        if (index >= entries_.size()) return;
+        entry& e = entries_[index];
+        const bool recovered = e.consecutive_failures > 0;
+        e.consecutive_failures = 0;
+        if (current_state(e, now) == credential_state::cooling) return;
+        e.state = credential_state::healthy;
+        e.reason.clear();
+        if (recovered && shared_) news.emplace_back(e.fingerprint, news_of(e, now)); // a success alone is no news
+    }
+    tell(news);
 }
 
 void credential_pool::reset(std::size_t index) {
-    std::lock_guard lock(mutex_);
-    if (index >= entries_.size()) return;
-    entry& e = entries_[index];
-    e.consecutive_failures = 0;
-    e.state = credential_state::healthy;
-    e.reason.clear();
+    std::vector<std::pair<std::string, store::credential_news>> news;
+    {
+        std::lock_guard lock(mutex_);
+        if (index >= entries_.size()) return;
+        entry& e = entries_[index];
+        e.consecutive_failures = 0;
+        e.state = credential_state::healthy;
+        e.reason.clear();
+        if (shared_) news.emplace_back(e.fingerprint, news_of(e, clock::now()));
+    }
+    tell(news);
 }
 
 void credential_pool::failed(std::size_t index, const provider_error& err, clock::time_point now) {
-    std::lock_guard lock(mutex_);
-    if (index >= entries_.size()) return;
-    entry& e = entries_[index];
+    std::vector<std::pair<std::string, store::credential_news>> news;
+    {
+        std::lock_guard lock(mutex_);
+        if (index >= entries_.size()) return;
+        if (record_failure(entries_[index], err, now) && shared_)
+            news.emplace_back(entries_[index].fingerprint, news_of(entries_[index], now));
+    }
+    tell(news);
+}
+
+bool credential_pool::record_failure(entry& e, const provider_error& err, clock::time_point now) {
     ++e.failures;
     switch (err.reason) {
     case failure_reason::credential_rejected: {
         ++e.consecutive_failures;
         const bool dead = policy_.dead_after > 0 && e.consecutive_failures >= policy_.dead_after;
         // A cooling one keeps its time (and is failing after it) unless this makes it dead.
-        if (!dead && current_state(e, now) == credential_state::cooling) break;
+        if (!dead && current_state(e, now) == credential_state::cooling) return true;
         e.state = dead ? credential_state::dead : credential_state::failing;
         e.reason = "refused " + std::to_string(e.consecutive_failures) + " time(s) in a row: " + err.message;
-        break;
+        return true;
     }
     case failure_reason::rate_limited:
     case failure_reason::quota_exhausted: {
-        if (e.state == credential_state::dead) break;
+        if (e.state == credential_state::dead) return false;
         const auto asked = std::chrono::seconds(std::clamp(err.retry_after_seconds.value_or(0), 0L, max_retry_after_seconds));
         e.state = credential_state::cooling;
         e.cooled_for = err.reason;
         e.cooling_until = now + (err.retry_after_seconds ? std::chrono::milliseconds(asked) : policy_.cooldown);
         e.reason = std::string(reason_name(err.reason)) + ": " + err.message;
-        break;
+        return true;
     }
-    default: break; // the upstream's failure, not this credential's
+    default: return false; // the upstream's failure, not this credential's
+    }
+}
+
+namespace {
+
+std::int64_t unix_ms(std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+} // namespace
+
+void credential_pool::share_through(store::shared_state* shared, std::string_view scope) {
+    std::lock_guard lock(mutex_);
+    shared_ = shared;
+    news_version_ = 0;
+    shared_since_ms_ = unix_ms(std::chrono::system_clock::now());
+    for (auto& e : entries_)
+        e.fingerprint = secrets::sha256_hex("switchyard credential\n" + std::string(scope) + "\n" + e.value).substr(0, 32);
+}
+
+store::credential_news credential_pool::news_of(entry& e, clock::time_point now) {
+    const auto wall = std::chrono::system_clock::now();
+    store::credential_news n;
+    const auto s = current_state(e, now);
+    n.state = std::string(state_name(s));
+    n.reason = s == credential_state::healthy ? std::string() : e.reason;
+    if (s == credential_state::cooling) {
+        n.cooling_until_ms = unix_ms(wall) + std::chrono::duration_cast<std::chrono::milliseconds>(e.cooling_until - now).count();
+        n.cooled_for = std::string(reason_name(e.cooled_for));
+    }
+    n.consecutive_failures = e.consecutive_failures;
+    // Strictly newer than anything this entry applied, so no instance keeps an older word.
+    n.stamp_ms = std::max(unix_ms(wall), e.news_stamp + 1);
+    n.origin = shared_->instance();
+    e.news_stamp = n.stamp_ms;
+    return n;
+}
+
+void credential_pool::tell(const std::vector<std::pair<std::string, store::credential_news>>& news) {
+    for (const auto& [fingerprint, n] : news)
+        shared_->report_credential(fingerprint, n);
+}
+
+void credential_pool::take_news(clock::time_point now) const {
+    if (!shared_) return;
+    const auto version = shared_->credential_news_version();
+    if (version == news_version_) return;
+    news_version_ = version;
+    const auto all = shared_->credential_news_now();
+    const auto wall_ms = unix_ms(std::chrono::system_clock::now());
+    for (auto& e : entries_) {
+        const auto it = all.find(e.fingerprint);
+        if (it == all.end()) continue;
+        const store::credential_news& n = it->second;
+        if (n.origin == shared_->instance() || n.stamp_ms <= e.news_stamp) continue;
+        // A cooling still running holds whenever it was announced; anything else only if newer
+        // than this pool's sharing.
+        const bool cooling = n.state == "cooling" && n.cooling_until_ms > wall_ms;
+        if (!cooling && n.stamp_ms < shared_since_ms_) continue;
+        e.news_stamp = n.stamp_ms;
+        e.consecutive_failures = n.consecutive_failures;
+        e.reason = n.reason;
+        if (cooling) {
+            e.state = credential_state::cooling;
+            e.cooling_until = now + std::chrono::milliseconds(std::max<std::int64_t>(0, n.cooling_until_ms - wall_ms));
+            e.cooled_for = n.cooled_for == "quota_exhausted" ? failure_reason::quota_exhausted : failure_reason::rate_limited;
+        } else if (n.state == "dead") {
+            e.state = credential_state::dead;
+        } else if (n.state == "failing") {
+            e.state = credential_state::failing;
+        } else { // healthy, or a cooling that has ended
+            e.state = e.consecutive_failures > 0 ? credential_state::failing : credential_state::healthy;
+            if (e.state == credential_state::healthy) e.reason.clear();
+        }
     }
 }
 
@@ -178,6 +272,7 @@ std::string credential_pool::value_at(std::size_t index) const {
 std::vector<credential_report> credential_pool::report(clock::time_point now) const {
     const auto wall_now = std::chrono::system_clock::now();
     std::lock_guard lock(mutex_);
+    take_news(now);
     std::vector<credential_report> out;
     out.reserve(entries_.size());
     for (std::size_t i = 0; i < entries_.size(); ++i) {
@@ -201,6 +296,7 @@ std::vector<credential_report> credential_pool::report(clock::time_point now) co
 
 std::array<std::size_t, credential_state_count> credential_pool::count_by_state(clock::time_point now) const {
     std::lock_guard lock(mutex_);
+    take_news(now);
     std::array<std::size_t, credential_state_count> counts{};
     for (const entry& e : entries_)
         ++counts[static_cast<std::size_t>(current_state(e, now))];
@@ -209,6 +305,7 @@ std::array<std::size_t, credential_state_count> credential_pool::count_by_state(
 
 bool credential_pool::usable(clock::time_point now) const {
     std::lock_guard lock(mutex_);
+    take_news(now);
     return std::any_of(entries_.begin(), entries_.end(), [&](const entry& e) {
         const auto s = current_state(e, now);
         return s == credential_state::healthy || s == credential_state::failing;

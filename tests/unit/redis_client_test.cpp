@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <csignal>
 #include <cstdlib>
 #include <functional>
@@ -73,13 +74,43 @@ TEST(RedisUrl, ReadsEveryPartAndRefusesWhatItCannotUse) {
     for (const char* bad :
          {"http://redis", "redis://", "redis://h/x", "redis://h/-1", "redis://h?db=1", "not a url", "redis://h:0"})
         EXPECT_THROW(parse_url(bad), std::invalid_argument) << bad;
+    EXPECT_FALSE(parse_url("redis://h").tls);
+    EXPECT_TRUE(parse_url("rediss://user:pw@h:6380").tls);
     try {
-        parse_url("rediss://user:topsecret@h");
+        parse_url("rediss://user:topsecret@h/x");
         ADD_FAILURE();
     } catch (const std::invalid_argument& e) {
-        EXPECT_NE(std::string(e.what()).find("TLS"), std::string::npos);
         EXPECT_EQ(std::string(e.what()).find("topsecret"), std::string::npos);
     }
+}
+
+// rediss://: a TLS-only redis-server with a certificate of the test's own, trusted through
+// SSL_CERT_FILE; one the client has no reason to trust is refused.
+TEST(RedisClient, SpeaksTlsAndChecksTheServersCertificate) {
+    const auto dir = std::filesystem::temp_directory_path() / ("switchyard-redis-tls-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
+    const std::string make = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext "
+                             "subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
+                             key + " -out " + cert + " 2>/dev/null";
+    ASSERT_EQ(std::system(make.c_str()), 0) << "openssl (Debian's openssl package) is needed";
+    redis_server server({"--tls-cert-file", cert, "--tls-key-file", key, "--tls-auth-clients", "no"}, 0, true);
+    auto where = server.where("tls-pass");
+    where.tls = true;
+    net::io_context ioc;
+    {
+        client untrusted(ioc.get_executor(), where); // the system's CAs know no such certificate
+        EXPECT_EQ(failure_of(ioc, untrusted, {"PING"}), failure::kind::connect);
+    }
+    setenv("SSL_CERT_FILE", cert.c_str(), 1);
+    client c(ioc.get_executor(), where);
+    unsetenv("SSL_CERT_FILE");
+    const std::vector<command> batch{{"SET", "k", "over tls"}, {"GET", "k"}};
+    const auto replies = run_batch(ioc, c, batch);
+    EXPECT_EQ(replies[1].text, "over tls");
+    EXPECT_EQ(run_one(ioc, c, {"GET", "k"}).text, "over tls"); // the idle connection is reused
+    EXPECT_EQ(c.connects(), 1u);
+    std::filesystem::remove_all(dir);
 }
 
 TEST(RedisClient, CommandsPipelineAndEveryReplyShapeComesBack) {

@@ -39,7 +39,9 @@ inline bool accepts(std::uint16_t port) {
 /// A redis-server of our own; stopped (SIGKILL) when it goes out of scope.
 class redis_server {
 public:
-    explicit redis_server(std::vector<std::string> extra = {}, std::uint16_t port = 0) {
+    /// With `tls`, the port speaks TLS only (`extra` names the certificate and key) and the
+    /// server wants the password "tls-pass".
+    explicit redis_server(std::vector<std::string> extra = {}, std::uint16_t port = 0, bool tls = false) : tls_(tls) {
         // A free port can be taken by someone else before the server binds it: then it exits,
         // and another port is tried (unless the test asked for this one).
         for (int attempt = 0; attempt < 5; ++attempt) {
@@ -71,6 +73,11 @@ private:
             "redis-server", "--port", std::to_string(port_),    "--bind", "127.0.0.1",   "--save", "",
             "--appendonly", "no",     "--enable-debug-command", "yes",    "--daemonize", "no",     "--logfile",
             "/dev/null"};
+        if (tls_) { // the port speaks TLS only
+            args[2] = "0";
+            const std::vector<std::string> tls_args{"--tls-port", std::to_string(port_), "--requirepass", "tls-pass"};
+            args.insert(args.end(), tls_args.begin(), tls_args.end());
+        }
         args.insert(args.end(), extra.begin(), extra.end());
         std::vector<char*> argv; // built before fork: the child only execs
         for (auto& a : args)
@@ -93,6 +100,7 @@ private:
         return false;
     }
 
+    bool tls_ = false;
     std::uint16_t port_ = 0;
     pid_t pid_ = -1;
 };

@@ -2,6 +2,8 @@
 // /v1/conversations, mirroring OpenAI's Conversations API shapes so the SDK's
 // `client.conversations` works, plus the per-conversation turn lock.
 // https://platform.openai.com/docs/api-reference/conversations
+#include <boost/asio/awaitable.hpp>
+
 #include <mutex>
 #include <optional>
 #include <set>
@@ -11,31 +13,46 @@
 
 #include "switchyard/http/message.hpp"
 #include "switchyard/store/conversation_store.hpp"
+#include "switchyard/store/shared_state.hpp"
 
 namespace switchyard::api {
 
-/// One turn at a time per conversation, within this process. Thread-safe.
+/// One turn at a time per conversation: within this process, and across every instance when they
+/// share state (a lock on Redis, renewed while held). Thread-safe.
 class conversation_locks {
 public:
+    explicit conversation_locks(store::shared_state* shared = nullptr) : shared_(shared) {}
+
     class guard {
     public:
         guard(conversation_locks& owner, std::string id) : owner_(&owner), id_(std::move(id)) {}
-        guard(guard&& other) noexcept : owner_(std::exchange(other.owner_, nullptr)), id_(std::move(other.id_)) {}
+        guard(guard&& other) noexcept
+            : owner_(std::exchange(other.owner_, nullptr)), id_(std::move(other.id_)), token_(std::move(other.token_)) {}
         guard& operator=(guard&&) = delete;
         ~guard() {
-            if (owner_) owner_->release(id_);
+            if (owner_) owner_->release(id_, token_);
         }
 
     private:
+        friend class conversation_locks;
         conversation_locks* owner_;
         std::string id_;
+        std::string token_; // of the shared lock, when held
     };
 
-    /// A guard holding the conversation, or nullopt when another turn holds it.
+    /// A guard holding the conversation, or nullopt when another turn holds it. Throws
+    /// store::store_unavailable when the shared lock cannot be asked for.
+    boost::asio::awaitable<std::optional<guard>> lock(const std::string& id);
+    /// The same for a thread that may block (the store thread), never an I/O thread.
     std::optional<guard> try_lock(const std::string& id);
+    /// Gives `held` back now, returning once every instance would find the conversation free
+    /// (a guard that is simply destroyed gives the shared lock back in the background).
+    boost::asio::awaitable<void> release_now(guard& held);
 
 private:
-    void release(const std::string& id);
+    bool take_local(const std::string& id);
+    void release(const std::string& id, const std::string& token);
+    store::shared_state* shared_;
     std::mutex mutex_;
     std::set<std::string, std::less<>> busy_;
 };

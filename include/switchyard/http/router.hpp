@@ -30,10 +30,11 @@ namespace switchyard::http {
 class router {
 public:
     /// `settings` are the start-up ones (CORS, streams, ADMIN_KEY); `live` the keys, credentials
-    /// and models a reload replaces. `metrics` may be null (metrics off).
+    /// and models a reload replaces. `metrics` may be null (metrics off); `shared` is what
+    /// instances share (turn locks), null for a single instance.
     router(const config::settings& settings, std::shared_ptr<const ops::live_config> live,
            store::conversation_store& conversations, ops::metrics* metrics = nullptr, ops::usage_recorder* usage = nullptr,
-           ops::recent_errors* errors = nullptr);
+           ops::recent_errors* errors = nullptr, store::shared_state* shared = nullptr);
 
     /// Serves requests that begin from now on with `next`; exchanges under way keep theirs. Thread-safe.
     void replace(std::shared_ptr<const ops::live_config> next);

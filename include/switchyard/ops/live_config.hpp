@@ -24,7 +24,8 @@ struct live_config {
     std::unique_ptr<key_limits> limits; // points into settings.keys
 
     /// Builds every part from `s`; throws config::config_error when the model map is wrong.
-    static std::shared_ptr<const live_config> build(config::settings s);
+    /// With `shared`, credentials, limits and provider state are shared with the other instances.
+    static std::shared_ptr<const live_config> build(config::settings s, store::shared_state* shared = nullptr);
 };
 
 /// Runs reloads on a thread of its own, so reading files and asking upstreams for their models

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "switchyard/providers/provider.hpp"
+#include "switchyard/store/shared_state.hpp"
 
 namespace switchyard::providers {
 
@@ -93,6 +94,13 @@ public:
     /// asked for there. Refusals are not carried over: a reload gives failing and dead ones a
     /// fresh start.
     void keep_cooling_from(const credential_pool& before, clock::time_point now = clock::now());
+    /// Tells every instance what this one sees of its credentials (a refusal, a rate limit, a
+    /// recovery, a reset) and takes what the others saw, so a credential one of them saw
+    /// rate-limited rests on all, and refusals count towards dead wherever they happen. `scope`
+    /// (the provider) is part of each credential's name there. A cooling the others announced
+    /// holds from the start; their refusals count only from now on, so a reload or a restart
+    /// gives a refused credential a fresh start as it does for one instance. `shared` outlives the pool.
+    void share_through(store::shared_state* shared, std::string_view scope);
     /// The credential's value, for a probe. Empty when out of range.
     std::string value_at(std::size_t index) const;
 
@@ -114,14 +122,28 @@ private:
         std::uint64_t failures = 0;
         unsigned in_flight = 0;
         std::optional<std::chrono::system_clock::time_point> last_used;
+        std::string fingerprint;     // names it in shared news: a digest, never the value
+        std::int64_t news_stamp = 0; // the newest news applied or reported, Unix ms
     };
     /// A cooling credential whose time is up returns, as failing if it was refused before.
     static credential_state current_state(const entry& e, clock::time_point now) noexcept;
     void release(std::size_t index);
+    /// Counts a failure of `e`; whether it changed what the others should know.
+    bool record_failure(entry& e, const provider_error& err, clock::time_point now);
+    /// Applies the others' news if any came since last time. Under mutex_.
+    void take_news(clock::time_point now) const;
+    /// The news of entry `e` for the others. Under mutex_.
+    store::credential_news news_of(entry& e, clock::time_point now);
+    /// Sends news gathered under mutex_, after releasing it.
+    void tell(const std::vector<std::pair<std::string, store::credential_news>>& news);
 
-    std::vector<entry> entries_;
+    // Mutable: reading a pool applies the others' news first, as if it had come when it was sent.
+    mutable std::vector<entry> entries_;
     credential_policy policy_;
     std::size_t cursor_ = 0;
+    store::shared_state* shared_ = nullptr;
+    mutable std::uint64_t news_version_ = 0; // of the shared news last applied
+    std::int64_t shared_since_ms_ = 0;       // refusals the others saw before this are not applied
     mutable std::mutex mutex_;
 };
 

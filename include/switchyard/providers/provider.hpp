@@ -15,6 +15,9 @@
 #include "switchyard/api/chat_request.hpp"
 #include "switchyard/config/settings.hpp"
 
+namespace switchyard::store {
+class shared_state;
+}
 namespace switchyard::upstream {
 class http_client;
 }
@@ -203,6 +206,9 @@ public:
     virtual net::awaitable<std::variant<found_model, provider_error>> find_model(std::string_view model_id, call_context ctx);
     /// The found models a model list shows beside the configured ones.
     virtual std::vector<found_model> found_models() const { return {}; }
+    /// Shares with the other instances of a deployment what must be the same on all (the state
+    /// of credentials, a session nonce). The default shares the credentials. `shared` outlives the provider.
+    virtual void share_through(store::shared_state& shared);
     /// Something an operator should know about how this provider reaches its upstream (a
     /// protocol fallback, a chat page it could not read); empty when all is as configured.
     virtual std::string health_note() const { return {}; }

@@ -10,9 +10,11 @@
 
 #include "switchyard/providers/upstream_errors.hpp"
 #include "switchyard/providers/upstream_json.hpp"
+#include "switchyard/store/shared_state.hpp"
 #include "switchyard/upstream/sse_reader.hpp"
 #include "switchyard/util/ids.hpp"
 #include "switchyard/util/mojibake.hpp"
+#include "switchyard/util/secrets.hpp"
 
 namespace switchyard::providers::aipkit {
 namespace {
@@ -218,7 +220,7 @@ upstream::header_list aipkit_provider::headers() const {
 }
 
 net::awaitable<std::string> aipkit_provider::nonce(const model_route& route, call_context ctx) {
-    const shared_nonce::fetcher fetch = [this, &route, ctx] { return fetch_nonce(route, ctx); };
+    const shared_nonce::fetcher fetch = [this, &route, ctx] { return fetch_shared_nonce(route, ctx); };
     const auto got = co_await nonce_.get(fetch, nonce_wait_);
     if (got.outcome == shared_nonce::status::timed_out)
         spdlog::warn("[{}] {} nonce refresh by another request took over {} ms", ctx.request_id, settings_.name,
@@ -226,6 +228,48 @@ net::awaitable<std::string> aipkit_provider::nonce(const model_route& route, cal
     else if (got.outcome == shared_nonce::status::failed && !got.led)
         spdlog::warn("[{}] {} nonce refresh by another request failed", ctx.request_id, settings_.name);
     co_return got.nonce;
+}
+
+void aipkit_provider::share_through(store::shared_state& shared) {
+    provider::share_through(shared);
+    shared_ = &shared;
+    // A nonce belongs to the visitor the site saw: instances with another cookie keep their own.
+    shared_nonce_name_ = "aipkit-nonce:" + settings_.name + ":" + secrets::sha256_hex(settings_.cookie).substr(0, 16);
+}
+
+namespace {
+// A WordPress nonce lives 12 to 24 hours; an hour keeps a shared one well inside that.
+constexpr std::chrono::hours shared_nonce_life{1};
+} // namespace
+
+net::awaitable<std::string> aipkit_provider::fetch_shared_nonce(const model_route& route, call_context ctx) {
+    const std::string& name = shared_nonce_name_;
+    if (shared_) {
+        std::string held;
+        try {
+            held = co_await shared_->value(name);
+        } catch (const store::store_unavailable&) {
+            // Fetched here alone until Redis answers again.
+        }
+        std::string rejected;
+        {
+            std::lock_guard lock(rejected_mutex_);
+            rejected = rejected_nonce_;
+        }
+        if (!held.empty() && held != rejected) co_return held;
+    }
+    std::string fresh = co_await fetch_nonce(route, ctx);
+    if (shared_ && !fresh.empty()) shared_->put_value(name, fresh, shared_nonce_life);
+    co_return fresh;
+}
+
+void aipkit_provider::forget_nonce(const std::string& rejected) {
+    nonce_.forget(rejected);
+    {
+        std::lock_guard lock(rejected_mutex_);
+        rejected_nonce_ = rejected;
+    }
+    if (shared_) shared_->drop_value(shared_nonce_name_, rejected);
 }
 
 net::awaitable<std::string> aipkit_provider::fetch_nonce(const model_route& route, call_context ctx) {
@@ -279,7 +323,7 @@ net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::str
     const std::string code = data ? text_field(*data, "code") : std::string();
     if (cached.status() != 200 || !is_true(cache_doc, "success")) {
         if (code == "nonce_failure_cache_sse" || (cached.status() == 403 && code.empty())) {
-            nonce_.forget(nonce_value);
+            forget_nonce(nonce_value);
             co_return outcome{error(failure_reason::upstream_failed, label_ + " rejected the session nonce twice."), true};
         }
         if (code == "too_many_images" || code == "invalid_image_type" || code == "invalid_image_payload" ||
@@ -370,7 +414,7 @@ net::awaitable<aipkit_provider::outcome> aipkit_provider::attempt(const std::str
         if (sent_text) co_return outcome{error(failure_reason::upstream_failed, label_ + " failed in the middle of the answer.")};
         switch (classify(*upstream_error)) {
         case stream_failure::nonce:
-            nonce_.forget(nonce_value);
+            forget_nonce(nonce_value);
             co_return outcome{error(failure_reason::upstream_failed, label_ + " failed its security check twice."), true};
         case stream_failure::cache_key:
             co_return outcome{error(failure_reason::upstream_failed, label_ + " lost the cached message twice."), false, true};

@@ -1,6 +1,8 @@
 #include "switchyard/store/redis/client.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
@@ -19,6 +21,7 @@ namespace switchyard::store::redis {
 namespace {
 
 namespace beast = boost::beast;
+namespace ssl = boost::asio::ssl;
 using clock = std::chrono::steady_clock;
 
 // A reply array longer than this is refused before anything is allocated for it: hiredis would
@@ -120,10 +123,11 @@ endpoint parse_url(std::string_view url) {
     const auto parsed = boost::urls::parse_uri(url);
     if (!parsed) throw std::invalid_argument("REDIS_URL is not a URL (redis://[user:password@]host:port[/db])");
     const auto& u = *parsed;
-    if (u.scheme() == "rediss") throw std::invalid_argument("REDIS_URL: rediss:// (TLS) is not supported yet; use redis://");
-    if (u.scheme() != "redis") throw std::invalid_argument("REDIS_URL must start with redis://");
+    if (u.scheme() != "redis" && u.scheme() != "rediss")
+        throw std::invalid_argument("REDIS_URL must start with redis:// or rediss://");
     if (u.has_query() || u.has_fragment()) throw std::invalid_argument("REDIS_URL takes no query or fragment");
     endpoint e;
+    e.tls = u.scheme() == "rediss";
     if (u.host_type() == boost::urls::host_type::ipv6)
         e.host = u.host_ipv6_address().to_string();
     else
@@ -161,13 +165,24 @@ struct connection {
     explicit connection(const net::any_io_executor& ex) : stream(ex), reader(redisReaderCreateWithFunctions(&reply_functions)) {
         if (!reader) throw std::bad_alloc();
     }
-    beast::tcp_stream stream;
+    beast::tcp_stream stream;                             // its deadline bounds TLS too
+    std::unique_ptr<ssl::stream<beast::tcp_stream&>> tls; // over `stream`, for rediss://
     reader_ptr reader;
     std::array<char, 16 * 1024> buffer{};
+
+    template <class Buffers> auto write(const Buffers& b) {
+        return tls ? net::async_write(*tls, b, net::as_tuple(net::use_awaitable))
+                   : net::async_write(stream, b, net::as_tuple(net::use_awaitable));
+    }
+    auto read_some() {
+        return tls ? tls->async_read_some(net::buffer(buffer), net::as_tuple(net::use_awaitable))
+                   : stream.async_read_some(net::buffer(buffer), net::as_tuple(net::use_awaitable));
+    }
 };
 
 /// What a socket error means for the caller.
 failure failed(const boost::system::error_code& ec, std::string_view during) {
+    if (ec == net::error::operation_aborted) return failure(failure::kind::cancelled, "cancelled (" + std::string(during) + ")");
     if (ec == beast::error::timeout)
         return failure(failure::kind::timeout, "Redis did not answer in time (" + std::string(during) + ")");
     return failure(failure::kind::connect, "Redis connection failed (" + std::string(during) + "): " + ec.message());
@@ -178,7 +193,8 @@ net::awaitable<std::vector<reply>> exchange(connection& c, const std::vector<com
                                             std::size_t max_bytes) {
     const std::string wire = formatted(commands);
     c.stream.expires_at(deadline);
-    auto [wec, written] = co_await net::async_write(c.stream, net::buffer(wire), net::as_tuple(net::use_awaitable));
+    const auto out = net::buffer(wire);
+    auto [wec, written] = co_await c.write(out);
     if (wec) throw failed(wec, "write");
     std::vector<reply> replies;
     replies.reserve(commands.size());
@@ -197,7 +213,7 @@ net::awaitable<std::vector<reply>> exchange(connection& c, const std::vector<com
             continue;
         }
         c.stream.expires_at(deadline);
-        auto [rec, n] = co_await c.stream.async_read_some(net::buffer(c.buffer), net::as_tuple(net::use_awaitable));
+        auto [rec, n] = co_await c.read_some();
         if (rec) throw failed(rec, "read");
         received += n;
         if (received > max_bytes) throw failure(failure::kind::protocol, "Redis replies larger than the limit");
@@ -215,8 +231,9 @@ struct client::state {
     client_settings settings;
     std::size_t max_idle;
     std::vector<std::unique_ptr<connection>> idle;
-    clock::time_point retry_at{}; // no connect before this, after failures
-    milliseconds backoff{0};      // the pause after the next failed connect
+    std::unique_ptr<ssl::context> tls; // for rediss://
+    clock::time_point retry_at{};      // no connect before this, after failures
+    milliseconds backoff{0};           // the pause after the next failed connect
     std::size_t connects = 0;
 };
 
@@ -238,6 +255,17 @@ net::awaitable<std::unique_ptr<connection>> open(client::state& st) {
     auto [ec, where] = co_await c->stream.async_connect(addresses, net::as_tuple(net::use_awaitable));
     if (ec) throw failed(ec, "connect to " + st.where.host + ":" + std::to_string(st.where.port));
     c->stream.socket().set_option(net::ip::tcp::no_delay(true), ec);
+    if (st.tls) {
+        c->tls = std::make_unique<ssl::stream<beast::tcp_stream&>>(c->stream, *st.tls);
+        c->tls->set_verify_mode(ssl::verify_peer);
+        c->tls->set_verify_callback(ssl::host_name_verification(st.where.host));
+        boost::system::error_code ip_error;
+        net::ip::make_address(st.where.host, ip_error);
+        if (ip_error && !SSL_set_tlsext_host_name(c->tls->native_handle(), st.where.host.c_str()))
+            throw failure(failure::kind::connect, "Redis TLS: cannot set the server name");
+        auto [hec] = co_await c->tls->async_handshake(ssl::stream_base::client, net::as_tuple(net::use_awaitable));
+        if (hec) throw failed(hec, "TLS handshake with " + st.where.host + ":" + std::to_string(st.where.port));
+    }
     std::vector<command> hello;
     if (!st.where.password.empty())
         hello.push_back(st.where.user.empty() ? command{"AUTH", st.where.password}
@@ -257,7 +285,14 @@ net::awaitable<std::unique_ptr<connection>> open(client::state& st) {
 } // namespace
 
 client::client(net::any_io_executor executor, endpoint where, client_settings settings, std::size_t max_idle)
-    : state_(std::make_shared<state>(state{std::move(executor), std::move(where), settings, max_idle, {}, {}, {}, 0})) {}
+    : state_(std::make_shared<state>(state{std::move(executor), std::move(where), settings, max_idle, {}, {}, {}, {}, 0})) {
+    if (state_->where.tls) {
+        state_->tls = std::make_unique<ssl::context>(ssl::context::tls_client);
+        state_->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                                 ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+        state_->tls->set_default_verify_paths(); // honours SSL_CERT_FILE
+    }
+}
 
 client::~client() = default;
 
@@ -266,13 +301,14 @@ std::size_t client::connects() const noexcept { return state_->connects; }
 namespace {
 
 /// Whether an idle connection is still usable: Redis says nothing unasked, so anything readable
-/// (its close, a reset, stray bytes) means the connection is done.
+/// (its close, a reset, stray bytes, a TLS alert) means the connection is done. Peeked, so that
+/// nothing is taken from under TLS.
 bool still_open(connection& c) {
     auto& s = c.stream.socket();
     boost::system::error_code ec;
     s.non_blocking(true, ec);
     char byte = 0;
-    s.read_some(net::buffer(&byte, 1), ec);
+    s.receive(net::buffer(&byte, 1), net::socket_base::message_peek, ec);
     boost::system::error_code ignored;
     s.non_blocking(false, ignored);
     return ec == net::error::would_block;
@@ -315,6 +351,20 @@ net::awaitable<reply> client::run(const command& c) {
     const std::vector<command> one{c};
     auto replies = co_await run(one);
     co_return std::move(replies.front());
+}
+
+std::string key_part(std::string_view name) {
+    if (name.find_first_of(":%") == std::string_view::npos) return std::string(name);
+    std::string out;
+    for (char c : name)
+        out += c == ':' ? std::string("%3A") : c == '%' ? std::string("%25") : std::string(1, c);
+    return out;
+}
+
+bool is_temporary(std::string_view error) noexcept {
+    for (std::string_view prefix : {"LOADING", "READONLY", "OOM", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS"})
+        if (error.starts_with(prefix)) return true;
+    return false;
 }
 
 } // namespace switchyard::store::redis

@@ -169,10 +169,31 @@ public:
         try {
             const auto pong = call({"PING"});
             if (pong.is_error()) throw std::runtime_error("Redis refused PING: " + pong.text);
+            say_how_durable();
         } catch (const store_unavailable& e) {
             if (refused_) throw;
             spdlog::warn("Redis is unavailable at start-up ({}); conversations answer 503 until it is back", e.what());
         }
+    }
+
+    /// A turn is answered with [DONE] once Redis has acknowledged it; whether that means on disk
+    /// is Redis's fsync policy, which the operator should know.
+    void say_how_durable() {
+        std::map<std::string, std::string> config;
+        try {
+            const std::vector<command> batch{{"CONFIG", "GET", "appendonly"}, {"CONFIG", "GET", "appendfsync"}};
+            for (const auto& r : checked(batch))
+                if (r.elements.size() == 2) config[r.elements[0].text] = r.elements[1].text;
+        } catch (const std::exception&) {
+        }
+        if (config.size() < 2) return; // CONFIG is often renamed away on managed Redis
+        if (config["appendonly"] == "yes" && config["appendfsync"] == "always")
+            spdlog::info("Redis writes each turn to disk before acknowledging it (appendfsync always)");
+        else
+            spdlog::warn("Redis acknowledges writes before they reach its disk (appendonly {}, appendfsync {}): a turn "
+                         "answered before Redis crashes may be lost; run it with appendonly yes and appendfsync always "
+                         "for turns that are on disk before [DONE]",
+                         config["appendonly"], config["appendfsync"]);
     }
 
     void create(const conversation& c) override {
@@ -352,23 +373,8 @@ private:
     std::string key(const std::string& name) const { return prefix_ + name; }
     std::string conv(const std::string& id) const { return prefix_ + "conv:" + esc(id); }
 
-    /// An id as it appears in a key or a sorted set: ':' and '%' escaped, so that no id a client
-    /// sends can name another key ("conv_1:order").
-    static std::string esc(const std::string& id) {
-        if (id.find_first_of(":%") == std::string::npos) return id;
-        std::string out;
-        for (char c : id)
-            out += c == ':' ? std::string("%3A") : c == '%' ? std::string("%25") : std::string(1, c);
-        return out;
-    }
-
-    /// Error replies that say Redis is not ready (loading, a replica after failover, out of memory,
-    /// a script running too long): the store is unavailable, not broken.
-    static bool temporary(const std::string& error) {
-        for (const char* prefix : {"LOADING", "READONLY", "OOM", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "NOREPLICAS"})
-            if (error.starts_with(prefix)) return true;
-        return false;
-    }
+    static std::string esc(const std::string& id) { return redis::key_part(id); }
+    static bool temporary(const std::string& error) { return redis::is_temporary(error); }
 
     static std::string value(const std::map<std::string, std::string>& f, const char* name) {
         const auto it = f.find(name);

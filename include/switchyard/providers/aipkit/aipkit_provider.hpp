@@ -6,6 +6,7 @@
 // pages are found by `bot_discovery` and offered as models `<site>/<model>`.
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -37,6 +38,8 @@ public:
     std::string health_note() const override;
     /// One credential: the guest session (SESSION_ID), which the site's quota is counted against.
     credential_pool* credentials() noexcept override { return &guests_; }
+    /// Shares the guest's state and the nonce with the other instances.
+    void share_through(store::shared_state& shared) override;
     /// Fetches a nonce as the guest: the site answers, and no quota is spent.
     net::awaitable<std::optional<provider_error>> probe(const model_route& route, call_context ctx) override;
     /// One exchange. A rejected nonce or a lost cache key is a protocol step, retried once here
@@ -50,6 +53,10 @@ private:
 
     net::awaitable<std::string> nonce(const model_route& route, call_context ctx);
     net::awaitable<std::string> fetch_nonce(const model_route& route, call_context ctx);
+    /// A nonce another instance fetched, else one fetched now (and offered to the others).
+    net::awaitable<std::string> fetch_shared_nonce(const model_route& route, call_context ctx);
+    /// The upstream refused `rejected`: no instance uses it again.
+    void forget_nonce(const std::string& rejected);
     net::awaitable<outcome> attempt(const std::string& message, const std::string& images, const api::chat_request& req,
                                     const model_route& route, identity& who, event_sink& sink, call_context ctx);
     upstream::header_list headers() const;
@@ -62,6 +69,10 @@ private:
     shared_nonce nonce_; // shared by every request, like a browser's page config
     credential_pool guests_;
     std::unique_ptr<bot_discovery> discovery_; // null when the site's pages are not read
+    store::shared_state* shared_ = nullptr;    // set before the first request, when instances share state
+    std::string shared_nonce_name_;
+    std::mutex rejected_mutex_;
+    std::string rejected_nonce_; // the last one refused, never taken back from the others
 };
 
 /// The text that starts an upstream conversation: the message itself, or, when there are earlier

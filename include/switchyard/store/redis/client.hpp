@@ -28,10 +28,12 @@ struct endpoint {
     std::string user;     // an ACL user; empty: AUTH with the password alone
     std::string password; // empty: no AUTH
     int db = 0;           // SELECT after connecting when not 0
+    bool tls = false;     // rediss://: TLS, the server's certificate checked against the system's
+                          // CAs (or SSL_CERT_FILE's) and its name
 };
 
-/// `redis://[[user]:password@]host[:port][/db]`. Throws std::invalid_argument saying what is
-/// wrong, never quoting the password. `rediss://` (TLS) is refused: not supported yet.
+/// `redis://[[user]:password@]host[:port][/db]`, or `rediss://…` for TLS. Throws
+/// std::invalid_argument saying what is wrong, never quoting the password.
 endpoint parse_url(std::string_view url);
 
 /// One RESP reply. An error reply is a reply (the command ran and Redis said no), not a failure.
@@ -46,14 +48,23 @@ struct reply {
 };
 
 /// Why commands got no replies: Redis could not be reached, refused our credentials, did not
-/// answer in time, or sent what we cannot read. The message is for logs.
+/// answer in time, or sent what we cannot read; or the caller was cancelled (which says nothing
+/// about Redis). The message is for logs.
 struct failure : std::runtime_error {
-    enum class kind { connect, auth, timeout, protocol, backoff };
+    enum class kind { connect, auth, timeout, protocol, backoff, cancelled };
     failure(kind k, const std::string& what) : std::runtime_error(what), why(k) {}
     kind why;
 };
 
 using command = std::vector<std::string>;
+
+/// A name as it appears in a key or a sorted set: ':' and '%' escaped, so that no id a client
+/// sends can name another key ("conv_1:order").
+std::string key_part(std::string_view name);
+
+/// Whether an error reply says Redis is not ready (loading, a replica after failover, out of
+/// memory, a script running too long): unavailable for now, not broken.
+bool is_temporary(std::string_view error) noexcept;
 
 struct client_settings {
     milliseconds connect_timeout{2'000};            // resolve, connect, AUTH and SELECT
