@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Throughput of two instances behind nginx against one, as the compose cluster profile runs them:
-# nginx (one worker, least_conn, keep-alive, proxy_buffering off) in front of one or of two
+# Throughput of two instances behind nginx against one, close to the compose cluster profile
+# (which runs nginx with a worker per core): nginx (one worker, least_conn, keep-alive,
+# proxy_buffering off) in front of one or of two
 # gateways (--threads 1 each, SWITCHYARD_STORE=redis on one redis-server), alternated over three
 # rounds. Load: wrk -t1 -c32 for 6 s after a 1 s warm-up, non-streamed FlowGPT requests (one-shot:
 # no conversation). Nothing is pinned: every process shares the machine's cores, as in a

@@ -11,6 +11,9 @@ build=${SWITCHYARD_BUILD_DIR:-build}
 image=localhost/switchyard:latest
 work=$(mktemp -d)
 chmod 755 "$work" # the containers' user reads the test's config file from it
+# Every compose command (up, kill, down) reads these: docker compose refuses a missing env_file.
+export SWITCHYARD_ENV_FILE="$work/.env"
+touch "$SWITCHYARD_ENV_FILE"
 project=switchyard-smoke-$$
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
@@ -20,7 +23,8 @@ if docker info >/dev/null 2>&1; then
   build_image() { docker build -f "$1" -t "$2" .; }
   compose() { docker compose "$@"; }
   cluster_up() { docker compose --profile cluster "$@" up -d nginx emulator; }
-  kill_service() { echo "docker compose -p $project-cluster $1 kill $2"; }
+  cluster_down() { docker compose --profile cluster -p "$project-cluster" -f "$compose_file" -f "$work/cluster.override.yaml" down; }
+  kill_service() { echo "docker compose --profile cluster -p $project-cluster $1 kill $2"; }
 else
   container_sh=$(pwd)/../shared/container.sh
   [ -x "$container_sh" ] || { echo "no Docker engine and no ../shared/container.sh" >&2; exit 1; }
@@ -30,12 +34,13 @@ else
   compose_file=.compose-podman.yaml
   compose() { "$container_sh" compose "$@"; }
   cluster_up() { "$container_sh" compose "$@" up -d nginx emulator; }
+  cluster_down() { "$container_sh" compose -p "$project-cluster" -f "$compose_file" -f "$work/cluster.override.yaml" down; }
   kill_service() { echo "podman kill ${project}-cluster_$2_1"; }
 fi
 
 cleanup() {
   compose -p "$project" -f "$compose_file" -f "$work/compose.override.yaml" down >/dev/null 2>&1 || true
-  compose -p "$project-cluster" -f "$compose_file" -f "$work/cluster.override.yaml" down >/dev/null 2>&1 || true
+  cluster_down >/dev/null 2>&1 || true
   rm -rf "$work"
   [ "$compose_file" = compose.yaml ] || rm -f "$compose_file"
 }
@@ -67,7 +72,8 @@ services:
 YAML
 
 echo "== starting the compose deployment"
-PORT="127.0.0.1:$gateway_port" SWITCHYARD_ENV_FILE="$work/.env" compose -p "$project" -f "$compose_file" -f "$work/compose.override.yaml" up -d switchyard emulator
+export PORT="127.0.0.1:$gateway_port"
+compose -p "$project" -f "$compose_file" -f "$work/compose.override.yaml" up -d switchyard emulator
 
 for _ in $(seq 1 50); do
   curl -fsS "http://127.0.0.1:$gateway_port/healthz" >/dev/null 2>&1 && break
@@ -110,7 +116,8 @@ services:
     ports: ["127.0.0.1:$gateway_2_port:8088"]
     volumes: ["$work/switchyard.json:/etc/switchyard/switchyard.json:ro"]
 YAML
-PORT="127.0.0.1:$cluster_port" SWITCHYARD_ENV_FILE="$work/.env" cluster_up -p "$project-cluster" -f "$compose_file" -f "$work/cluster.override.yaml"
+export PORT="127.0.0.1:$cluster_port"
+cluster_up -p "$project-cluster" -f "$compose_file" -f "$work/cluster.override.yaml"
 for url in "http://127.0.0.1:$cluster_port" "http://127.0.0.1:$gateway_1_port" "http://127.0.0.1:$gateway_2_port"; do
   for _ in $(seq 1 100); do curl -fsS "$url/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
   curl -fsS "$url/healthz" >/dev/null || { echo "$url did not become healthy" >&2; exit 1; }

@@ -636,6 +636,7 @@ net::awaitable<void> complete_turn(const chat_request& req, const answer_target&
         co_return failed;
     };
     co_await complete(req, to, ctx, call, persist);
+    if (turn.lock) co_await ctx.locks.release_now(*turn.lock); // a turn that failed: free before the next request
 }
 
 /// Stores the front-end's record of a turn (keep.record), with the continuation key it is kept under.

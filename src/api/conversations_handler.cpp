@@ -169,6 +169,7 @@ net::awaitable<std::optional<conversation_locks::guard>> conversation_locks::loc
 std::optional<conversation_locks::guard> conversation_locks::try_lock(const std::string& id) {
     if (!take_local(id)) return std::nullopt;
     guard held(*this, id);
+    held.may_block_ = true;
     if (shared_) {
         held.token_ = shared_->lock_blocking("conversation:" + id);
         if (held.token_.empty()) return std::nullopt;
@@ -183,12 +184,17 @@ net::awaitable<void> conversation_locks::release_now(guard& held) {
         co_await shared_->unlock_now(name, held.token_);
         held.token_.clear();
     }
-    release(held.id_, held.token_);
+    release(held.id_, held.token_, false);
     held.owner_ = nullptr;
 }
 
-void conversation_locks::release(const std::string& id, const std::string& token) {
-    if (!token.empty()) shared_->unlock("conversation:" + id, token);
+void conversation_locks::release(const std::string& id, const std::string& token, bool may_block) {
+    if (!token.empty()) {
+        if (may_block)
+            shared_->unlock_blocking("conversation:" + id, token);
+        else
+            shared_->unlock("conversation:" + id, token);
+    }
     std::lock_guard lock(mutex_);
     busy_.erase(id);
 }

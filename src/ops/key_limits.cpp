@@ -1,6 +1,7 @@
 #include "switchyard/ops/key_limits.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 #include <spdlog/spdlog.h>
@@ -77,7 +78,11 @@ key_limits::admit_everywhere(const config::client_key* key, bool model_allowed, 
         verdict = co_await shared_->admit(quota, prompt_tokens);
     } catch (const std::exception& e) {
         // Counted here alone until Redis answers again: a limit a little loose beats refusing everyone.
-        spdlog::warn("key '{}': the shared limits are unavailable ({}); counting on this instance", key->name, e.what());
+        static std::atomic<std::int64_t> last_said{0};
+        const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(clock::now().time_since_epoch()).count();
+        if (auto said = last_said.load(); now_s - said >= 10 && last_said.compare_exchange_strong(said, now_s))
+            spdlog::warn("key '{}': the shared limits are unavailable ({}); counting on each instance until they are back",
+                         key->name, e.what());
         verdict.limit = "unavailable";
     }
     if (verdict.limit == "unavailable") co_return admit(key, model_allowed, prompt_tokens);

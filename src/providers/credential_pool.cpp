@@ -135,7 +135,10 @@ void credential_pool::reset(std::size_t index) {
         e.consecutive_failures = 0;
         e.state = credential_state::healthy;
         e.reason.clear();
-        if (shared_) news.emplace_back(e.fingerprint, news_of(e, clock::now()));
+        if (shared_) {
+            news.emplace_back(e.fingerprint, news_of(e, clock::now()));
+            news.back().second.reset = true;
+        }
     }
     tell(news);
 }
@@ -234,21 +237,52 @@ void credential_pool::take_news(clock::time_point now) const {
         const bool cooling = n.state == "cooling" && n.cooling_until_ms > wall_ms;
         if (!cooling && n.stamp_ms < shared_since_ms_) continue;
         e.news_stamp = n.stamp_ms;
-        e.consecutive_failures = n.consecutive_failures;
-        e.reason = n.reason;
-        if (cooling) {
-            e.state = credential_state::cooling;
-            e.cooling_until = now + std::chrono::milliseconds(std::max<std::int64_t>(0, n.cooling_until_ms - wall_ms));
-            e.cooled_for = n.cooled_for == "quota_exhausted" ? failure_reason::quota_exhausted : failure_reason::rate_limited;
-        } else if (n.state == "dead") {
-            e.state = credential_state::dead;
-        } else if (n.state == "failing") {
-            e.state = credential_state::failing;
-        } else { // healthy, or a cooling that has ended
-            e.state = e.consecutive_failures > 0 ? credential_state::failing : credential_state::healthy;
-            if (e.state == credential_state::healthy) e.reason.clear();
-        }
+        apply_news(e, n, cooling, now, wall_ms);
     }
+}
+
+void credential_pool::apply_news(entry& e, const store::credential_news& n, bool cooling, clock::time_point now,
+                                 std::int64_t wall_ms) const {
+    // The others' word merges as this instance's own outcomes would: a refusal leaves a cooling
+    // running (unless it makes the credential dead), a rate limit leaves a dead one dead, a
+    // success ends refusals but not a cooling; only an operator's reset ends everything.
+    const auto local = current_state(e, now);
+    if (n.reset) {
+        e.state = credential_state::healthy;
+        e.consecutive_failures = 0;
+        e.reason.clear();
+        return;
+    }
+    if (cooling) {
+        if (local == credential_state::dead) return;
+        e.consecutive_failures = std::max(e.consecutive_failures, n.consecutive_failures);
+        const auto until = now + std::chrono::milliseconds(std::max<std::int64_t>(0, n.cooling_until_ms - wall_ms));
+        if (local != credential_state::cooling || until > e.cooling_until) {
+            e.cooling_until = until;
+            e.cooled_for = n.cooled_for == "quota_exhausted" ? failure_reason::quota_exhausted : failure_reason::rate_limited;
+            e.reason = n.reason;
+        }
+        e.state = credential_state::cooling;
+        return;
+    }
+    if (n.state == "dead") {
+        e.state = credential_state::dead;
+        e.consecutive_failures = std::max(e.consecutive_failures, n.consecutive_failures);
+        e.reason = n.reason;
+        return;
+    }
+    if (n.state == "failing") {
+        e.consecutive_failures = std::max(e.consecutive_failures, n.consecutive_failures);
+        if (local == credential_state::dead || local == credential_state::cooling) return;
+        e.state = credential_state::failing;
+        e.reason = n.reason;
+        return;
+    }
+    // A success (or a cooling that has ended): refusals are forgotten, a running cooling stays.
+    e.consecutive_failures = 0;
+    if (local == credential_state::cooling) return;
+    e.state = credential_state::healthy;
+    e.reason.clear();
 }
 
 void credential_pool::keep_cooling_from(const credential_pool& before, clock::time_point now) {

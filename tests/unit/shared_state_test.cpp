@@ -181,6 +181,31 @@ TEST(SharedState, ANewPoolTakesTheOthersCoolingButStartsRefusalsAfresh) {
     EXPECT_EQ(other.report()[1].state, providers::credential_state::healthy);
 }
 
+TEST(SharedState, NewsMergesAsLocalOutcomesDoARefusalDoesNotEndACooling) {
+    redis_server redis;
+    auto a = instance(redis), b = instance(redis), c = instance(redis);
+    const providers::credential_policy policy{60s, 0, 3};
+    providers::credential_pool on_a({"sk-one"}, policy), on_b({"sk-one"}, policy), on_c({"sk-one"}, policy);
+    on_a.share_through(a.get(), "openai");
+    on_b.share_through(b.get(), "openai");
+    on_c.share_through(c.get(), "openai");
+    on_a.failed(0, providers::provider_error{providers::failure_reason::rate_limited, "slow down", 30L, std::nullopt});
+    // B refuses it a moment later, before or after hearing of the cooling: it stays cooling everywhere.
+    on_b.failed(0, providers::provider_error{providers::failure_reason::credential_rejected, "who?", std::nullopt, std::nullopt});
+    EXPECT_TRUE(eventually([&] {
+        const auto ra = on_a.report()[0], rb = on_b.report()[0], rc = on_c.report()[0];
+        return ra.consecutive_failures == 1 && rc.state == providers::credential_state::cooling &&
+               rb.state == providers::credential_state::cooling;
+    }));
+    EXPECT_EQ(on_a.report()[0].state, providers::credential_state::cooling);
+    // Only an operator's reset ends it.
+    on_c.reset(0);
+    EXPECT_TRUE(eventually([&] {
+        return on_a.report()[0].state == providers::credential_state::healthy &&
+               on_b.report()[0].state == providers::credential_state::healthy;
+    }));
+}
+
 TEST(SharedState, ValuesAreSharedAndAStaleOneIsDroppedOnlyIfStillHeld) {
     redis_server redis;
     auto a = instance(redis), b = instance(redis);

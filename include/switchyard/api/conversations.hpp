@@ -27,17 +27,19 @@ public:
     public:
         guard(conversation_locks& owner, std::string id) : owner_(&owner), id_(std::move(id)) {}
         guard(guard&& other) noexcept
-            : owner_(std::exchange(other.owner_, nullptr)), id_(std::move(other.id_)), token_(std::move(other.token_)) {}
+            : owner_(std::exchange(other.owner_, nullptr)), id_(std::move(other.id_)), token_(std::move(other.token_)),
+              may_block_(other.may_block_) {}
         guard& operator=(guard&&) = delete;
         ~guard() {
-            if (owner_) owner_->release(id_, token_);
+            if (owner_) owner_->release(id_, token_, may_block_);
         }
 
     private:
         friend class conversation_locks;
         conversation_locks* owner_;
         std::string id_;
-        std::string token_; // of the shared lock, when held
+        std::string token_;      // of the shared lock, when held
+        bool may_block_ = false; // taken on the store thread: given back before the reply goes
     };
 
     /// A guard holding the conversation, or nullopt when another turn holds it. Throws
@@ -51,7 +53,7 @@ public:
 
 private:
     bool take_local(const std::string& id);
-    void release(const std::string& id, const std::string& token);
+    void release(const std::string& id, const std::string& token, bool may_block);
     store::shared_state* shared_;
     std::mutex mutex_;
     std::set<std::string, std::less<>> busy_;

@@ -132,6 +132,7 @@ private:
     bool record_failure(entry& e, const provider_error& err, clock::time_point now);
     /// Applies the others' news if any came since last time. Under mutex_.
     void take_news(clock::time_point now) const;
+    void apply_news(entry& e, const store::credential_news& n, bool cooling, clock::time_point now, std::int64_t wall_ms) const;
     /// The news of entry `e` for the others. Under mutex_.
     store::credential_news news_of(entry& e, clock::time_point now);
     /// Sends news gathered under mutex_, after releasing it.

@@ -33,6 +33,7 @@ struct credential_news {
     unsigned consecutive_failures = 0;
     std::int64_t stamp_ms = 0; // when it was seen (Unix time): newer news replaces older
     std::string origin;        // the instance that saw it, which does not apply it again
+    bool reset = false;        // an operator's reset: ends a cooling and refusals alike
 };
 
 /// A client key's limits, as admit() checks them on every instance at once.
@@ -61,6 +62,8 @@ public:
     /// unlock(), returning once Redis has taken it (or could not: then it is retried in the
     /// background), so that a turn's next turn, sent the moment this one ends, finds it free.
     virtual boost::asio::awaitable<void> unlock_now(const std::string& name, const std::string& token) = 0;
+    /// The same for a thread that may block (the store thread).
+    virtual void unlock_blocking(const std::string& name, const std::string& token) noexcept = 0;
 
     // Client-key limits, counted once for every instance.
 

@@ -102,16 +102,68 @@ redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 2)
 return 1)";
 
-// KEYS[1] credentials hash. ARGV: fingerprint, news (JSON). Newer news only: reports may arrive out of order.
+// KEYS[1] credentials hash. ARGV: fingerprint, news (JSON). Newer news only (reports may arrive
+// out of order), and a cooling still running survives news that is neither a reset nor dead, as
+// it does in each pool (credential_pool::apply_news).
 constexpr const char* report_script = R"(
+local new = cjson.decode(ARGV[2])
 local held = redis.call('HGET', KEYS[1], ARGV[1])
-if held then
-  local ok, old = pcall(cjson.decode, held)
-  local new = cjson.decode(ARGV[2])
-  if ok and type(old) == 'table' and tonumber(old.stamp_ms or 0) >= tonumber(new.stamp_ms or 0) then return 0 end
+local ok, old = pcall(cjson.decode, held or '')
+if not held or not ok or type(old) ~= 'table' then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+  return 1
 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function cooling_until(n)
+  if n.state == 'cooling' and tonumber(n.cooling_until_ms or 0) > now then return tonumber(n.cooling_until_ms) end
+  return 0
+end
+-- Two instances may report in the same millisecond: then the later report is the newer.
+local newer, older = new, old
+local old_stamp, new_stamp = tonumber(old.stamp_ms or 0), tonumber(new.stamp_ms or 0)
+if old_stamp > new_stamp or (old_stamp == new_stamp and old.origin == new.origin) then
+  newer, older = old, new
+elseif new_stamp <= old_stamp then
+  new.stamp_ms = old_stamp + 1
+end
+local merged = false
+if cooling_until(older) > cooling_until(newer) and not newer.reset and newer.state ~= 'dead' then
+  newer.state = 'cooling'
+  newer.cooling_until_ms = older.cooling_until_ms
+  newer.cooled_for = older.cooled_for
+  newer.reason = older.reason
+  merged = true
+end
+-- Refusals seen on two instances at once both count, unless the newer word is a success or a reset.
+local older_count, newer_count = tonumber(older.consecutive_failures or 0), tonumber(newer.consecutive_failures or 0)
+if newer.state ~= 'healthy' and not newer.reset and older_count > newer_count then
+  newer.consecutive_failures = older_count
+  merged = true
+end
+if merged then -- every instance's to apply, the reporters' too
+  newer.origin = ''
+  newer.stamp_ms = math.max(old_stamp, new_stamp) + 1
+  redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(newer))
+  return 1
+end
+if newer == old then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(new))
 return 1)";
+
+// KEYS[1] credentials hash. ARGV: cutoff (Unix ms), then fingerprints. Drops those whose news is
+// still older than the cutoff (another instance may have written since they were read).
+constexpr const char* prune_script = R"(
+local cutoff = tonumber(ARGV[1])
+local dropped = 0
+for i = 2, #ARGV do
+  local held = redis.call('HGET', KEYS[1], ARGV[i])
+  local ok, n = pcall(cjson.decode, held or '')
+  if not ok or type(n) ~= 'table' or (tonumber(n.stamp_ms or 0) < cutoff and tonumber(n.cooling_until_ms or 0) < cutoff) then
+    dropped = dropped + redis.call('HDEL', KEYS[1], ARGV[i])
+  end
+end
+return dropped)";
 
 // KEYS[1] value. ARGV: the stale value.
 constexpr const char* drop_value_script = R"(
@@ -131,7 +183,8 @@ nlohmann::json to_json(const credential_news& n) {
             {"cooled_for", n.cooled_for},
             {"consecutive_failures", n.consecutive_failures},
             {"stamp_ms", n.stamp_ms},
-            {"origin", n.origin}};
+            {"origin", n.origin},
+            {"reset", n.reset}};
 }
 
 std::optional<credential_news> news_of(const std::string& text) {
@@ -146,6 +199,7 @@ std::optional<credential_news> news_of(const std::string& text) {
         n.consecutive_failures = j.value("consecutive_failures", 0u);
         n.stamp_ms = j.value("stamp_ms", std::int64_t{0});
         n.origin = j.value("origin", "");
+        n.reset = j.value("reset", false);
     } catch (const nlohmann::json::exception&) {
         return std::nullopt; // written by something else
     }
@@ -185,6 +239,15 @@ public:
 
     void unlock(const std::string& name, const std::string& token) noexcept override {
         in_background([this, k = lock_key(name), token]() { return release_lock(k, token); });
+    }
+
+    void unlock_blocking(const std::string& name, const std::string& token) noexcept override {
+        try {
+            auto release = [this, k = lock_key(name), token]() { return release_lock(k, token); };
+            net::co_spawn(io_, std::move(release), net::use_future).get();
+        } catch (const std::exception&) {
+            // Retried in the background.
+        }
     }
 
     net::awaitable<void> unlock_now(const std::string& name, const std::string& token) override {
@@ -239,10 +302,12 @@ public:
     }
 
     void report_credential(const std::string& fingerprint, const credential_news& news) noexcept override {
-        in_background([this, fingerprint, text = to_json(news).dump()]() -> net::awaitable<void> {
-            const std::vector<command> batch{script(report_script, {key("credentials"), fingerprint, text}, 1)};
-            co_await run(batch);
-        });
+        in_background(
+            [this, fingerprint,
+             text = to_json(news).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)]() -> net::awaitable<void> {
+                const std::vector<command> batch{script(report_script, {key("credentials"), fingerprint, text}, 1)};
+                co_await run(batch);
+            });
     }
 
     std::uint64_t credential_news_version() const noexcept override { return news_version_.load(std::memory_order_acquire); }
@@ -314,6 +379,10 @@ private:
     /// Redis not ready, or an ACL or a script problem: either way the shared state is unavailable).
     net::awaitable<std::vector<reply>> run(const std::vector<command>& batch) {
         co_await take_connection();
+        struct given_back {
+            redis_shared_state* self;
+            ~given_back() { self->give_connection_back(); }
+        } slot{this};
         std::vector<reply> replies;
         std::string failed;
         try {
@@ -321,7 +390,6 @@ private:
         } catch (const redis::failure& f) {
             failed = f.what();
         }
-        give_connection_back();
         if (!failed.empty()) throw store_unavailable(failed);
         for (const auto& r : replies)
             if (r.is_error()) throw store_unavailable("Redis: " + r.text.substr(0, 200));
@@ -430,7 +498,7 @@ private:
             }
             if (renew) next_renewal = std::chrono::steady_clock::now() + settings_.lease / 3;
             for (std::size_t i = 0; i < locks.size(); ++i)
-                if (replies[retried.size() + i].integer == 0 && held_locks_.count(locks[i]))
+                if (replies[retried.size() + i].integer == 0 && held_locks_.erase(locks[i]))
                     spdlog::warn("a conversation lock ran out while held (Redis was unreachable longer than its lease)");
         }
     }
@@ -453,7 +521,8 @@ private:
                                              std::chrono::system_clock::now().time_since_epoch() - std::chrono::hours(24))
                                              .count();
                     std::map<std::string, credential_news> parsed;
-                    command stale{"HDEL", key("credentials")};
+                    command stale = script(prune_script, {key("credentials"), std::to_string(day_ago)}, 1);
+                    const std::size_t none_stale = stale.size();
                     for (const auto& [fingerprint, text] : raw) {
                         auto n = news_of(text);
                         if (n && (n->stamp_ms >= day_ago || n->cooling_until_ms >= day_ago))
@@ -461,7 +530,7 @@ private:
                         else
                             stale.push_back(fingerprint);
                     }
-                    if (stale.size() > 2) {
+                    if (stale.size() > none_stale) {
                         const std::vector<command> drop{stale};
                         co_await run(drop);
                     }
