@@ -150,6 +150,11 @@ http::http_response method_not_allowed(const http::http_request& req, const char
     return r;
 }
 
+namespace {
+/// The conversation's lock among every instance's.
+std::string shared_name(const std::string& id) { return "conversation:" + id; }
+} // namespace
+
 bool conversation_locks::take_local(const std::string& id) {
     std::lock_guard lock(mutex_);
     return busy_.insert(id).second;
@@ -159,7 +164,7 @@ net::awaitable<std::optional<conversation_locks::guard>> conversation_locks::loc
     if (!take_local(id)) co_return std::nullopt;
     guard held(*this, id); // gives the local lock back however this ends
     if (shared_) {
-        const std::string name = "conversation:" + id;
+        const std::string name = shared_name(id);
         held.token_ = co_await shared_->lock(name);
         if (held.token_.empty()) co_return std::nullopt; // another instance's turn
     }
@@ -171,7 +176,7 @@ std::optional<conversation_locks::guard> conversation_locks::try_lock(const std:
     guard held(*this, id);
     held.may_block_ = true;
     if (shared_) {
-        held.token_ = shared_->lock_blocking("conversation:" + id);
+        held.token_ = shared_->lock_blocking(shared_name(id));
         if (held.token_.empty()) return std::nullopt;
     }
     return std::optional<guard>(std::move(held));
@@ -180,7 +185,7 @@ std::optional<conversation_locks::guard> conversation_locks::try_lock(const std:
 net::awaitable<void> conversation_locks::release_now(guard& held) {
     if (!held.owner_) co_return;
     if (!held.token_.empty()) {
-        const std::string name = "conversation:" + held.id_;
+        const std::string name = shared_name(held.id_);
         co_await shared_->unlock_now(name, held.token_);
         held.token_.clear();
     }
@@ -191,9 +196,9 @@ net::awaitable<void> conversation_locks::release_now(guard& held) {
 void conversation_locks::release(const std::string& id, const std::string& token, bool may_block) {
     if (!token.empty()) {
         if (may_block)
-            shared_->unlock_blocking("conversation:" + id, token);
+            shared_->unlock_blocking(shared_name(id), token);
         else
-            shared_->unlock("conversation:" + id, token);
+            shared_->unlock(shared_name(id), token);
     }
     std::lock_guard lock(mutex_);
     busy_.erase(id);

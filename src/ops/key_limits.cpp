@@ -74,6 +74,7 @@ key_limits::admit_everywhere(const config::client_key* key, bool model_allowed, 
     const auto index = static_cast<std::size_t>(key - keys_.data());
     const store::key_quota quota = quota_of(*key);
     store::shared_state::admission verdict;
+    bool counted_alone = false;
     try {
         verdict = co_await shared_->admit(quota, prompt_tokens);
     } catch (const std::exception& e) {
@@ -83,9 +84,9 @@ key_limits::admit_everywhere(const config::client_key* key, bool model_allowed, 
         if (auto said = last_said.load(); now_s - said >= 10 && last_said.compare_exchange_strong(said, now_s))
             spdlog::warn("key '{}': the shared limits are unavailable ({}); counting on each instance until they are back",
                          key->name, e.what());
-        verdict.limit = "unavailable";
+        counted_alone = true;
     }
-    if (verdict.limit == "unavailable") co_return admit(key, model_allowed, prompt_tokens);
+    if (counted_alone) co_return admit(key, model_allowed, prompt_tokens);
     if (verdict.admitted) co_return ticket(this, index, verdict.ticket);
     if (verdict.limit == "concurrent")
         co_return over_limit(*key, std::to_string(key->max_concurrent) + " requests at once", verdict.wait_seconds);

@@ -111,7 +111,7 @@ void credential_pool::release(std::size_t index) {
 }
 
 void credential_pool::succeeded(std::size_t index, clock::time_point now) {
-    std::vector<std::pair<std::string, store::credential_news>> news;
+    std::optional<std::pair<std::string, store::credential_news>> news;
     {
         std::lock_guard lock(mutex_);
         if (index >= entries_.size()) return;
@@ -121,13 +121,13 @@ void credential_pool::succeeded(std::size_t index, clock::time_point now) {
         if (current_state(e, now) == credential_state::cooling) return;
         e.state = credential_state::healthy;
         e.reason.clear();
-        if (recovered && shared_) news.emplace_back(e.fingerprint, news_of(e, now)); // a success alone is no news
+        if (recovered && shared_) news.emplace(e.fingerprint, news_of(e, now)); // a success alone is no news
     }
     tell(news);
 }
 
 void credential_pool::reset(std::size_t index) {
-    std::vector<std::pair<std::string, store::credential_news>> news;
+    std::optional<std::pair<std::string, store::credential_news>> news;
     {
         std::lock_guard lock(mutex_);
         if (index >= entries_.size()) return;
@@ -136,20 +136,20 @@ void credential_pool::reset(std::size_t index) {
         e.state = credential_state::healthy;
         e.reason.clear();
         if (shared_) {
-            news.emplace_back(e.fingerprint, news_of(e, clock::now()));
-            news.back().second.reset = true;
+            news.emplace(e.fingerprint, news_of(e, clock::now()));
+            news->second.reset = true;
         }
     }
     tell(news);
 }
 
 void credential_pool::failed(std::size_t index, const provider_error& err, clock::time_point now) {
-    std::vector<std::pair<std::string, store::credential_news>> news;
+    std::optional<std::pair<std::string, store::credential_news>> news;
     {
         std::lock_guard lock(mutex_);
         if (index >= entries_.size()) return;
         if (record_failure(entries_[index], err, now) && shared_)
-            news.emplace_back(entries_[index].fingerprint, news_of(entries_[index], now));
+            news.emplace(entries_[index].fingerprint, news_of(entries_[index], now));
     }
     tell(news);
 }
@@ -215,9 +215,8 @@ store::credential_news credential_pool::news_of(entry& e, clock::time_point now)
     return n;
 }
 
-void credential_pool::tell(const std::vector<std::pair<std::string, store::credential_news>>& news) {
-    for (const auto& [fingerprint, n] : news)
-        shared_->report_credential(fingerprint, n);
+void credential_pool::tell(const std::optional<std::pair<std::string, store::credential_news>>& news) {
+    if (news) shared_->report_credential(news->first, news->second);
 }
 
 void credential_pool::take_news(clock::time_point now) const {

@@ -136,7 +136,7 @@ private:
     /// The news of entry `e` for the others. Under mutex_.
     store::credential_news news_of(entry& e, clock::time_point now);
     /// Sends news gathered under mutex_, after releasing it.
-    void tell(const std::vector<std::pair<std::string, store::credential_news>>& news);
+    void tell(const std::optional<std::pair<std::string, store::credential_news>>& news);
 
     // Mutable: reading a pool applies the others' news first, as if it had come when it was sent.
     mutable std::vector<entry> entries_;
